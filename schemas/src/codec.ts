@@ -1,0 +1,150 @@
+// Avro single-object encoding (Avro spec, "Single-object encoding"):
+//   0xC3 0x01 | CRC-64-AVRO fingerprint of the writer schema's canonical form, little-endian | body
+// Any Avro implementation can decode a message from the .avsc files alone; no registry needed.
+// One topic can carry several record types because the fingerprint says which one it is.
+import avro from 'avsc';
+import type { Type } from 'avsc';
+import { schemaFingerprint } from './fingerprint.ts';
+import { DecodeError, EncodeError } from './errors.ts';
+import { loadCurrentSchemas, loadHistory, type SchemaFile } from './catalog.ts';
+import type { EventMap, EventName } from './events.generated.ts';
+
+export const MAGIC_0 = 0xc3;
+export const MAGIC_1 = 0x01;
+export const HEADER_BYTES = 10;
+
+export type AnyEvent = { [N in EventName]: { name: N; value: EventMap[N] } }[EventName];
+
+export interface Decoded<N extends EventName = EventName> {
+  name: N;
+  value: EventMap[N];
+  /** Fingerprint of the writer schema, as 16 hex digits (little-endian wire order reversed). */
+  writer: string;
+}
+
+interface Reader {
+  name: EventName;
+  type: Type;
+  resolver: unknown; // avsc Resolver, undefined when the writer is the current schema
+}
+
+export function fingerprintHex(fp: bigint): string {
+  return fp.toString(16).padStart(16, '0');
+}
+
+export class EventCodec {
+  private readonly writers = new Map<EventName, { type: Type; header: Buffer; fp: bigint }>();
+  private readonly readers = new Map<bigint, Reader>();
+  private scratch = Buffer.allocUnsafe(64 * 1024);
+
+  constructor(current: SchemaFile[], history: SchemaFile[] = []) {
+    for (const { name, schema } of current) {
+      const type = avro.Type.forSchema(schema as avro.Schema);
+      const { fingerprint, bytes } = schemaFingerprint(schema);
+      const header = Buffer.concat([Buffer.from([MAGIC_0, MAGIC_1]), Buffer.from(bytes)]);
+      this.writers.set(name as EventName, { type, header, fp: fingerprint });
+      this.readers.set(fingerprint, { name: name as EventName, type, resolver: undefined });
+    }
+    for (const { name, file, schema } of history) {
+      const { fingerprint } = schemaFingerprint(schema);
+      if (this.readers.has(fingerprint)) continue;
+      const reader = this.writers.get(name as EventName);
+      if (!reader) throw new Error(`${file}: no current schema named ${name} to read it with`);
+      const writerType = avro.Type.forSchema(schema as avro.Schema);
+      let resolver: unknown;
+      try {
+        resolver = reader.type.createResolver(writerType);
+      } catch (err) {
+        throw new Error(
+          `${file}: the current ${name} schema cannot read this released version (${(err as Error).message}); ` +
+            'make the change compatible (add fields with defaults, never change a type) or publish a new event name',
+        );
+      }
+      this.readers.set(fingerprint, { name: name as EventName, type: reader.type, resolver });
+    }
+  }
+
+  /** The codec for the schemas shipped in this package (current + history). */
+  static load(): EventCodec {
+    return new EventCodec(loadCurrentSchemas(), loadHistory());
+  }
+
+  fingerprint(name: EventName): bigint {
+    return this.writer(name).fp;
+  }
+
+  /** Avro type of the current schema, for callers that need avsc directly (tests, tools). */
+  type(name: EventName): Type {
+    return this.writer(name).type;
+  }
+
+  knownFingerprints(): bigint[] {
+    return [...this.readers.keys()];
+  }
+
+  encode<N extends EventName>(name: N, value: EventMap[N]): Buffer {
+    const { type, header } = this.writer(name);
+    for (;;) {
+      header.copy(this.scratch, 0);
+      let end: number;
+      try {
+        end = type.encode(value, this.scratch, HEADER_BYTES);
+      } catch {
+        throw new EncodeError(name, this.problems(type, value));
+      }
+      if (end >= 0) return Buffer.from(this.scratch.subarray(0, end));
+      // avsc returns minus the size it needed: grow and try once more.
+      this.scratch = Buffer.allocUnsafe(Math.max(-end, this.scratch.length * 2));
+    }
+  }
+
+  /** Throws DecodeError; never returns a value that did not parse completely. */
+  decode(bytes: Uint8Array): AnyEvent & { writer: string } {
+    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (buf.length < 2) throw new DecodeError('truncated', `message has ${buf.length} bytes, shorter than the magic`);
+    if (buf[0] !== MAGIC_0 || buf[1] !== MAGIC_1) {
+      throw new DecodeError(
+        'bad-magic',
+        `first bytes are ${buf.subarray(0, 2).toString('hex')}, not c301: not Avro single-object encoding`,
+      );
+    }
+    if (buf.length < HEADER_BYTES) {
+      throw new DecodeError('truncated', `message has ${buf.length} bytes, shorter than the 10-byte header`);
+    }
+    const fp = buf.readBigUInt64LE(2);
+    const reader = this.readers.get(fp);
+    if (!reader) {
+      throw new DecodeError(
+        'unknown-fingerprint',
+        `writer schema fingerprint ${fingerprintHex(fp)} is not a released grokstream schema (newer producer?)`,
+      );
+    }
+    let result: { value: unknown; offset: number };
+    try {
+      result = reader.type.decode(buf, HEADER_BYTES, reader.resolver as never);
+    } catch (err) {
+      throw new DecodeError('malformed-body', `${reader.name} body does not parse: ${(err as Error).message}`);
+    }
+    if (result.offset < 0) throw new DecodeError('truncated', `${reader.name} body ends early`);
+    if (result.offset !== buf.length) {
+      throw new DecodeError('trailing-bytes', `${reader.name} body has ${buf.length - result.offset} bytes left over`);
+    }
+    return { name: reader.name, value: result.value, writer: fingerprintHex(fp) } as AnyEvent & { writer: string };
+  }
+
+  private writer(name: EventName) {
+    const w = this.writers.get(name);
+    if (!w) throw new Error(`unknown event type ${String(name)}`);
+    return w;
+  }
+
+  private problems(type: Type, value: unknown): string[] {
+    const problems: string[] = [];
+    type.isValid(value, {
+      errorHook: (path: string[], v: unknown, t: Type) => {
+        problems.push(`${path.join('.') || '(root)'}: ${JSON.stringify(v) ?? String(v)} is not a valid ${t.typeName}`);
+      },
+    });
+    return problems.length > 0 ? problems : ['value does not match the schema'];
+  }
+}

@@ -1,0 +1,9 @@
+// Topic names of the event model (DESIGN.md). Versioned: a breaking change gets a new topic.
+export const TOPICS = {
+  events: 'grokstream.events.v1',
+  phases: 'grokstream.phases.v1',
+  control: 'grokstream.control.v1',
+  deadLetter: 'grokstream.deadletter.v1',
+} as const;
+
+export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];

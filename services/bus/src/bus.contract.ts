@@ -1,0 +1,199 @@
+// The contract every Bus implementation passes. Registered by memory-bus.spec.ts (unit) and by
+// tests/integration/kafka-bus.test.ts (real broker).
+import { afterEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import type { Batch, Bus, BusMessage, Consumer } from './bus.ts';
+import { partitionForKey } from './partitioner.ts';
+import { waitUntil } from './wait.ts';
+
+export interface BusContractOptions {
+  /** How long to wait for deliveries; a real broker needs more than memory. */
+  timeoutMs: number;
+  /** How long "nothing arrives" is observed when a consumer is paused. */
+  quietMs: number;
+}
+
+export function busContract(name: string, makeBus: () => Promise<Bus>, opts: BusContractOptions): void {
+  describe(`bus contract: ${name}`, () => {
+    let bus: Bus | undefined;
+    const consumers: Consumer[] = [];
+
+    afterEach(async () => {
+      for (const c of consumers.splice(0)) await c.stop();
+      await bus?.close();
+      bus = undefined;
+    });
+
+    const fresh = async () => (bus = await makeBus());
+    const topicName = (what: string) => `contract.${what}.${randomUUID().slice(0, 8)}`;
+    const payload = (key: string, i: number) => Buffer.from(`${key}:${i}`);
+    const text = (m: BusMessage) => m.value.toString();
+
+    function collector() {
+      const seen: BusMessage[] = [];
+      return { seen, handleBatch: async (b: Batch) => void seen.push(...b.messages) };
+    }
+
+    async function started(c: Consumer): Promise<Consumer> {
+      consumers.push(c);
+      await c.start();
+      return c;
+    }
+
+    it('keeps a key in one partition, chosen like Kafka, in send order', async () => {
+      const b = await fresh();
+      const topic = topicName('order');
+      await b.ensureTopics([{ topic, partitions: 4 }]);
+      expect(await b.partitionCount(topic)).toBe(4);
+      const p = await b.producer();
+      const keys = ['run-a', 'run-b', 'run-c', 'run-d', 'run-e'];
+      for (let i = 0; i < 40; i++) await p.send(topic, keys.map((k) => ({ key: k, value: payload(k, i) })));
+      const c = collector();
+      await started(b.consumer({ groupId: `g-${randomUUID()}`, topics: [topic], fromBeginning: true, ...c }));
+      await waitUntil(() => c.seen.length >= 200, '200 messages', opts.timeoutMs);
+      expect(c.seen).toHaveLength(200);
+      for (const k of keys) {
+        const mine = c.seen.filter((m) => m.key?.toString() === k);
+        expect(mine.map(text)).toEqual(Array.from({ length: 40 }, (_, i) => `${k}:${i}`));
+        expect(new Set(mine.map((m) => m.partition))).toEqual(new Set([partitionForKey(k, 4)]));
+        // offsets grow within the partition
+        const offsets = mine.map((m) => BigInt(m.offset));
+        expect(offsets.every((o, i) => i === 0 || o > offsets[i - 1]!)).toBe(true);
+      }
+      const ends = await b.endOffsets(topic);
+      expect(ends.reduce((s, e) => s + Number(e.offset), 0)).toBe(200);
+      await p.close();
+    });
+
+    it('splits partitions among the members of a group, each message to one member', async () => {
+      const b = await fresh();
+      const topic = topicName('group');
+      await b.ensureTopics([{ topic, partitions: 4 }]);
+      const groupId = `g-${randomUUID()}`;
+      const c1 = collector();
+      const c2 = collector();
+      await started(b.consumer({ groupId, topics: [topic], fromBeginning: true, ...c1 }));
+      await started(b.consumer({ groupId, topics: [topic], fromBeginning: true, ...c2 }));
+      const p = await b.producer();
+      const keys = Array.from({ length: 16 }, (_, i) => `run-${i}`);
+      await p.send(topic, keys.flatMap((k) => [0, 1, 2].map((i) => ({ key: k, value: payload(k, i) }))));
+      await waitUntil(() => c1.seen.length + c2.seen.length >= 48, '48 messages across the group', opts.timeoutMs);
+      const all = [...c1.seen, ...c2.seen].map(text).sort();
+      expect(all).toEqual(keys.flatMap((k) => [0, 1, 2].map((i) => `${k}:${i}`)).sort());
+      const p1 = new Set(c1.seen.map((m) => m.partition));
+      const p2 = new Set(c2.seen.map((m) => m.partition));
+      expect([...p1].filter((x) => p2.has(x))).toEqual([]);
+      await p.close();
+    });
+
+    it('resumes a group from its committed offset', async () => {
+      const b = await fresh();
+      const topic = topicName('commit');
+      await b.ensureTopics([{ topic, partitions: 1 }]);
+      const groupId = `g-${randomUUID()}`;
+      const p = await b.producer();
+      await p.send(topic, Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: payload('k', i) })));
+      const first = collector();
+      const c1 = await started(b.consumer({ groupId, topics: [topic], fromBeginning: true, ...first }));
+      await waitUntil(() => first.seen.length >= 10, 'first 10', opts.timeoutMs);
+      await c1.stop();
+      await p.send(topic, Array.from({ length: 5 }, (_, i) => ({ key: 'k', value: payload('k', 10 + i) })));
+      const second = collector();
+      await started(b.consumer({ groupId, topics: [topic], fromBeginning: true, ...second }));
+      await waitUntil(() => second.seen.length >= 5, 'the 5 new messages', opts.timeoutMs);
+      await new Promise((r) => setTimeout(r, opts.quietMs));
+      expect(second.seen.map(text)).toEqual([10, 11, 12, 13, 14].map((i) => `k:${i}`));
+      await p.close();
+    });
+
+    it('redelivers a batch whose handler failed, without losing or reordering', async () => {
+      const b = await fresh();
+      const topic = topicName('retry');
+      await b.ensureTopics([{ topic, partitions: 1 }]);
+      const p = await b.producer();
+      await p.send(topic, Array.from({ length: 20 }, (_, i) => ({ key: 'k', value: payload('k', i) })));
+      const processed: number[] = [];
+      const errors: unknown[] = [];
+      let failures = 0;
+      const index = (m: BusMessage) => Number(text(m).split(':')[1]);
+      await started(
+        b.consumer({
+          groupId: `g-${randomUUID()}`,
+          topics: [topic],
+          fromBeginning: true,
+          onError: (err) => errors.push(err),
+          handleBatch: async (batch) => {
+            if (failures < 2 && batch.messages.some((m) => index(m) === 7)) {
+              failures++;
+              // Process part of the batch, then fail: the whole batch must come again.
+              for (const m of batch.messages) if (index(m) < 7) processed.push(index(m));
+              throw new Error('store unavailable');
+            }
+            processed.push(...batch.messages.map(index));
+          },
+        }),
+      );
+      await waitUntil(() => processed.includes(19), 'the last message', opts.timeoutMs);
+      expect(errors).toHaveLength(2);
+      expect(new Set(processed)).toEqual(new Set(Array.from({ length: 20 }, (_, i) => i)));
+      // After the last failure, delivery goes on in order from where it failed.
+      const tail = processed.slice(processed.indexOf(7));
+      expect(tail).toEqual(tail.slice().sort((x, y) => x - y));
+      expect(tail.slice(-13)).toEqual(Array.from({ length: 13 }, (_, i) => i + 7));
+      await p.close();
+    });
+
+    it('pauses and resumes delivery', async () => {
+      const b = await fresh();
+      const topic = topicName('pause');
+      await b.ensureTopics([{ topic, partitions: 1 }]);
+      const c = collector();
+      const consumer = await started(b.consumer({ groupId: `g-${randomUUID()}`, topics: [topic], fromBeginning: true, ...c }));
+      const p = await b.producer();
+      await p.send(topic, [{ key: 'k', value: payload('k', 0) }]);
+      await waitUntil(() => c.seen.length === 1, 'first message', opts.timeoutMs);
+      consumer.pause();
+      await new Promise((r) => setTimeout(r, 300)); // let a fetch in flight finish
+      const before = c.seen.length;
+      await p.send(topic, [{ key: 'k', value: payload('k', 1) }]);
+      await new Promise((r) => setTimeout(r, opts.quietMs));
+      expect(c.seen.length).toBe(before);
+      consumer.resume();
+      await waitUntil(() => c.seen.length === 2, 'message after resume', opts.timeoutMs);
+      expect(c.seen.map(text)).toEqual(['k:0', 'k:1']);
+      await p.close();
+    });
+
+    it('starts a new group at the end unless told to read from the beginning', async () => {
+      const b = await fresh();
+      const topic = topicName('start');
+      await b.ensureTopics([{ topic, partitions: 1 }]);
+      const p = await b.producer();
+      await p.send(topic, [{ key: 'k', value: payload('k', 0) }]);
+      const latest = collector();
+      const earliest = collector();
+      await started(b.consumer({ groupId: `g-${randomUUID()}`, topics: [topic], ...latest }));
+      await started(b.consumer({ groupId: `g-${randomUUID()}`, topics: [topic], fromBeginning: true, ...earliest }));
+      await p.send(topic, [{ key: 'k', value: payload('k', 1) }]);
+      await waitUntil(() => latest.seen.length >= 1 && earliest.seen.length >= 2, 'both groups', opts.timeoutMs);
+      expect(latest.seen.map(text)).toEqual(['k:1']);
+      expect(earliest.seen.map(text)).toEqual(['k:0', 'k:1']);
+      await p.close();
+    });
+
+    it('replays from an offset after seek', async () => {
+      const b = await fresh();
+      const topic = topicName('seek');
+      await b.ensureTopics([{ topic, partitions: 1 }]);
+      const p = await b.producer();
+      await p.send(topic, Array.from({ length: 5 }, (_, i) => ({ key: 'k', value: payload('k', i) })));
+      const c = collector();
+      const consumer = await started(b.consumer({ groupId: `g-${randomUUID()}`, topics: [topic], fromBeginning: true, ...c }));
+      await waitUntil(() => c.seen.length >= 5, 'five messages', opts.timeoutMs);
+      consumer.seek(topic, 0, '2');
+      await waitUntil(() => c.seen.length >= 8, 'the replayed three', opts.timeoutMs);
+      expect(c.seen.map(text)).toEqual(['k:0', 'k:1', 'k:2', 'k:3', 'k:4', 'k:2', 'k:3', 'k:4']);
+      await p.close();
+    });
+  });
+}

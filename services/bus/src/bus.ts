@@ -1,0 +1,73 @@
+// The bus contract. Two implementations honour it (Kafka and in-process); one contract suite
+// (bus.contract.ts) runs against both, so the embedded mode behaves like the stack.
+
+export interface OutgoingMessage {
+  /** Partitioning key: a run's events share a key, so they stay in order in one partition. */
+  key: string | null;
+  value: Buffer;
+}
+
+export interface BusMessage {
+  topic: string;
+  partition: number;
+  /** Kafka offsets are 64-bit; kept as decimal strings as kafkajs does. */
+  offset: string;
+  key: Buffer | null;
+  value: Buffer;
+  timestamp: number;
+}
+
+/** Messages of one partition, in offset order. */
+export interface Batch {
+  topic: string;
+  partition: number;
+  messages: BusMessage[];
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  topics: string[];
+  /** Where a group with no committed offset starts: the beginning, or only new messages (default). */
+  fromBeginning?: boolean;
+  /**
+   * Processes one batch. Offsets are committed only after it resolves; if it throws, the batch
+   * is delivered again (at-least-once), after onError is told.
+   */
+  handleBatch: (batch: Batch) => Promise<void>;
+  onError?: (err: unknown, batch: Batch) => void;
+}
+
+export interface Consumer {
+  /** Resolves once the consumer has joined its group and holds its partitions. */
+  start(): Promise<void>;
+  pause(topics?: string[]): void;
+  resume(topics?: string[]): void;
+  /** Moves this consumer's position on a partition it holds; the next batch starts there. */
+  seek(topic: string, partition: number, offset: string): void;
+  /** Stops after the batch in flight is processed and committed, and leaves the group. */
+  stop(): Promise<void>;
+}
+
+export interface Producer {
+  /** Resolves when every message is durably accepted (Kafka: acks=all, idempotent). */
+  send(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Bus {
+  readonly kind: 'kafka' | 'memory';
+  /** Creates missing topics; existing topics are left as they are. */
+  ensureTopics(specs: TopicSpec[]): Promise<void>;
+  /** Number of partitions of an existing topic. */
+  partitionCount(topic: string): Promise<number>;
+  /** Offset after the last message of each partition (the "high watermark"). */
+  endOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;
+  producer(): Promise<Producer>;
+  consumer(options: ConsumerOptions): Consumer;
+  close(): Promise<void>;
+}

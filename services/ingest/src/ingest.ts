@@ -1,0 +1,68 @@
+// The ingest service: bus -> projection -> store. One consumer group per store; offsets are
+// committed only after the rows are in the store, so a crash re-delivers and the store's
+// ReplacingMergeTree keys collapse the repeats (at-least-once delivery, exactly-once results).
+import { TOPICS, type EventCodec } from '@grokstream/schemas';
+import { eventConsumer, type Bus, type Consumer, type Producer } from '@grokstream/bus';
+import type { Store } from '@grokstream/store';
+import { projectBatch } from './projection.ts';
+
+export interface IngestOptions {
+  bus: Bus;
+  store: Store;
+  codec: EventCodec;
+  /** Where undecodable messages are sent (they are also ingested from there). */
+  deadLetters: Producer;
+  groupId?: string;
+  topics?: string[];
+  fromBeginning?: boolean;
+  onError?: (err: unknown) => void;
+}
+
+export interface IngestStats {
+  batches: number;
+  events: number;
+  rows: number;
+  deadLetters: number;
+  failures: number;
+}
+
+export const INGEST_TOPICS = [TOPICS.events, TOPICS.phases, TOPICS.control, TOPICS.deadLetter];
+
+export class Ingest {
+  readonly stats: IngestStats = { batches: 0, events: 0, rows: 0, deadLetters: 0, failures: 0 };
+  private readonly consumer: Consumer;
+
+  constructor(private readonly options: IngestOptions) {
+    const { store } = options;
+    this.consumer = eventConsumer(options.bus, {
+      groupId: options.groupId ?? `grokstream-ingest-${store.kind}-${store.database}`,
+      topics: options.topics ?? INGEST_TOPICS,
+      fromBeginning: options.fromBeginning ?? true,
+      codec: options.codec,
+      deadLetters: options.deadLetters,
+      onDeadLetter: () => this.stats.deadLetters++,
+      onError: (err) => {
+        this.stats.failures++;
+        options.onError?.(err);
+      },
+      handle: async (events) => {
+        const byTable = projectBatch(events);
+        for (const [table, rows] of byTable) {
+          await store.insert(table, rows);
+          this.stats.rows += rows.length;
+        }
+        this.stats.batches++;
+        this.stats.events += events.length;
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.options.store.migrate();
+    await this.consumer.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.stop();
+  }
+}

@@ -1,0 +1,73 @@
+// Versioned, idempotent DDL. Each migration runs once per database (recorded in
+// schema_migrations) and each of its steps is safe to run again, because a crash can come
+// between a step and its record. ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS, so column
+// additions check system.columns first.
+import { TABLES, TABLE_NAMES, createTableSql } from './tables.ts';
+import { sqlString } from './sql.ts';
+
+export type MigrationStep =
+  | { kind: 'sql'; sql: (db: string) => string }
+  | { kind: 'add-column'; table: string; column: string; type: string; after?: string };
+
+export interface Migration {
+  version: number;
+  name: string;
+  steps: MigrationStep[];
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'event tables',
+    steps: TABLE_NAMES.map((t) => ({ kind: 'sql' as const, sql: (db: string) => createTableSql(db, TABLES[t]) })),
+  },
+];
+
+/** What a migration runner needs from a store: plain SQL in, rows out. */
+export interface SqlRunner {
+  command(sql: string): Promise<void>;
+  query<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+}
+
+export function migrationsTableSql(db: string): string {
+  return (
+    `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations ` +
+    `(version UInt32, name String, applied_at DateTime('UTC')) ENGINE = MergeTree ORDER BY version`
+  );
+}
+
+export async function migrate(
+  runner: SqlRunner,
+  db: string,
+  migrations: Migration[] = MIGRATIONS,
+): Promise<{ applied: number[]; current: number }> {
+  await runner.command(`CREATE DATABASE IF NOT EXISTS ${db}`);
+  await runner.command(migrationsTableSql(db));
+  const done = new Set(
+    (await runner.query<{ version: number }>(`SELECT version FROM ${db}.schema_migrations`)).map((r) => Number(r.version)),
+  );
+  const applied: number[] = [];
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(m.version)) continue;
+    for (const step of m.steps) {
+      if (step.kind === 'sql') {
+        await runner.command(step.sql(db));
+      } else {
+        const existing = await runner.query(
+          `SELECT name FROM system.columns WHERE database = ${sqlString(db)} AND table = ${sqlString(step.table)} AND name = ${sqlString(step.column)}`,
+        );
+        if (existing.length === 0) {
+          await runner.command(
+            `ALTER TABLE ${db}.${step.table} ADD COLUMN ${step.column} ${step.type}${step.after ? ` AFTER ${step.after}` : ''}`,
+          );
+        }
+      }
+    }
+    await runner.command(
+      `INSERT INTO ${db}.schema_migrations (version, name, applied_at) VALUES (${m.version}, ${sqlString(m.name)}, now())`,
+    );
+    applied.push(m.version);
+  }
+  const all = [...done, ...applied];
+  return { applied, current: all.length === 0 ? 0 : Math.max(...all) };
+}
