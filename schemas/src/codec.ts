@@ -26,6 +26,16 @@ interface Reader {
   name: EventName;
   type: Type;
   resolver: unknown; // avsc Resolver, undefined when the writer is the current schema
+  writerType: Type;
+}
+
+/** True when some string in the value holds U+FFFD, which is what invalid UTF-8 decodes to. */
+function hasReplacementChar(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('\uFFFD');
+  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return false;
+  if (Array.isArray(v)) return v.some(hasReplacementChar);
+  for (const k in v) if (k.includes('\uFFFD') || hasReplacementChar((v as Record<string, unknown>)[k])) return true;
+  return false;
 }
 
 export function fingerprintHex(fp: bigint): string {
@@ -43,7 +53,7 @@ export class EventCodec {
       const { fingerprint, bytes } = schemaFingerprint(schema);
       const header = Buffer.concat([Buffer.from([MAGIC_0, MAGIC_1]), Buffer.from(bytes)]);
       this.writers.set(name as EventName, { type, header, fp: fingerprint });
-      this.readers.set(fingerprint, { name: name as EventName, type, resolver: undefined });
+      this.readers.set(fingerprint, { name: name as EventName, type, resolver: undefined, writerType: type });
     }
     for (const { name, file, schema } of history) {
       const { fingerprint } = schemaFingerprint(schema);
@@ -60,7 +70,7 @@ export class EventCodec {
             'make the change compatible (add fields with defaults, never change a type) or publish a new event name',
         );
       }
-      this.readers.set(fingerprint, { name: name as EventName, type: reader.type, resolver });
+      this.readers.set(fingerprint, { name: name as EventName, type: reader.type, resolver, writerType });
     }
   }
 
@@ -129,7 +139,21 @@ export class EventCodec {
     if (result.offset !== buf.length) {
       throw new DecodeError('trailing-bytes', `${reader.name} body has ${buf.length - result.offset} bytes left over`);
     }
+    if (hasReplacementChar(result.value) && !this.bodyIsValidUtf8(reader, buf)) {
+      throw new DecodeError('malformed-body', `${reader.name} body has a string that is not valid UTF-8`);
+    }
     return { name: reader.name, value: result.value, writer: fingerprintHex(fp) } as AnyEvent & { writer: string };
+  }
+
+  /**
+   * avsc decodes invalid UTF-8 to U+FFFD without complaint, which would be a wrong value. Only
+   * when a U+FFFD shows up (rare in real data) do we pay for the check: a faithful decode
+   * re-encodes to the same bytes.
+   */
+  private bodyIsValidUtf8(reader: Reader, buf: Buffer): boolean {
+    const body = buf.subarray(HEADER_BYTES);
+    const asWritten = reader.writerType.fromBuffer(body);
+    return reader.writerType.toBuffer(asWritten).equals(body);
   }
 
   private writer(name: EventName) {

@@ -54,6 +54,12 @@ export interface StepMetrics {
   /** ||g||^2 of the batch gradient. */
   grad_norm_sq: null | number;
   update_norm: null | number;
+  /** Fraction of training samples whose softmax normaliser rounds to exactly 1 (Prieto et al. 2025). */
+  softmax_collapse_frac: null | number;
+  /** ||W_last||_F: slingshot cycles show here first (Thilak et al. 2022). */
+  last_layer_norm: null | number;
+  /** ||theta - theta_0||, distance from initialisation. */
+  init_distance: null | number;
   /** Task-specific per-step metrics (e.g. deep-linear balance differences). */
   extra: Record<string, number>;
 }

@@ -12,6 +12,7 @@ export interface IngestOptions {
   codec: EventCodec;
   /** Where undecodable messages are sent (they are also ingested from there). */
   deadLetters: Producer;
+  deadLetterTopic?: string;
   groupId?: string;
   topics?: string[];
   fromBeginning?: boolean;
@@ -40,6 +41,7 @@ export class Ingest {
       fromBeginning: options.fromBeginning ?? true,
       codec: options.codec,
       deadLetters: options.deadLetters,
+      deadLetterTopic: options.deadLetterTopic,
       onDeadLetter: () => this.stats.deadLetters++,
       onError: (err) => {
         this.stats.failures++;

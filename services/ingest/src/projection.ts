@@ -80,6 +80,9 @@ export function project(event: AnyEvent): Projected {
           layer_norms: v.layer_norms,
           grad_norm_sq: v.grad_norm_sq,
           update_norm: v.update_norm,
+          softmax_collapse_frac: v.softmax_collapse_frac,
+          last_layer_norm: v.last_layer_norm,
+          init_distance: v.init_distance,
           ...split('extra', v.extra),
         },
       };

@@ -1,7 +1,7 @@
 // Store over a ClickHouse server through @clickhouse/client. Inserts stream TabSeparated text
 // (not JSON) so NaN and ±Inf arrive exactly; reads use the JSON format with quoted denormals.
 import { Readable } from 'node:stream';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Store, StoreRow } from './store.ts';
 import type { TableName } from './tables.ts';
 import { encodeRows } from './encode-rows.ts';
@@ -33,6 +33,8 @@ export class ClickHouseStore implements Store {
       request_timeout: options.requestTimeoutMs ?? 60_000,
       // No session database: the database may not exist yet, and every statement names it.
       compression: { request: false, response: false },
+      // Failures reach the caller as exceptions with the server's message; no second copy on stderr.
+      log: { level: ClickHouseLogLevel.OFF },
     });
   }
 

@@ -21,6 +21,17 @@ export const MIGRATIONS: Migration[] = [
     name: 'event tables',
     steps: TABLE_NAMES.map((t) => ({ kind: 'sql' as const, sql: (db: string) => createTableSql(db, TABLES[t]) })),
   },
+  {
+    // StepMetrics gained three precursor fields (schema history: StepMetrics 32b41f854fcc44bb).
+    // Databases created by version 1 get the columns; new ones already have them from TABLES.
+    version: 2,
+    name: 'steps: precursor columns',
+    steps: [
+      { kind: 'add-column', table: 'steps', column: 'softmax_collapse_frac', type: 'Nullable(Float64)', after: 'update_norm' },
+      { kind: 'add-column', table: 'steps', column: 'last_layer_norm', type: 'Nullable(Float64)', after: 'softmax_collapse_frac' },
+      { kind: 'add-column', table: 'steps', column: 'init_distance', type: 'Nullable(Float64)', after: 'last_layer_norm' },
+    ],
+  },
 ];
 
 /** What a migration runner needs from a store: plain SQL in, rows out. */

@@ -1,0 +1,189 @@
+// The contract both stores pass: chdb-store.spec.ts (unit, in-process) and
+// tests/integration/clickhouse-store.test.ts (the Debian ClickHouse server).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import type { Store, StoreRow } from './store.ts';
+import { TABLES, TABLE_NAMES, createTableSql, insertColumns, type Column, type TableName } from './tables.ts';
+import { migrate, migrationsTableSql, type Migration } from './migrations.ts';
+
+const V2_COLUMNS = ['softmax_collapse_frac', 'last_layer_norm', 'init_distance'];
+
+/** A value of a column type, different for every row i. */
+function sampleCell(col: Column, i: number): StoreRow[string] {
+  const t = col.type;
+  if (col.name === 'seq') return i + 1;
+  if (col.name === 'ts_ms') return 1_700_000_000_000 + i * 1000;
+  if (t.startsWith('Nullable(')) return i % 3 === 0 ? null : sampleCell({ ...col, type: t.slice(9, -1) }, i);
+  if (t === 'String') return `${col.name}-${i}`;
+  if (t === 'Float64') return i + 0.25;
+  if (/^U?Int\d+$/.test(t)) return i;
+  if (t === 'Array(String)') return [`a${i}`, `b${i}`];
+  if (t === 'Array(Float64)') return [i, i + 0.5];
+  if (t === 'Array(UInt32)') return [i, i + 1];
+  if (t === 'Array(Array(Float64))') return [[i], [i, 2]];
+  throw new Error(`no sample for ${t}`);
+}
+
+export function sampleRows(table: TableName, n: number): StoreRow[] {
+  const cols = TABLES[table].columns.filter((c) => c.default === undefined);
+  return Array.from({ length: n }, (_, i) => Object.fromEntries(cols.map((c) => [c.name, sampleCell(c, i)])));
+}
+
+export function storeContract(name: string, makeStore: (database: string) => Promise<Store>): void {
+  describe(`store contract: ${name}`, () => {
+    const database = `contract_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    let store: Store;
+
+    beforeAll(async () => {
+      store = await makeStore(database);
+      await store.migrate();
+    });
+
+    afterAll(async () => {
+      await store.command(`DROP DATABASE IF EXISTS ${database}`);
+      await store.close();
+    });
+
+    it('applies migrations once, and again applies nothing', async () => {
+      const again = await store.migrate();
+      expect(again.applied).toEqual([]);
+      expect(again.current).toBeGreaterThanOrEqual(1);
+      const tables = await store.query<{ name: string }>(
+        `SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`,
+      );
+      expect(tables.map((t) => t.name)).toEqual([...TABLE_NAMES, 'schema_migrations'].sort());
+    });
+
+    it('adds a column in a later migration only when it is missing', async () => {
+      const extra: Migration[] = [
+        { version: 1000, name: 'probe column', steps: [{ kind: 'add-column', table: 'steps', column: 'probe_col', type: 'Nullable(Float64)' }] },
+      ];
+      const first = await migrate(store, database, extra);
+      expect(first.applied).toEqual([1000]);
+      // Forget the record, as after a crash between the ALTER and the INSERT: still safe.
+      await store.command(`ALTER TABLE ${database}.schema_migrations DELETE WHERE version = 1000`);
+      await waitForMutations(store, database);
+      const second = await migrate(store, database, extra);
+      expect(second.applied).toEqual([1000]);
+      const cols = await store.query(`SELECT name FROM system.columns WHERE database = '${database}' AND table = 'steps' AND name = 'probe_col'`);
+      expect(cols).toHaveLength(1);
+      await store.command(`ALTER TABLE ${database}.steps DROP COLUMN probe_col`);
+    });
+
+    it('upgrades a database created at version 1 (steps without the precursor columns)', async () => {
+      const old = `${database}_v1`;
+      const v1Steps = { ...TABLES.steps, columns: TABLES.steps.columns.filter((c) => !V2_COLUMNS.includes(c.name)) };
+      await store.command(`CREATE DATABASE IF NOT EXISTS ${old}`);
+      await store.command(migrationsTableSql(old));
+      await store.command(createTableSql(old, v1Steps));
+      await store.command(`INSERT INTO ${old}.schema_migrations (version, name, applied_at) VALUES (1, 'event tables', now())`);
+      try {
+        const result = await migrate(store, old);
+        expect(result.applied).toEqual([2]);
+        const cols = await store.query<{ name: string }>(
+          `SELECT name FROM system.columns WHERE database = '${old}' AND table = 'steps' ORDER BY position`,
+        );
+        expect(cols.map((c) => c.name)).toEqual(TABLES.steps.columns.map((c) => c.name));
+      } finally {
+        await store.command(`DROP DATABASE IF EXISTS ${old}`);
+      }
+    });
+
+    for (const table of TABLE_NAMES) {
+      it(`keeps one copy of a batch inserted twice into ${table}`, async () => {
+        const rows = sampleRows(table, 25);
+        await store.insert(table, rows);
+        await store.insert(table, rows);
+        const [agg] = await store.query<{ n: number; seqs: number }>(
+          `SELECT count() AS n, sum(seq) AS seqs FROM ${database}.${table} FINAL`,
+        );
+        expect(agg).toEqual({ n: 25, seqs: (25 * 26) / 2 });
+        const back = await store.query<StoreRow>(
+          `SELECT ${insertColumns(table).join(', ')} FROM ${database}.${table} FINAL ORDER BY seq`,
+        );
+        // payload/key are bytes-like strings; everything else must come back as written
+        expect(back).toEqual(rows);
+      });
+    }
+
+    it('keeps the newest seq when a step is written again (a resumed run)', async () => {
+      const [row] = sampleRows('steps', 1);
+      const runId = `resumed-${randomUUID()}`;
+      await store.insert('steps', [{ ...row!, run_id: runId, step: 7, seq: 10, train_loss: 1 }]);
+      await store.insert('steps', [{ ...row!, run_id: runId, step: 7, seq: 30, train_loss: 3 }]);
+      await store.insert('steps', [{ ...row!, run_id: runId, step: 7, seq: 20, train_loss: 2 }]);
+      const rows = await store.query(`SELECT seq, train_loss FROM ${database}.steps FINAL WHERE run_id = '${runId}'`);
+      expect(rows).toEqual([{ seq: 30, train_loss: 3 }]);
+    });
+
+    it('round-trips NaN, +Inf, -Inf and nulls in every float shape', async () => {
+      const [base] = sampleRows('probes', 1);
+      const runId = `nonfinite-${randomUUID()}`;
+      await store.insert('probes', [
+        {
+          ...base!,
+          run_id: runId,
+          grad_noise_trace: NaN,
+          grad_snr: Infinity,
+          tr_h_sigma: -Infinity,
+          hessian_trace: null,
+          hessian_trace_avg: -0.5,
+          hessian_top_eig: 1.7976931348623157e308,
+          gop_trace: [NaN, Infinity, -Infinity, 0.1],
+          gop_top_eigs: [[NaN, -Infinity], [], [Infinity]],
+          extra_keys: [],
+          extra_values: [],
+        },
+      ]);
+      const [row] = await store.query<StoreRow>(
+        `SELECT grad_noise_trace, grad_snr, tr_h_sigma, hessian_trace, hessian_trace_avg, hessian_top_eig,
+                gop_trace, gop_top_eigs, extra_keys, extra_values
+         FROM ${database}.probes FINAL WHERE run_id = '${runId}'`,
+      );
+      expect(row).toEqual({
+        grad_noise_trace: NaN,
+        grad_snr: Infinity,
+        tr_h_sigma: -Infinity,
+        hessian_trace: null,
+        hessian_trace_avg: -0.5,
+        hessian_top_eig: 1.7976931348623157e308,
+        gop_trace: [NaN, Infinity, -Infinity, 0.1],
+        gop_top_eigs: [[NaN, -Infinity], [], [Infinity]],
+        extra_keys: [],
+        extra_values: [],
+      });
+    });
+
+    it('round-trips awkward strings and raw bytes exactly', async () => {
+      const [base] = sampleRows('dead_letters', 1);
+      const nasty = "tab\there\nnewline 'quote' \"dq\" back\\slash \0nul ünïcødé 🚀 \r\b\f";
+      const bytes = Buffer.from([0xc3, 0x01, 0x00, 0xff, 0x80, 0x5c, 0x27, 0x09, 0x0a, 0x7f]);
+      const key = `bytes-${randomUUID()}`;
+      await store.insert('dead_letters', [{ ...base!, run_id: nasty, key, source_offset: 999_999, payload: bytes }]);
+      const [row] = await store.query<{ run_id: string; hex: string }>(
+        `SELECT run_id, hex(payload) AS hex FROM ${database}.dead_letters FINAL WHERE key = '${key}'`,
+      );
+      expect(row).toEqual({ run_id: nasty, hex: bytes.toString('hex').toUpperCase() });
+    });
+
+    it('names the problem when a row does not fit its table', async () => {
+      const [row] = sampleRows('steps', 1);
+      await expect(store.insert('steps', [{ ...row!, bogus: 1 }])).rejects.toThrow(/unknown column bogus/);
+      const { train_loss: _, ...missing } = row!;
+      await expect(store.insert('steps', [missing])).rejects.toThrow(/missing value for column train_loss/);
+    });
+
+    it('rejects bad SQL with the engine\'s message', async () => {
+      await expect(store.query('SELEC 1')).rejects.toThrow(/Syntax error/);
+    });
+  });
+}
+
+async function waitForMutations(store: Store, database: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const pending = await store.query(`SELECT * FROM system.mutations WHERE database = '${database}' AND is_done = 0`);
+    if (pending.length === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('mutation did not finish');
+}

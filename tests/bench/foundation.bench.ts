@@ -1,0 +1,188 @@
+// Foundation benchmark: Avro codec, Kafka through the bus against raw kafkajs, store inserts.
+//   pnpm bench                      (needs `pnpm stack:up`)
+//   BENCH_SCALE=0.2 pnpm bench      (smaller, quicker)
+// Writes bench-results/foundation.json.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { EventCodec, type StepMetrics } from '@grokstream/schemas';
+import { KafkaBus, eventConsumer, type Batch } from '@grokstream/bus';
+import { ChdbStore, ClickHouseStore, type Store } from '@grokstream/store';
+import { project } from '@grokstream/ingest';
+import { waitUntil } from '../../services/bus/src/wait.ts';
+import { report, timed, type Figure } from './report.ts';
+
+const scale = Number(process.env.BENCH_SCALE ?? '1');
+if (!(scale > 0)) throw new Error(`BENCH_SCALE must be a positive number, got ${process.env.BENCH_SCALE}`);
+const N_CODEC = Math.round(200_000 * scale);
+const N_KAFKA = Math.round(50_000 * scale);
+const N_STORE = Math.round(100_000 * scale);
+const BROKERS = (process.env.GROKSTREAM_KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+const CLICKHOUSE_URL = process.env.GROKSTREAM_CLICKHOUSE_URL ?? 'http://127.0.0.1:18123';
+const OUT = process.env.BENCH_OUT ?? 'bench-results/foundation.json';
+
+const codec = EventCodec.load();
+const step = (run: number, i: number): StepMetrics => ({
+  event_id: randomUUID(),
+  run_id: `bench-${run}`,
+  seq: i,
+  ts: 1_763_900_000_000 + i,
+  step: i,
+  train_loss: 1 / (i + 1),
+  train_acc: 0.5,
+  test_loss: 0.7,
+  test_acc: 0.25,
+  lr: 1e-3,
+  weight_norm: 12.3,
+  layer_norms: [1.5, 2.5, 3.5],
+  grad_norm_sq: 0.04,
+  update_norm: 0.001,
+  softmax_collapse_frac: null,
+  last_layer_norm: null,
+  init_distance: null,
+  extra: {},
+});
+const progress = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+const figures: Figure[] = [];
+const perSec = (n: number, ms: number) => (n * 1000) / ms;
+
+// --- Avro codec ---
+progress(`codec: ${N_CODEC} StepMetrics`);
+const values = Array.from({ length: 1000 }, (_, i) => step(i % 10, i));
+const enc = await timed(() => {
+  let bytes = 0;
+  for (let i = 0; i < N_CODEC; i++) bytes += codec.encode('StepMetrics', values[i % 1000]!).length;
+  return bytes;
+});
+const encoded = values.map((v) => codec.encode('StepMetrics', v));
+const dec = await timed(() => {
+  for (let i = 0; i < N_CODEC; i++) codec.decode(encoded[i % 1000]!);
+});
+figures.push({ name: 'avro encode', value: perSec(N_CODEC, enc.ms), unit: 'events/s', note: `${(enc.result / N_CODEC).toFixed(0)} B/event` });
+figures.push({ name: 'avro decode', value: perSec(N_CODEC, dec.ms), unit: 'events/s' });
+
+// --- Kafka: raw kafkajs vs the bus, same pre-encoded bytes, produce->consume ---
+const payloads = Array.from({ length: N_KAFKA }, (_, i) => ({ key: `bench-${i % 10}`, value: encoded[i % 1000]! }));
+const BATCH = 1000;
+
+async function rawKafkajs(topic: string): Promise<number> {
+  const kafka = new Kafka({ clientId: 'bench-raw', brokers: BROKERS, logLevel: logLevel.ERROR });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const consumer = kafka.consumer({ groupId: `bench-raw-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset }) => {
+      seen += batch.messages.length;
+      const last = batch.messages[batch.messages.length - 1]!.offset;
+      resolveOffset(last);
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+    },
+  });
+  await joined;
+  const { ms } = await timed(async () => {
+    for (let i = 0; i < payloads.length; i += BATCH) {
+      await producer.send({ topic, acks: -1, messages: payloads.slice(i, i + BATCH) });
+    }
+    await waitUntil(() => seen >= N_KAFKA, 'raw consumer', 300_000);
+  });
+  await consumer.disconnect();
+  await producer.disconnect();
+  return ms;
+}
+
+async function throughBus(topic: string, decode: boolean): Promise<number> {
+  const bus = new KafkaBus({ brokers: BROKERS, logLevel: 'error', clientId: 'bench-bus' });
+  await bus.ensureTopics([{ topic, partitions: 4 }, { topic: `${topic}.dlt`, partitions: 1 }]);
+  const producer = await bus.producer();
+  let seen = 0;
+  const consumer = decode
+    ? eventConsumer(bus, {
+        groupId: `bench-bus-${randomUUID()}`,
+        topics: [topic],
+        fromBeginning: true,
+        codec,
+        deadLetters: producer,
+        deadLetterTopic: `${topic}.dlt`,
+        handle: async (events) => void (seen += events.length),
+      })
+    : bus.consumer({
+        groupId: `bench-bus-${randomUUID()}`,
+        topics: [topic],
+        fromBeginning: true,
+        handleBatch: async (b: Batch) => void (seen += b.messages.length),
+      });
+  await consumer.start();
+  const { ms } = await timed(async () => {
+    for (let i = 0; i < payloads.length; i += BATCH) {
+      if (decode) {
+        // Encode inside the timing: this is the path a trainer takes.
+        const batch = [];
+        for (let j = i; j < Math.min(i + BATCH, payloads.length); j++) {
+          batch.push({ key: payloads[j]!.key, value: codec.encode('StepMetrics', values[j % 1000]!) });
+        }
+        await producer.send(topic, batch);
+      } else {
+        await producer.send(topic, payloads.slice(i, i + BATCH));
+      }
+    }
+    await waitUntil(() => seen >= N_KAFKA, 'bus consumer', 300_000);
+  });
+  await consumer.stop();
+  await bus.close();
+  return ms;
+}
+
+const id = randomUUID().slice(0, 8);
+progress(`kafka: raw kafkajs, ${N_KAFKA} messages`);
+const rawMs = await rawKafkajs(`bench.raw.${id}`);
+progress(`kafka: bus, ${N_KAFKA} messages`);
+const busMs = await throughBus(`bench.bus.${id}`, false);
+progress(`kafka: bus with Avro encode+decode, ${N_KAFKA} messages`);
+const busCodecMs = await throughBus(`bench.buscodec.${id}`, true);
+figures.push({ name: 'kafka raw kafkajs produce->consume', value: perSec(N_KAFKA, rawMs), unit: 'events/s' });
+figures.push({ name: 'kafka bus produce->consume', value: perSec(N_KAFKA, busMs), unit: 'events/s' });
+figures.push({ name: 'kafka bus + avro encode/decode', value: perSec(N_KAFKA, busCodecMs), unit: 'events/s' });
+figures.push({ name: 'bus / raw kafkajs throughput', value: rawMs / busMs, unit: 'ratio', note: '1.0 = no overhead' });
+
+// --- Stores: insert rows/s ---
+const rows = Array.from({ length: N_STORE }, (_, i) => project({ name: 'StepMetrics', value: step(i % 100, i) }).row);
+async function insertRate(store: Store): Promise<number> {
+  await store.migrate();
+  const { ms } = await timed(async () => {
+    for (let i = 0; i < rows.length; i += 10_000) await store.insert('steps', rows.slice(i, i + 10_000));
+  });
+  const [{ n }] = (await store.query<{ n: number }>(`SELECT count() AS n FROM ${store.database}.steps FINAL`)) as [{ n: number }];
+  if (n !== N_STORE) throw new Error(`${store.kind}: expected ${N_STORE} rows, found ${n}`);
+  await store.command(`DROP DATABASE ${store.database}`);
+  await store.close();
+  return perSec(N_STORE, ms);
+}
+const database = `bench_${id.replace(/-/g, '')}`;
+progress(`store: ${N_STORE} rows into the ClickHouse server`);
+const serverRate = await insertRate(new ClickHouseStore({ url: CLICKHOUSE_URL, database }));
+progress(`store: ${N_STORE} rows into chdb`);
+const chdbRate = await insertRate(new ChdbStore({ path: mkdtempSync(join(tmpdir(), 'grokstream-bench-')), database }));
+figures.push({ name: 'insert steps: ClickHouse 18.16 server', value: serverRate, unit: 'rows/s', note: 'batches of 10,000' });
+figures.push({ name: 'insert steps: chdb (embedded)', value: chdbRate, unit: 'rows/s', note: 'batches of 10,000' });
+
+report(OUT, 'grokstream foundation benchmark', figures, {
+  scale,
+  codecEvents: N_CODEC,
+  kafkaEvents: N_KAFKA,
+  storeRows: N_STORE,
+  node: process.version,
+  cpus: (await import('node:os')).cpus().length,
+});
+process.exit(0);
