@@ -52,7 +52,7 @@ describe('foundation: Kafka -> ingest -> ClickHouse server and chdb', () => {
   beforeAll(async () => {
     await requireKafka();
     await requireClickHouse();
-    bus = new KafkaBus({ brokers: KAFKA_BROKERS, logLevel: 'error' });
+    bus = new KafkaBus({ brokers: KAFKA_BROKERS, logLevel: 'nothing' });
     await bus.ensureTopics([
       { topic, partitions: 4 },
       { topic: deadLetterTopic, partitions: 1 },

@@ -72,8 +72,15 @@ export function busContract(name: string, makeBus: () => Promise<Bus>, opts: Bus
       const groupId = `g-${randomUUID()}`;
       const c1 = collector();
       const c2 = collector();
-      await started(b.consumer({ groupId, topics: [topic], fromBeginning: true, ...c1 }));
-      await started(b.consumer({ groupId, topics: [topic], fromBeginning: true, ...c2 }));
+      const m1 = await started(b.consumer({ groupId, topics: [topic], fromBeginning: true, ...c1 }));
+      const m2 = await started(b.consumer({ groupId, topics: [topic], fromBeginning: true, ...c2 }));
+      // Wait for the rebalance to settle: each member holds a share, and together all four.
+      const held = () => [...m1.assignment(), ...m2.assignment()].map((a) => a.partition).sort();
+      await waitUntil(
+        () => m1.assignment().length > 0 && m2.assignment().length > 0 && held().join() === '0,1,2,3',
+        'the group to split the partitions',
+        opts.timeoutMs,
+      );
       const p = await b.producer();
       const keys = Array.from({ length: 16 }, (_, i) => `run-${i}`);
       await p.send(topic, keys.flatMap((k) => [0, 1, 2].map((i) => ({ key: k, value: payload(k, i) }))));

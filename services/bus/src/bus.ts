@@ -49,6 +49,8 @@ export interface Consumer {
   resume(topics?: string[]): void;
   /** Moves this consumer's position on a partition it holds; the next batch starts there. */
   seek(topic: string, partition: number, offset: string): void;
+  /** The partitions this member holds now (empty before start and during a rebalance). */
+  assignment(): Array<{ topic: string; partition: number }>;
   /** Stops after the batch in flight is processed and committed, and leaves the group. */
   stop(): Promise<void>;
 }

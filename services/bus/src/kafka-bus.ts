@@ -130,6 +130,7 @@ class KafkaGroupConsumer implements Consumer {
   private readonly consumer: KafkaConsumer;
   private started = false;
   private stopped = false;
+  private assigned: Array<{ topic: string; partition: number }> = [];
 
   constructor(
     kafka: Kafka,
@@ -144,6 +145,18 @@ class KafkaGroupConsumer implements Consumer {
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
     });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.assigned = Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) =>
+        partitions.map((partition) => ({ topic, partition })),
+      );
+    });
+    this.consumer.on(this.consumer.events.REBALANCING, () => {
+      this.assigned = [];
+    });
+  }
+
+  assignment() {
+    return this.stopped ? [] : this.assigned.map((a) => ({ ...a }));
   }
 
   async start(): Promise<void> {

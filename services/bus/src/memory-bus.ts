@@ -227,6 +227,10 @@ class MemoryConsumer implements Consumer {
     this.positions.set(tp(topic, partition), n);
   }
 
+  assignment() {
+    return this.running && this.member ? this.member.assigned.map((a) => ({ ...a })) : [];
+  }
+
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;

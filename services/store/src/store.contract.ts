@@ -80,9 +80,8 @@ export function storeContract(name: string, makeStore: (database: string) => Pro
       try {
         const result = await migrate(store, old);
         expect(result.applied).toEqual([2]);
-        const cols = await store.query<{ name: string }>(
-          `SELECT name FROM system.columns WHERE database = '${old}' AND table = 'steps' ORDER BY position`,
-        );
+        // DESCRIBE lists columns in table order (18.16's system.columns has no position).
+        const cols = await store.query<{ name: string }>(`DESCRIBE TABLE ${old}.steps`);
         expect(cols.map((c) => c.name)).toEqual(TABLES.steps.columns.map((c) => c.name));
       } finally {
         await store.command(`DROP DATABASE IF EXISTS ${old}`);
