@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { EVENT_NAMES, loadCurrentSchemas, type AnyEvent, type StepMetrics } from '@grokstream/schemas';
+import { encodeRows, insertColumns } from '@grokstream/store';
+import { sampleValue } from '../../../schemas/src/samples.ts';
+import { project, projectBatch } from './projection.ts';
+
+const schemas = loadCurrentSchemas();
+const sample = (name: string) => ({ name, value: sampleValue(schemas.find((s) => s.name === name)!.schema, name) }) as AnyEvent;
+
+describe('projection', () => {
+  it.each(EVENT_NAMES)('maps a %s onto every insert column of its table, and nothing else', (name) => {
+    const { table, row } = project(sample(name));
+    expect(Object.keys(row).sort()).toEqual(insertColumns(table).sort());
+    expect(() => encodeRows(table, [row])).not.toThrow();
+  });
+
+  it('sends each event type to its own table', () => {
+    const tables = EVENT_NAMES.map((n) => project(sample(n)).table);
+    expect(new Set(tables).size).toBe(EVENT_NAMES.length);
+  });
+
+  it('splits maps into sorted parallel arrays and GOP summaries into arrays per scope', () => {
+    const step = sample('StepMetrics') as { name: 'StepMetrics'; value: StepMetrics };
+    step.value.extra = { zeta: 1, alpha: NaN };
+    expect(project(step).row).toMatchObject({ extra_keys: ['alpha', 'zeta'], extra_values: [NaN, 1] });
+    const probe = sample('ProbeSummary');
+    const row = project(probe).row;
+    expect(row.gop_scope).toHaveLength((probe.value as { gop: unknown[] }).gop.length);
+    expect(Array.isArray((row.gop_top_eigs as unknown[])[0])).toBe(true);
+  });
+
+  it('groups a batch by table in arrival order', () => {
+    const a = sample('StepMetrics');
+    const b = sample('RunStarted');
+    const c = { ...sample('StepMetrics') } as AnyEvent;
+    (c.value as StepMetrics).step = 999;
+    const grouped = projectBatch([a, b, c]);
+    expect([...grouped.keys()]).toEqual(['steps', 'runs']);
+    expect(grouped.get('steps')!.map((r) => r.step)).toEqual([(a.value as StepMetrics).step, 999]);
+  });
+});
