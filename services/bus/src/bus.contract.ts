@@ -188,6 +188,40 @@ export function busContract(name: string, makeBus: () => Promise<Bus>, opts: Bus
       await p.close();
     });
 
+    it('stops cleanly: the batch in flight finishes and is committed', async () => {
+      const b = await fresh();
+      const topic = topicName('stop');
+      await b.ensureTopics([{ topic, partitions: 1 }]);
+      const groupId = `g-${randomUUID()}`;
+      const p = await b.producer();
+      let inFlight = false;
+      let finished = 0;
+      const consumer = await started(
+        b.consumer({
+          groupId,
+          topics: [topic],
+          fromBeginning: true,
+          handleBatch: async (batch) => {
+            inFlight = true;
+            await new Promise((r) => setTimeout(r, 300));
+            finished += batch.messages.length;
+          },
+        }),
+      );
+      await p.send(topic, Array.from({ length: 3 }, (_, i) => ({ key: 'k', value: payload('k', i) })));
+      await waitUntil(() => inFlight, 'a batch in flight', opts.timeoutMs);
+      await consumer.stop();
+      expect(finished).toBe(3);
+      // The group resumes after the stopped batch: nothing is delivered twice.
+      const after = collector();
+      await started(b.consumer({ groupId, topics: [topic], fromBeginning: true, ...after }));
+      await p.send(topic, [{ key: 'k', value: payload('k', 3) }]);
+      await waitUntil(() => after.seen.length >= 1, 'the next message', opts.timeoutMs);
+      await new Promise((r) => setTimeout(r, opts.quietMs));
+      expect(after.seen.map(text)).toEqual(['k:3']);
+      await p.close();
+    });
+
     it('replays from an offset after seek', async () => {
       const b = await fresh();
       const topic = topicName('seek');

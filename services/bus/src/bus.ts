@@ -40,6 +40,8 @@ export interface ConsumerOptions {
    */
   handleBatch: (batch: Batch) => Promise<void>;
   onError?: (err: unknown, batch: Batch) => void;
+  /** The client itself failed (Kafka: a consumer crash); restart says whether it recovers by itself. */
+  onCrash?: (err: Error, restart: boolean) => void;
 }
 
 export interface Consumer {

@@ -153,6 +153,12 @@ class KafkaGroupConsumer implements Consumer {
     this.consumer.on(this.consumer.events.REBALANCING, () => {
       this.assigned = [];
     });
+    // kafkajs restarts a crashed consumer on retriable errors; either way, say so.
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      const why = `consumer group ${options.groupId} crashed (${payload.error.message}); restart: ${payload.restart}`;
+      if (options.onCrash) options.onCrash(payload.error, payload.restart);
+      else console.error(`[grokstream bus] ${why}`);
+    });
   }
 
   assignment() {
@@ -178,7 +184,7 @@ class KafkaGroupConsumer implements Consumer {
       await this.consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }) => {
           if (!isRunning() || isStale() || batch.messages.length === 0) return;
           const ours: Batch = {
             topic: batch.topic,
@@ -203,9 +209,11 @@ class KafkaGroupConsumer implements Consumer {
           }
           const last = batch.messages[batch.messages.length - 1]!.offset;
           resolveOffset(last);
-          await this.consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-          ]);
+          // The batch's own commit: consumer.commitOffsets() is a silent no-op once stop() has
+          // begun, which would lose the commit of the batch that stop() waits for.
+          await commitOffsetsIfNecessary({
+            topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+          });
           await heartbeat();
         },
       });
