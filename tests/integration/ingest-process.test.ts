@@ -1,0 +1,94 @@
+// The ingest process as a user runs it: env settings, Kafka in, ClickHouse out, clean SIGTERM.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventCodec, TOPICS, type StepMetrics } from '@grokstream/schemas';
+import { EventPublisher, KafkaBus, standardTopics } from '@grokstream/bus';
+import { ClickHouseStore } from '@grokstream/store';
+import { waitUntil } from '../../services/bus/src/wait.ts';
+import { CLICKHOUSE_URL, KAFKA_BROKERS, requireClickHouse, requireKafka } from './services.ts';
+
+const MAIN = 'services/ingest/src/main.ts';
+const TSX = 'node_modules/.bin/tsx';
+
+describe('ingest process', () => {
+  const id = randomUUID().replace(/-/g, '').slice(0, 10);
+  const database = `ingestproc_${id}`;
+  const runId = `ingest-process-${id}`;
+  let store: ClickHouseStore;
+
+  beforeAll(async () => {
+    await requireKafka();
+    await requireClickHouse();
+    store = new ClickHouseStore({ url: CLICKHOUSE_URL, database });
+  });
+
+  afterAll(async () => {
+    await store.command(`DROP DATABASE IF EXISTS ${database}`);
+    await store.close();
+  });
+
+  it('refuses bad settings with exit code 2 and says what is wrong', () => {
+    const res = spawnSync(TSX, [MAIN], { env: { ...process.env, GROKSTREAM_STORE: 'mysql' }, encoding: 'utf8', timeout: 60_000 });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toMatch(/GROKSTREAM_STORE must be clickhouse or chdb, got "mysql"/);
+  });
+
+  it('ingests published events and stops cleanly on SIGTERM', async () => {
+    const child = spawn(TSX, [MAIN], {
+      env: {
+        ...process.env,
+        GROKSTREAM_KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+        GROKSTREAM_STORE: 'clickhouse',
+        GROKSTREAM_CLICKHOUSE_URL: CLICKHOUSE_URL,
+        GROKSTREAM_DATABASE: database,
+        GROKSTREAM_INGEST_GROUP: `ingest-process-${id}`,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitUntil(() => out.includes('ingest: ') && out.includes('-> clickhouse'), 'the ingest process to start', 90_000);
+      const bus = new KafkaBus({ brokers: KAFKA_BROKERS, logLevel: 'nothing' });
+      await bus.ensureTopics(standardTopics(4));
+      const producer = await bus.producer();
+      const steps: StepMetrics[] = Array.from({ length: 100 }, (_, i) => ({
+        event_id: `${runId}-${i}`,
+        run_id: runId,
+        seq: i,
+        ts: Date.now(),
+        step: i,
+        train_loss: 1,
+        train_acc: null,
+        test_loss: null,
+        test_acc: null,
+        lr: 0.1,
+        weight_norm: 1,
+        layer_norms: [],
+        grad_norm_sq: null,
+        update_norm: null,
+        softmax_collapse_frac: null,
+        last_layer_norm: null,
+        init_distance: null,
+        extra: {},
+      }));
+      await new EventPublisher(producer, EventCodec.load()).publish(
+        TOPICS.events,
+        steps.map((value) => ({ name: 'StepMetrics' as const, value })),
+      );
+      await producer.close();
+      await bus.close();
+      const rows = async () =>
+        (await store.query<{ n: number }>(`SELECT count() AS n FROM ${database}.steps FINAL WHERE run_id = '${runId}'`))[0]!.n;
+      await waitUntil(async () => (await rows()) === 100, '100 rows from the process', 60_000);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/ingest: SIGTERM, finishing the batch in flight/);
+    expect(out).toMatch(/ingest: stopped after \d+ events/);
+  });
+});
