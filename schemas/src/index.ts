@@ -6,3 +6,4 @@ export { crc64Avro, schemaFingerprint } from './fingerprint.ts';
 export { loadCurrentSchemas, loadHistory, EVENT_ORDER } from './catalog.ts';
 export { TOPICS, type TopicName } from './topics.ts';
 export { newEventId } from './ids.ts';
+export { exampleStepMetrics } from './examples.ts';

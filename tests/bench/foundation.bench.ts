@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import { EventCodec, type StepMetrics } from '@grokstream/schemas';
+import { EventCodec, exampleStepMetrics, type StepMetrics } from '@grokstream/schemas';
 import { KafkaBus, eventConsumer, type Batch } from '@grokstream/bus';
 import { ChdbStore, ClickHouseStore, type Store } from '@grokstream/store';
 import { project } from '@grokstream/ingest';
@@ -24,26 +24,18 @@ const CLICKHOUSE_URL = process.env.GROKSTREAM_CLICKHOUSE_URL ?? 'http://127.0.0.
 const OUT = process.env.BENCH_OUT ?? 'bench-results/foundation.json';
 
 const codec = EventCodec.load();
-const step = (run: number, i: number): StepMetrics => ({
-  event_id: randomUUID(),
-  run_id: `bench-${run}`,
-  seq: i,
-  ts: 1_763_900_000_000 + i,
-  step: i,
-  train_loss: 1 / (i + 1),
-  train_acc: 0.5,
-  test_loss: 0.7,
-  test_acc: 0.25,
-  lr: 1e-3,
-  weight_norm: 12.3,
-  layer_norms: [1.5, 2.5, 3.5],
-  grad_norm_sq: 0.04,
-  update_norm: 0.001,
-  softmax_collapse_frac: null,
-  last_layer_norm: null,
-  init_distance: null,
-  extra: {},
-});
+const step = (run: number, i: number): StepMetrics =>
+  exampleStepMetrics({
+    run_id: `bench-${run}`,
+    step: i,
+    train_acc: 0.5,
+    test_loss: 0.7,
+    test_acc: 0.25,
+    weight_norm: 12.3,
+    layer_norms: [1.5, 2.5, 3.5],
+    grad_norm_sq: 0.04,
+    update_norm: 0.001,
+  });
 const progress = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 const figures: Figure[] = [];
 const perSec = (n: number, ms: number) => (n * 1000) / ms;

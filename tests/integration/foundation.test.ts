@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventCodec, type StepMetrics } from '@grokstream/schemas';
+import { EventCodec, exampleStepMetrics, type StepMetrics } from '@grokstream/schemas';
 import { EventPublisher, KafkaBus, type Producer } from '@grokstream/bus';
 import { ChdbStore, ClickHouseStore, type Store } from '@grokstream/store';
 import { Ingest } from '@grokstream/ingest';
@@ -17,26 +17,17 @@ const STEPS = 1_000;
 const TOTAL = RUNS * STEPS;
 
 function stepEvent(run: number, step: number): StepMetrics {
-  return {
-    event_id: randomUUID(),
+  return exampleStepMetrics({
     run_id: `accept-run-${run}`,
-    seq: step,
-    ts: 1_763_900_000_000 + step,
     step,
-    train_loss: 1 / (step + 1),
     train_acc: Math.min(1, step / 500),
     test_loss: step % 10 === 0 ? 2 / (step + 1) : null,
     test_acc: step % 10 === 0 ? Math.min(1, step / 900) : null,
-    lr: 1e-3,
     weight_norm: 10 + step / 1000,
     layer_norms: [5, 6, 7],
     grad_norm_sq: step === 13 ? NaN : 0.5,
     update_norm: step === 14 ? Infinity : 0.01,
-    softmax_collapse_frac: null,
-    last_layer_norm: null,
-    init_distance: null,
-    extra: {},
-  };
+  });
 }
 
 describe('foundation: Kafka -> ingest -> ClickHouse server and chdb', () => {

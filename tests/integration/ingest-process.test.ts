@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventCodec, TOPICS, type StepMetrics } from '@grokstream/schemas';
+import { EventCodec, TOPICS, exampleStepMetrics, type StepMetrics } from '@grokstream/schemas';
 import { EventPublisher, KafkaBus, standardTopics } from '@grokstream/bus';
 import { ClickHouseStore } from '@grokstream/store';
 import { waitUntil } from '../../services/bus/src/wait.ts';
@@ -55,26 +55,7 @@ describe('ingest process', () => {
       const bus = new KafkaBus({ brokers: KAFKA_BROKERS, logLevel: 'nothing' });
       await bus.ensureTopics(standardTopics(4));
       const producer = await bus.producer();
-      const steps: StepMetrics[] = Array.from({ length: 100 }, (_, i) => ({
-        event_id: `${runId}-${i}`,
-        run_id: runId,
-        seq: i,
-        ts: Date.now(),
-        step: i,
-        train_loss: 1,
-        train_acc: null,
-        test_loss: null,
-        test_acc: null,
-        lr: 0.1,
-        weight_norm: 1,
-        layer_norms: [],
-        grad_norm_sq: null,
-        update_norm: null,
-        softmax_collapse_frac: null,
-        last_layer_norm: null,
-        init_distance: null,
-        extra: {},
-      }));
+      const steps: StepMetrics[] = Array.from({ length: 100 }, (_, i) => exampleStepMetrics({ run_id: runId, step: i, ts: Date.now() }));
       await new EventPublisher(producer, EventCodec.load()).publish(
         TOPICS.events,
         steps.map((value) => ({ name: 'StepMetrics' as const, value })),

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventCodec, TOPICS, type StepMetrics } from '@grokstream/schemas';
+import { EventCodec, TOPICS, exampleStepMetrics, type StepMetrics } from '@grokstream/schemas';
 import { EventPublisher, MemoryBus, standardTopics } from '@grokstream/bus';
 import { ChdbStore, type Store, type StoreRow, type TableName } from '@grokstream/store';
 import { waitUntil } from '../../bus/src/wait.ts';
@@ -12,26 +12,8 @@ import { Ingest } from './ingest.ts';
 const codec = EventCodec.load();
 const dir = mkdtempSync(join(tmpdir(), 'grokstream-ingest-'));
 
-const step = (run: string, i: number): StepMetrics => ({
-  event_id: `${run}-${i}`,
-  run_id: run,
-  seq: i,
-  ts: 1_763_900_000_000 + i,
-  step: i,
-  train_loss: i === 3 ? NaN : 1 / (i + 1),
-  train_acc: null,
-  test_loss: null,
-  test_acc: null,
-  lr: 1e-3,
-  weight_norm: 1,
-  layer_norms: [],
-  grad_norm_sq: null,
-  update_norm: null,
-  softmax_collapse_frac: null,
-  last_layer_norm: null,
-  init_distance: null,
-  extra: {},
-});
+const step = (run: string, i: number): StepMetrics =>
+  exampleStepMetrics({ run_id: run, step: i, event_id: `${run}-${i}`, train_loss: i === 3 ? NaN : 1 / (i + 1) });
 
 /** Fails the first `failures` inserts, like a server that is briefly away. */
 class FlakyStore implements Store {
