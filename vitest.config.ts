@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // integration tests live in tests/ and need Kafka and ClickHouse (CI starts them).
 export default defineConfig({
   test: {
+    reporters: ['default', './tests/summary-reporter.ts'],
     projects: [
       {
         test: {
