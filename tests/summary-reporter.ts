@@ -3,6 +3,14 @@
 import type { Reporter, TestModule } from 'vitest/node';
 
 export default class SummaryReporter implements Reporter {
+  private line = '';
+
+  // The default reporter prints its summary in onFinished, after every onTestRunEnd; print ours
+  // there too (we are listed after it) so the plain line is the last one.
+  onFinished(): void {
+    if (this.line) process.stdout.write(this.line);
+  }
+
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
     const count = { passed: 0, failed: 0, skipped: 0 };
     for (const m of modules) {
@@ -17,6 +25,6 @@ export default class SummaryReporter implements Reporter {
     }
     count.failed += unhandledErrors.length;
     const skipped = count.skipped > 0 ? `, ${count.skipped} skipped` : '';
-    process.stdout.write(`\n${count.passed} passed, ${count.failed} failed${skipped}\n`);
+    this.line = `\n${count.passed} passed, ${count.failed} failed${skipped}\n`;
   }
 }
