@@ -1,0 +1,35 @@
+// What the training loop and the probes need from a model. Models own their tf.Variables.
+import type { tf } from '../tf.ts';
+
+/** A dense (matmul) layer: z = a W (+ b), with a of shape [B, in] and W of shape [in, out]. */
+export interface DenseLayer {
+  name: string;
+  weight: tf.Variable;
+  bias?: tf.Variable;
+}
+
+/**
+ * One forward pass that also returns, for every dense layer, its input activations `a` [B, in]
+ * and its output pre-activations `z` [B, out] as tensors inside the same gradient tape, so
+ * dL/dz (the per-sample deltas) can be taken with tf.grads in one backward pass. For a layer
+ * applied at T positions (a transformer), a is [B*T, in] and z [B*T, out], rows sample-major.
+ */
+export interface ForwardTrace {
+  output: tf.Tensor2D;
+  dense: Array<{ layer: DenseLayer; input: tf.Tensor2D; z: tf.Tensor2D; positions: number }>;
+}
+
+export interface Model {
+  /** Shape in words, e.g. "mlp(118-128-59, quadratic)"; goes into RunStarted.model. */
+  readonly description: string;
+  /** Every trainable variable, in a fixed order. */
+  readonly params: tf.Variable[];
+  /** One name per entry of params (used for per-layer norms and GOP scopes). */
+  readonly paramNames: string[];
+  /** The dense layers, for Gram-matrix GOP summaries; params not covered need the per-sample fallback. */
+  readonly denseLayers: DenseLayer[];
+  forward(x: tf.Tensor2D): tf.Tensor2D;
+  /** forward() that also exposes each dense layer's input and pre-activation (see ForwardTrace). */
+  trace(x: tf.Tensor2D): ForwardTrace;
+  dispose(): void;
+}
