@@ -10,9 +10,15 @@ export interface DenseLayer {
 
 /**
  * One forward pass that also returns, for every dense layer, its input activations `a` [B, in]
- * and its output pre-activations `z` [B, out] as tensors inside the same gradient tape, so
- * dL/dz (the per-sample deltas) can be taken with tf.grads in one backward pass. For a layer
- * applied at T positions (a transformer), a is [B*T, in] and z [B*T, out], rows sample-major.
+ * and its output pre-activations `z` [B, out]. For a layer applied at T positions (a
+ * transformer, a shared embedding), a is [B*T, in] and z [B*T, out], rows sample-major.
+ *
+ * tfjs takes gradients only with respect to tensors that exist before the taped function runs,
+ * so dL/dz comes from additive perturbations: when `dz` is given, dz[l] (shape of layer l's z,
+ * zeros in practice) is added to z before the layer's activation, and
+ * tf.grads((...dz) => sum of per-sample losses of trace(x, dz).output)(zeros) is exactly the
+ * per-sample deltas δ_i = ∂L_i/∂z_i of every dense layer, from one backward pass.
+ * Call trace(x) once without dz to learn the shapes.
  */
 export interface ForwardTrace {
   output: tf.Tensor2D;
@@ -30,6 +36,6 @@ export interface Model {
   readonly denseLayers: DenseLayer[];
   forward(x: tf.Tensor2D): tf.Tensor2D;
   /** forward() that also exposes each dense layer's input and pre-activation (see ForwardTrace). */
-  trace(x: tf.Tensor2D): ForwardTrace;
+  trace(x: tf.Tensor2D, dz?: tf.Tensor2D[]): ForwardTrace;
   dispose(): void;
 }

@@ -1,0 +1,63 @@
+// Checkpoints: everything needed to continue a run with the same step numbers and seq —
+// parameters, optimizer slots, the batch-order RNG, and the StopRun commands already obeyed.
+// Layout: <dir>/<run_id>/step-<n>/{state.json, tensors.bin}; tensors are float32, in order.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface CheckpointState {
+  runId: string;
+  step: number;
+  /** The next seq the run will use. */
+  nextSeq: number;
+  orderRng: number;
+  optimizerUpdates: number;
+  obeyedCommands: string[];
+  configJson: string;
+  tensors: Array<{ name: string; shape: number[] }>;
+}
+
+export interface SavedCheckpoint {
+  uri: string;
+  bytes: number;
+  sha256: string;
+}
+
+export function saveCheckpoint(dir: string, state: CheckpointState, data: Float32Array[]): SavedCheckpoint {
+  if (data.length !== state.tensors.length) throw new Error('checkpoint: tensor list and data differ in length');
+  const target = join(dir, state.runId, `step-${String(state.step).padStart(8, '0')}`);
+  const tmp = `${target}.tmp-${process.pid}`;
+  mkdirSync(tmp, { recursive: true });
+  const body = Buffer.concat(data.map((d) => Buffer.from(d.buffer, d.byteOffset, d.byteLength)));
+  writeFileSync(join(tmp, 'tensors.bin'), body);
+  writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+  // Rename last, so a crash never leaves a half-written checkpoint under the real name.
+  renameSync(tmp, target);
+  return { uri: `file://${target}`, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+}
+
+/** The newest complete checkpoint of a run, or undefined. */
+export function latestCheckpoint(dir: string, runId: string): string | undefined {
+  const runDir = join(dir, runId);
+  if (!existsSync(runDir)) return undefined;
+  const steps = readdirSync(runDir).filter((d) => /^step-\d+$/.test(d)).sort();
+  const last = steps[steps.length - 1];
+  return last ? join(runDir, last) : undefined;
+}
+
+export function loadCheckpoint(path: string): { state: CheckpointState; data: Float32Array[] } {
+  const statePath = join(path, 'state.json');
+  if (!existsSync(statePath)) throw new Error(`${path} is not a checkpoint (no state.json)`);
+  const state = JSON.parse(readFileSync(statePath, 'utf8')) as CheckpointState;
+  const body = readFileSync(join(path, 'tensors.bin'));
+  const floats = new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
+  const data: Float32Array[] = [];
+  let offset = 0;
+  for (const t of state.tensors) {
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    data.push(floats.slice(offset, offset + size));
+    offset += size;
+  }
+  if (offset !== floats.length) throw new Error(`${path}: tensors.bin holds ${floats.length} floats, state.json describes ${offset}`);
+  return { state, data };
+}

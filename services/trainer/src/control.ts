@@ -1,0 +1,47 @@
+// The trainer's ear on the command stream: StopRun commands for its run, each obeyed once
+// (command_id), checked at step boundaries.
+import { randomUUID } from 'node:crypto';
+import { TOPICS, type EventCodec, type StopRun } from '@grokstream/schemas';
+import { eventConsumer, type Bus, type Consumer, type Producer } from '@grokstream/bus';
+
+export class ControlListener {
+  private pending: StopRun | undefined;
+  private readonly consumer: Consumer;
+
+  constructor(
+    bus: Bus,
+    codec: EventCodec,
+    deadLetters: Producer,
+    private readonly runId: string,
+    private readonly obeyed: ReadonlySet<string>,
+  ) {
+    this.consumer = eventConsumer(bus, {
+      // A private group per trainer process: every trainer sees every command.
+      groupId: `grokstream-trainer-${runId}-${randomUUID().slice(0, 8)}`,
+      topics: [TOPICS.control],
+      fromBeginning: true,
+      codec,
+      deadLetters,
+      handle: async (events) => {
+        for (const e of events) {
+          if (e.name !== 'StopRun' || e.value.run_id !== this.runId) continue;
+          if (this.obeyed.has(e.value.command_id) || this.pending) continue;
+          this.pending = e.value;
+        }
+      },
+    });
+  }
+
+  start(): Promise<void> {
+    return this.consumer.start();
+  }
+
+  /** The StopRun to obey at this step boundary, if one arrived. */
+  stopRequested(): StopRun | undefined {
+    return this.pending;
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.stop();
+  }
+}

@@ -1,0 +1,242 @@
+// The training loop: one optimisation step at a time, every step's metrics, probes at their
+// cadence, checkpoints, and a check for stop commands and signals at each step boundary.
+import { hostname } from 'node:os';
+import { newEventId, type ProbeSummary, type RunFinished, type RunStarted, type StepMetrics, type StopRun } from '@grokstream/schemas';
+import { tf } from './tf.ts';
+import type { Model } from './models/model.ts';
+import type { Task } from './tasks/task.ts';
+import { optimizer as makeOptimizer, type OptimizerOptions } from './optim/optimizer.ts';
+import { learningRate, type ScheduleOptions } from './optim/schedule.ts';
+import { accuracy, deepLinearExtras, gradNormSq, initDistance, paramNorms, softmaxCollapse } from './metrics.ts';
+import { Rng } from './random.ts';
+import type { BoundedEmitter } from './emitter.ts';
+import { saveCheckpoint, type CheckpointState } from './checkpoint.ts';
+
+export type BatchSize = number | 'full';
+
+/** The fields of a ProbeSummary that the probes compute (the envelope is the loop's). */
+export type ProbeFields = Omit<ProbeSummary, 'event_id' | 'run_id' | 'seq' | 'ts' | 'step' | 'elapsed_ms'>;
+
+export interface LoopOptions {
+  runId: string;
+  task: Task;
+  model: Model;
+  optimizer: OptimizerOptions;
+  schedule: ScheduleOptions;
+  steps: number;
+  evalEvery: number;
+  batchSize: BatchSize;
+  batchSwitch?: { atStep: number; batchSize: BatchSize };
+  seeds: { data: number; init: number; order: number };
+  probeEvery: number;
+  probe?: (step: number) => ProbeFields;
+  emitter: BoundedEmitter;
+  stopRequested?: () => StopRun | undefined;
+  interrupted?: () => boolean;
+  checkpoint: { dir: string; every: number };
+  resume?: { state: CheckpointState; data: Float32Array[] };
+  /** RunStarted fields the loop cannot know: config, task and backend. */
+  started: Pick<RunStarted, 'config_json' | 'task' | 'backend' | 'grokstream_version' | 'tags'>;
+  onStep?: (metrics: StepMetrics, stepsPerSecond: number) => void;
+  log?: (line: string) => void;
+}
+
+export interface LoopResult {
+  reason: RunFinished['reason'];
+  step: number;
+  commandId: string | null;
+  error?: Error;
+}
+
+export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
+  const { task, model } = o;
+  const log = o.log ?? ((l: string) => console.error(l));
+  const opt = makeOptimizer(model.params, o.optimizer);
+  // mulberry32's state is its seed, so a checkpoint's snapshot continues the same batch order.
+  const orderRng = new Rng(o.resume ? o.resume.state.orderRng : o.seeds.order);
+  const obeyed = new Set<string>();
+  let step = 0;
+  let seq = 0;
+
+  if (o.resume) {
+    const { state, data } = o.resume;
+    if (state.runId !== o.runId) throw new Error(`checkpoint belongs to run ${state.runId}, not ${o.runId}`);
+    const nParams = model.params.length;
+    model.params.forEach((p, i) => p.assign(tf.tensor(data[i]!, p.shape)));
+    opt.load(state.optimizerUpdates, data.slice(nParams));
+    step = state.step;
+    seq = state.nextSeq;
+    for (const c of state.obeyedCommands) obeyed.add(c);
+  }
+  const initial = o.resume ? undefined : model.params.map((p) => tf.clone(p));
+  const lastDense = model.denseLayers[model.denseLayers.length - 1]!;
+  const isDeepLinear = model.description.startsWith('deep_linear');
+
+  const envelope = () => ({ event_id: newEventId(), run_id: o.runId, seq: seq++, ts: Date.now() });
+  await o.emitter.emit({
+    name: 'RunStarted',
+    value: {
+      ...envelope(),
+      ...o.started,
+      seeds: o.seeds,
+      model: model.description,
+      layer_names: model.paramNames,
+      param_count: model.params.reduce((n, p) => n + p.size, 0),
+      host: hostname(),
+      resumed_from_step: o.resume ? step : null,
+    },
+  });
+
+  /** `final`: RunFinished follows, so the resumed run's first seq skips it too. */
+  const checkpoint = async (final: boolean) => {
+    const slots = opt.state().slots;
+    const tensors = [...model.params, ...slots];
+    const state: CheckpointState = {
+      runId: o.runId,
+      step,
+      // Checkpointed itself takes one seq, and RunFinished one more after the last checkpoint.
+      // (After a crash, a resume from a mid-run checkpoint re-emits the lost steps with their
+      // old seq numbers: the same facts, so stores keyed by (run_id, step) stay consistent.)
+      nextSeq: seq + (final ? 2 : 1),
+      orderRng: orderRng.snapshot,
+      optimizerUpdates: opt.updates,
+      obeyedCommands: [...obeyed],
+      configJson: o.started.config_json,
+      tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })),
+    };
+    const saved = saveCheckpoint(o.checkpoint.dir, state, tensors.map((t) => t.dataSync() as Float32Array));
+    await o.emitter.emit({ name: 'Checkpointed', value: { ...envelope(), step, uri: saved.uri, bytes: saved.bytes, sha256: saved.sha256 } });
+  };
+
+  const batchSizeAt = (s: number): BatchSize =>
+    o.batchSwitch && s >= o.batchSwitch.atStep ? o.batchSwitch.batchSize : o.batchSize;
+  const nTrain = task.train.x.shape[0];
+  let order: number[] = [];
+  const nextBatch = (s: number): { x: tf.Tensor2D; y: tf.Tensor2D; labels?: tf.Tensor1D; owned: boolean } => {
+    const size = batchSizeAt(s);
+    if (task.resample) {
+      const n = size === 'full' ? nTrain : size;
+      const fresh = task.resample(n);
+      return { ...fresh, owned: true };
+    }
+    if (size === 'full' || size >= nTrain) return { ...task.train, owned: false };
+    if (order.length < size) order = orderRng.shuffle(Array.from({ length: nTrain }, (_, i) => i));
+    const idx = tf.tensor1d(order.splice(0, size), 'int32');
+    const batch = {
+      x: tf.gather(task.train.x, idx) as tf.Tensor2D,
+      y: tf.gather(task.train.y, idx) as tf.Tensor2D,
+      labels: task.train.labels ? (tf.gather(task.train.labels, idx) as tf.Tensor1D) : undefined,
+      owned: true,
+    };
+    idx.dispose();
+    return batch;
+  };
+
+  let reason: RunFinished['reason'] = 'completed';
+  let commandId: string | null = null;
+  let error: Error | undefined;
+  const t0 = performance.now();
+  const firstStep = step;
+  try {
+    while (step < o.steps) {
+      const stop = o.stopRequested?.();
+      if (stop) {
+        reason = 'early_stopped';
+        commandId = stop.command_id;
+        obeyed.add(stop.command_id);
+        log(`stop: ${stop.policy} (${stop.reason}) from ${stop.issued_by}, command ${stop.command_id}`);
+        break;
+      }
+      if (o.interrupted?.()) {
+        reason = 'interrupted';
+        break;
+      }
+      step++;
+      const batch = nextBatch(step);
+      const lr = learningRate(o.schedule, step);
+      const { loss, grads, out } = tf.tidy(() => {
+        let logits!: tf.Tensor2D;
+        const { value, grads: g } = tf.variableGrads(() => {
+          logits = tf.keep(model.forward(batch.x));
+          return tf.mean(task.perSampleLoss(logits, batch.y)) as tf.Scalar;
+        }, model.params);
+        return { loss: value, grads: model.params.map((p) => g[p.name]!), out: logits };
+      });
+      const gsq = tf.tidy(() => gradNormSq(grads));
+      const updateNormSq = opt.apply(grads, lr);
+      tf.dispose(grads);
+
+      const evaluate = step % o.evalEvery === 0 || step === o.steps;
+      const isClassification = task.kind === 'classification';
+      const scalars = tf.tidy(() => {
+        const s: Record<string, tf.Scalar> = { loss, gsq };
+        if (isClassification && batch.labels) s.train_acc = accuracy(out, batch.labels);
+        if (isClassification) s.collapse = softmaxCollapse(out);
+        if (evaluate) {
+          const testOut = model.forward(task.test.x);
+          s.test_loss = tf.mean(task.perSampleLoss(testOut, task.test.y)) as tf.Scalar;
+          if (isClassification && task.test.labels) s.test_acc = accuracy(testOut, task.test.labels);
+        }
+        paramNorms(model).forEach((n, i) => (s[`norm_${i}`] = n));
+        s.last = tf.norm(lastDense.weight) as tf.Scalar;
+        if (initial) s.init = initDistance(model, initial);
+        if (isDeepLinear) {
+          for (const [k, v] of Object.entries(deepLinearExtras(model.denseLayers.map((l) => l.weight as tf.Tensor2D)))) s[`x_${k}`] = v;
+        }
+        return s;
+      });
+      const keys = Object.keys(scalars);
+      const stacked = tf.stack(keys.map((k) => scalars[k]!));
+      const values = (await stacked.data()) as Float32Array;
+      const v: Record<string, number> = {};
+      keys.forEach((k, i) => (v[k] = values[i]!));
+      tf.dispose([stacked, ...Object.values(scalars), loss, out, gsq]);
+      if (batch.owned) tf.dispose([batch.x, batch.y, ...(batch.labels ? [batch.labels] : [])]);
+
+      const norms = model.params.map((_, i) => v[`norm_${i}`]!);
+      const extra: Record<string, number> = {};
+      for (const k of keys) if (k.startsWith('x_')) extra[k.slice(2)] = v[k]!;
+      const metrics: StepMetrics = {
+        ...envelope(),
+        step,
+        train_loss: v.loss!,
+        train_acc: v.train_acc ?? null,
+        test_loss: v.test_loss ?? null,
+        test_acc: v.test_acc ?? null,
+        lr,
+        weight_norm: Math.sqrt(norms.reduce((a, n) => a + n * n, 0)),
+        layer_norms: norms,
+        grad_norm_sq: v.gsq!,
+        update_norm: Math.sqrt(updateNormSq),
+        softmax_collapse_frac: v.collapse ?? null,
+        last_layer_norm: v.last!,
+        init_distance: v.init ?? null,
+        extra,
+      };
+      await o.emitter.emit({ name: 'StepMetrics', value: metrics });
+
+      if (o.probe && o.probeEvery > 0 && step % o.probeEvery === 0) {
+        const p0 = performance.now();
+        const fields = o.probe(step);
+        await o.emitter.emit({ name: 'ProbeSummary', value: { ...envelope(), step, ...fields, elapsed_ms: performance.now() - p0 } });
+      }
+      if (o.checkpoint.every > 0 && step % o.checkpoint.every === 0 && step < o.steps) await checkpoint(false);
+      o.onStep?.(metrics, ((step - firstStep) * 1000) / (performance.now() - t0));
+    }
+  } catch (err) {
+    reason = 'failed';
+    error = err as Error;
+    log(`training failed at step ${step}: ${error.message}`);
+  }
+
+  if (reason !== 'failed') await checkpoint(true);
+  const summary: Record<string, number> = { steps_per_second: ((step - firstStep) * 1000) / Math.max(1, performance.now() - t0) };
+  await o.emitter.emit({
+    name: 'RunFinished',
+    value: { ...envelope(), step, reason, command_id: commandId, error: error ? error.message : null, summary },
+  });
+  await o.emitter.flush();
+  opt.dispose();
+  if (initial) tf.dispose(initial);
+  return { reason, step, commandId, ...(error ? { error } : {}) };
+}
