@@ -43,7 +43,11 @@ const steps = (events: AnyEvent[]) => events.filter((e) => e.name === 'StepMetri
 describe('trainLoop', () => {
   it('emits RunStarted, a StepMetrics per step, a checkpoint and RunFinished, with seq 0..n-1', async () => {
     const events: AnyEvent[] = [];
-    const result = await trainLoop(setup(events));
+    const o = setup(events);
+    const tensorsBefore = tf.memory().numTensors;
+    const result = await trainLoop(o);
+    // Nothing leaks per step: only the model and data (created before) remain.
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(result).toMatchObject({ reason: 'completed', step: 20 });
     expect(events[0]!.name).toBe('RunStarted');
     expect(events.at(-1)!.name).toBe('RunFinished');

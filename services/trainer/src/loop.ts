@@ -62,7 +62,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     const { state, data } = o.resume;
     if (state.runId !== o.runId) throw new Error(`checkpoint belongs to run ${state.runId}, not ${o.runId}`);
     const nParams = model.params.length;
-    model.params.forEach((p, i) => p.assign(tf.tensor(data[i]!, p.shape)));
+    model.params.forEach((p, i) => tf.tidy(() => p.assign(tf.tensor(data[i]!, p.shape))));
     opt.load(state.optimizerUpdates, data.slice(nParams));
     step = state.step;
     seq = state.nextSeq;
@@ -108,8 +108,9 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     await o.emitter.emit({ name: 'Checkpointed', value: { ...envelope(), step, uri: saved.uri, bytes: saved.bytes, sha256: saved.sha256 } });
   };
 
+  // at_step is 0-based (config/schema.ts): update `s` (1-based) is t = s − 1.
   const batchSizeAt = (s: number): BatchSize =>
-    o.batchSwitch && s >= o.batchSwitch.atStep ? o.batchSwitch.batchSize : o.batchSize;
+    o.batchSwitch && s - 1 >= o.batchSwitch.atStep ? o.batchSwitch.batchSize : o.batchSize;
   const nTrain = task.train.x.shape[0];
   let order: number[] = [];
   const nextBatch = (s: number): { x: tf.Tensor2D; y: tf.Tensor2D; labels?: tf.Tensor1D; owned: boolean } => {

@@ -44,7 +44,8 @@ export function transformer(o: TransformerOptions): Model {
     return l;
   };
   const embed = layer('embed', o.vocab, o.dModel);
-  const pos = tf.variable(tf.randomNormal([T, o.dModel], 0, o.initScale / Math.sqrt(o.dModel), 'float32', seed++), true, `m${id}.pos`);
+  const posSeed = seed++;
+  const pos = tf.tidy(() => tf.variable(tf.randomNormal([T, o.dModel], 0, o.initScale / Math.sqrt(o.dModel), 'float32', posSeed), true, `m${id}.pos`));
   const blocks: Block[] = Array.from({ length: o.nLayers }, (_, i) => ({
     q: layer(`l${i}.q`, o.dModel, o.dModel),
     k: layer(`l${i}.k`, o.dModel, o.dModel),

@@ -24,7 +24,8 @@ export interface Optimizer {
 }
 
 export function optimizer(params: tf.Variable[], o: OptimizerOptions): Optimizer {
-  const slot = (tag: string) => params.map((p) => tf.variable(tf.zerosLike(p), false, `${p.name}.${tag}`));
+  // tf.variable keeps its initial tensor alive unless created inside tidy.
+  const slot = (tag: string) => params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p), false, `${p.name}.${tag}`)));
   const first = o.kind === 'sgd' ? (o.momentum > 0 ? slot('m') : []) : slot('m');
   const second = o.kind === 'sgd' ? [] : slot('v');
   let updates = 0;
@@ -75,7 +76,7 @@ export function optimizer(params: tf.Variable[], o: OptimizerOptions): Optimizer
     load: (n, values) => {
       if (values.length !== slots.length) throw new Error(`checkpoint has ${values.length} optimizer slots, expected ${slots.length}`);
       updates = n;
-      slots.forEach((s, i) => s.assign(tf.tensor(values[i]!, s.shape)));
+      slots.forEach((s, i) => tf.tidy(() => s.assign(tf.tensor(values[i]!, s.shape))));
     },
     dispose: () => tf.dispose(slots),
   };

@@ -12,10 +12,16 @@ export interface ScheduleOptions {
   gamma: number;
 }
 
-/** Learning rate at step (1-based: the first update is step 1). */
+/**
+ * Learning rate of update `step` (1-based, as StepMetrics.step). With t = step − 1, T the total
+ * steps and w the warm-up (the formula documented in config/schema.ts): t < w: lr·(t+1)/w; then
+ * u = (t − w)/(T − w): none lr; cosine min + (lr − min)(1 + cos πu)/2; linear lr + (min − lr)u;
+ * step max(min, lr·γ^⌊(t − w)/step_size⌋).
+ */
 export function learningRate(o: ScheduleOptions, step: number): number {
-  if (o.warmupSteps > 0 && step <= o.warmupSteps) return (o.lr * step) / o.warmupSteps;
-  const t = step - o.warmupSteps;
+  const t0 = step - 1;
+  if (t0 < o.warmupSteps) return (o.lr * (t0 + 1)) / o.warmupSteps;
+  const t = t0 - o.warmupSteps;
   const span = Math.max(1, o.totalSteps - o.warmupSteps);
   const frac = Math.min(1, t / span);
   switch (o.decay) {

@@ -11,7 +11,7 @@ export interface DeepLinearTaskOptions {
   /** diagonal: T = diag(singularValues) (padded with zeros); random: Gaussian entries × scale. */
   teacher: 'diagonal' | 'random';
   teacherScale: number;
-  /** Singular values of a diagonal teacher, largest first; default teacherScale × (k, k−1, ..., 1)/k. */
+  /** Singular values of a diagonal teacher (times teacherScale); default the ramp (k, k−1, ..., 1)/k. */
   singularValues?: number[];
   nTrain: number;
   nTest: number;
@@ -24,8 +24,8 @@ export function teacherMatrix(o: DeepLinearTaskOptions, rng: Rng): Float32Array 
   const t = new Float32Array(o.inputDim * o.outputDim); // [in, out]: y = x T
   const k = Math.min(o.inputDim, o.outputDim);
   if (o.teacher === 'diagonal') {
-    const s = o.singularValues ?? Array.from({ length: k }, (_, i) => (o.teacherScale * (k - i)) / k);
-    for (let i = 0; i < Math.min(k, s.length); i++) t[i * o.outputDim + i] = s[i]!;
+    const s = o.singularValues ?? Array.from({ length: k }, (_, i) => (k - i) / k);
+    for (let i = 0; i < Math.min(k, s.length); i++) t[i * o.outputDim + i] = o.teacherScale * s[i]!;
   } else {
     for (let i = 0; i < t.length; i++) t[i] = (rng.normal() * o.teacherScale) / Math.sqrt(o.inputDim);
   }

@@ -23,7 +23,7 @@ export function sparseParityTask(o: SparseParityOptions): Task {
       let prod = 1;
       for (let j = 0; j < o.nBits; j++) x[i * o.nBits + j] = rng.next() < 0.5 ? -1 : 1;
       for (const j of relevant) prod *= x[i * o.nBits + j]!;
-      labels[i] = prod > 0 ? 1 : 0;
+      labels[i] = prod < 0 ? 1 : 0; // 1 when the parity of the secret bits is odd
     }
     const lab = tf.tensor1d(labels, 'int32');
     return {

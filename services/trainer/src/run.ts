@@ -1,0 +1,113 @@
+// One training run wired to a bus: backend, topics, emission, the control listener, signals.
+import { randomUUID } from 'node:crypto';
+import { TOPICS, type EventCodec, type StepMetrics } from '@grokstream/schemas';
+import { EventPublisher, standardTopics, type Bus } from '@grokstream/bus';
+import { chooseBackend, type BackendName } from './tf.ts';
+import type { RunConfig } from './config/schema.ts';
+import { buildModel, buildOptimizer, buildTask } from './build.ts';
+import { BoundedEmitter } from './emitter.ts';
+import { ControlListener } from './control.ts';
+import { latestCheckpoint, loadCheckpoint } from './checkpoint.ts';
+import { trainLoop, type LoopResult, type ProbeFields } from './loop.ts';
+import { GROKSTREAM_VERSION } from './version.ts';
+
+export interface RunOptions {
+  bus: Bus;
+  codec: EventCodec;
+  /** Partitions for topics this run creates. */
+  partitions?: number;
+  /** Continue this run from its latest checkpoint. */
+  resumeRunId?: string;
+  /** The canonical JSON of the resolved config (config/load.ts). */
+  configJson: string;
+  /** Set by SIGINT/SIGTERM handlers: the loop stops at the next step boundary. */
+  interrupted?: () => boolean;
+  onStep?: (m: StepMetrics, stepsPerSecond: number) => void;
+  /** Probe runner factory, given the built task and model (plugged in by the probes module). */
+  probes?: (ctx: { task: ReturnType<typeof buildTask>; model: ReturnType<typeof buildModel>; cfg: RunConfig }) => ((step: number) => ProbeFields) | undefined;
+  log?: (line: string) => void;
+}
+
+export interface RunSummary extends LoopResult {
+  runId: string;
+  backend: BackendName;
+  /** First step with train accuracy ≥ 0.99 (classification), if any. */
+  memorizedAt: number | null;
+  /** First step with test accuracy ≥ 0.95 after memorization, if any. */
+  grokkedAt: number | null;
+  final: StepMetrics | undefined;
+}
+
+export const MEMORIZED_ACC = 0.99;
+export const GENERALIZED_ACC = 0.95;
+
+export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSummary> {
+  const log = o.log ?? ((l: string) => console.error(l));
+  const backend = await chooseBackend(cfg.run.backend === 'auto' ? undefined : cfg.run.backend);
+  if (cfg.run.backend !== 'auto' && backend.name !== cfg.run.backend) {
+    throw new Error(`backend ${cfg.run.backend} is not available: ${backend.skipped.map((s) => s.reason).join('; ')}`);
+  }
+  const skipped = backend.skipped.map((s) => `${s.name}: ${s.reason.replace(/ imported from \S+/g, '')}`).join('; ');
+  log(`backend: ${backend.name}${skipped ? ` (skipped ${skipped})` : ''}`);
+
+  const resume = o.resumeRunId ? latestCheckpoint(cfg.run.checkpoint.dir, o.resumeRunId) : undefined;
+  if (o.resumeRunId && !resume) {
+    throw new Error(`no checkpoint of run ${o.resumeRunId} under ${cfg.run.checkpoint.dir}; check --resume and run.checkpoint.dir`);
+  }
+  const checkpoint = resume ? loadCheckpoint(resume) : undefined;
+  const runId = o.resumeRunId ?? `${cfg.run.name}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomUUID().slice(0, 6)}`;
+  if (checkpoint) log(`resuming ${runId} from step ${checkpoint.state.step} (${resume})`);
+
+  const task = buildTask(cfg);
+  const model = buildModel(cfg, task);
+  const { optimizer, schedule } = buildOptimizer(cfg);
+  log(`run ${runId}: ${task.description}; ${model.description}; ${model.params.reduce((n, p) => n + p.size, 0)} parameters`);
+
+  await o.bus.ensureTopics(standardTopics(o.partitions ?? 4));
+  const producer = await o.bus.producer();
+  const publisher = new EventPublisher(producer, o.codec);
+  const emitter = new BoundedEmitter((events) => publisher.publish(TOPICS.events, events), cfg.emit.buffer, log);
+  const control = new ControlListener(o.bus, o.codec, producer, runId, new Set(checkpoint?.state.obeyedCommands ?? []));
+  await control.start();
+
+  let memorizedAt: number | null = null;
+  let grokkedAt: number | null = null;
+  let final: StepMetrics | undefined;
+  try {
+    const result = await trainLoop({
+      runId,
+      task,
+      model,
+      optimizer,
+      schedule,
+      steps: cfg.run.steps,
+      evalEvery: cfg.run.eval_every,
+      batchSize: cfg.optimizer.batch_size,
+      batchSwitch: cfg.optimizer.batch_switch
+        ? { atStep: cfg.optimizer.batch_switch.at_step, batchSize: cfg.optimizer.batch_switch.batch_size }
+        : undefined,
+      seeds: cfg.run.seeds,
+      probeEvery: cfg.probes.every,
+      probe: o.probes?.({ task, model, cfg }),
+      emitter,
+      stopRequested: () => control.stopRequested(),
+      interrupted: o.interrupted,
+      checkpoint: cfg.run.checkpoint,
+      resume: checkpoint,
+      started: { config_json: o.configJson, task: cfg.task.kind, backend: backend.name, grokstream_version: GROKSTREAM_VERSION, tags: cfg.run.tags },
+      onStep: (m, rate) => {
+        final = m;
+        if (memorizedAt === null && m.train_acc !== null && m.train_acc >= MEMORIZED_ACC) memorizedAt = m.step;
+        if (memorizedAt !== null && grokkedAt === null && m.test_acc !== null && m.test_acc >= GENERALIZED_ACC) grokkedAt = m.step;
+        o.onStep?.(m, rate);
+      },
+      log,
+    });
+    return { ...result, runId, backend: backend.name, memorizedAt, grokkedAt, final };
+  } finally {
+    await control.stop();
+    await producer.close();
+    task.dispose();
+    model.dispose();
+  }
+}
