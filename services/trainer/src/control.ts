@@ -6,6 +6,7 @@ import { eventConsumer, type Bus, type Consumer, type Producer } from '@grokstre
 
 export class ControlListener {
   private pending: StopRun | undefined;
+  private received: number | undefined;
   private readonly consumer: Consumer;
 
   constructor(
@@ -14,6 +15,8 @@ export class ControlListener {
     deadLetters: Producer,
     private readonly runId: string,
     private readonly obeyed: ReadonlySet<string>,
+    /** The trainer's last completed step, recorded when a command arrives. */
+    private readonly currentStep: () => number = () => -1,
   ) {
     this.consumer = eventConsumer(bus, {
       // A private group per trainer process: every trainer sees every command.
@@ -27,6 +30,7 @@ export class ControlListener {
           if (e.name !== 'StopRun' || e.value.run_id !== this.runId) continue;
           if (this.obeyed.has(e.value.command_id) || this.pending) continue;
           this.pending = e.value;
+          this.received = this.currentStep();
         }
       },
     });
@@ -39,6 +43,11 @@ export class ControlListener {
   /** The StopRun to obey at this step boundary, if one arrived. */
   stopRequested(): StopRun | undefined {
     return this.pending;
+  }
+
+  /** The trainer's last completed step when the StopRun arrived. */
+  receivedAtStep(): number | undefined {
+    return this.received;
   }
 
   stop(): Promise<void> {

@@ -32,6 +32,8 @@ export interface LoopOptions {
   probe?: (step: number) => ProbeFields;
   emitter: BoundedEmitter;
   stopRequested?: () => StopRun | undefined;
+  /** The step the trainer had completed when the obeyed StopRun arrived (for RunFinished.summary). */
+  stopReceivedAt?: () => number | undefined;
   interrupted?: () => boolean;
   checkpoint: { dir: string; every: number };
   resume?: { state: CheckpointState; data: Float32Array[] };
@@ -140,6 +142,10 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   const firstStep = step;
   try {
     while (step < o.steps) {
+      // Yield to the event loop once per step. The step itself only awaits promises that settle
+      // as microtasks, so without this the bus's sockets (events out, commands in) would not be
+      // serviced until training ends.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const stop = o.stopRequested?.();
       if (stop) {
         reason = 'early_stopped';
@@ -232,6 +238,8 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
 
   if (reason !== 'failed') await checkpoint(true);
   const summary: Record<string, number> = { steps_per_second: ((step - firstStep) * 1000) / Math.max(1, performance.now() - t0) };
+  const receivedAt = reason === 'early_stopped' ? o.stopReceivedAt?.() : undefined;
+  if (receivedAt !== undefined) summary.stop_received_at_step = receivedAt;
   await o.emitter.emit({
     name: 'RunFinished',
     value: { ...envelope(), step, reason, command_id: commandId, error: error ? error.message : null, summary },

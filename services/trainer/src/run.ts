@@ -10,6 +10,30 @@ import { ControlListener } from './control.ts';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.ts';
 import { trainLoop, type LoopResult, type ProbeFields } from './loop.ts';
 import { GROKSTREAM_VERSION } from './version.ts';
+import { createProbeState, runProbes } from './probes/index.ts';
+import type { Task } from './tasks/task.ts';
+import type { Model } from './models/model.ts';
+
+/**
+ * The probes at their configured cadence, on a fixed probe batch (the first probes.batch_size
+ * training samples: the split is already shuffled by the data seed), so their trends compare
+ * like with like across steps.
+ */
+function probeRunner(cfg: RunConfig, task: Task, model: Model): ((step: number) => ProbeFields) | undefined {
+  const p = cfg.probes;
+  if (p.every === 0) return undefined;
+  const n = Math.min(p.batch_size, task.train.x.shape[0]);
+  const batch = { x: task.train.x.slice([0, 0], [n, -1]), y: task.train.y.slice([0, 0], [n, -1]) };
+  const state = createProbeState(cfg.run.seeds.order);
+  const fourier = p.fourier && cfg.task.kind === 'modular' ? { p: cfg.task.p } : false;
+  return () =>
+    runProbes(model, task.perSampleLoss, batch, state, {
+      gop: { enabled: p.gop.enabled, topK: p.gop.top_k, perLayer: p.gop.per_layer },
+      noise: p.noise,
+      hessian: { trace: p.hessian.trace, topEig: p.hessian.top_eig, powerIters: p.hessian.power_iters, trHSigma: p.hessian.tr_h_sigma },
+      fourier,
+    });
+}
 
 export interface RunOptions {
   bus: Bus;
@@ -23,8 +47,6 @@ export interface RunOptions {
   /** Set by SIGINT/SIGTERM handlers: the loop stops at the next step boundary. */
   interrupted?: () => boolean;
   onStep?: (m: StepMetrics, stepsPerSecond: number) => void;
-  /** Probe runner factory, given the built task and model (plugged in by the probes module). */
-  probes?: (ctx: { task: ReturnType<typeof buildTask>; model: ReturnType<typeof buildModel>; cfg: RunConfig }) => ((step: number) => ProbeFields) | undefined;
   log?: (line: string) => void;
 }
 
@@ -67,7 +89,15 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
   const producer = await o.bus.producer();
   const publisher = new EventPublisher(producer, o.codec);
   const emitter = new BoundedEmitter((events) => publisher.publish(TOPICS.events, events), cfg.emit.buffer, log);
-  const control = new ControlListener(o.bus, o.codec, producer, runId, new Set(checkpoint?.state.obeyedCommands ?? []));
+  let lastStep = checkpoint?.state.step ?? 0;
+  const control = new ControlListener(
+    o.bus,
+    o.codec,
+    producer,
+    runId,
+    new Set(checkpoint?.state.obeyedCommands ?? []),
+    () => lastStep,
+  );
   await control.start();
 
   let memorizedAt: number | null = null;
@@ -88,15 +118,17 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
         : undefined,
       seeds: cfg.run.seeds,
       probeEvery: cfg.probes.every,
-      probe: o.probes?.({ task, model, cfg }),
+      probe: probeRunner(cfg, task, model),
       emitter,
       stopRequested: () => control.stopRequested(),
+      stopReceivedAt: () => control.receivedAtStep(),
       interrupted: o.interrupted,
       checkpoint: cfg.run.checkpoint,
       resume: checkpoint,
       started: { config_json: o.configJson, task: cfg.task.kind, backend: backend.name, grokstream_version: GROKSTREAM_VERSION, tags: cfg.run.tags },
       onStep: (m, rate) => {
         final = m;
+        lastStep = m.step;
         if (memorizedAt === null && m.train_acc !== null && m.train_acc >= MEMORIZED_ACC) memorizedAt = m.step;
         if (memorizedAt !== null && grokkedAt === null && m.test_acc !== null && m.test_acc >= GENERALIZED_ACC) grokkedAt = m.step;
         o.onStep?.(m, rate);

@@ -3,6 +3,7 @@
 // MLP per layer, no layer norm by default, logits read at the '=' position.
 import { tf } from '../tf.ts';
 import { activate, type Activation } from './activations.ts';
+import { softmax } from '../second-order-ops.ts';
 import { gaussianWeight, nextModelId, zeroBias } from './init.ts';
 import type { DenseLayer, ForwardTrace, Model } from './model.ts';
 
@@ -88,7 +89,8 @@ export function transformer(o: TransformerOptions): Model {
       const kk = heads(apply(b.k, h, T));
       const v = heads(apply(b.v, h, T));
       const scores = tf.add(tf.div(tf.matMul(q, kk, false, true), Math.sqrt(dHead)), mask);
-      const mixed = tf.matMul(tf.softmax(scores), v); // [n, H, T, dHead]
+      // softmax from second-order-ops: tf.softmax's second derivative is wrong in tfjs 4.22.
+      const mixed = tf.matMul(softmax(scores), v); // [n, H, T, dHead]
       const merged = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [n * T, o.dModel]) as tf.Tensor2D;
       resid = tf.add(resid, apply(b.o, merged, T)) as tf.Tensor2D;
       const hidden = activate(o.activation, apply(b.mlpIn, norm(resid), T)) as tf.Tensor2D;

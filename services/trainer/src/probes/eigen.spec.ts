@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../random.ts';
+import { symmetricEigen, symmetricEigenvalues } from './eigen.ts';
+
+/** Random orthogonal n x n (row-major) as a product of n Householder reflections. */
+function randomOrthogonal(n: number, rng: Rng): Float64Array {
+  let q = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) q[i * n + i] = 1;
+  for (let k = 0; k < n; k++) {
+    const v = Float64Array.from({ length: n }, () => rng.normal());
+    const norm = Math.hypot(...v);
+    for (let i = 0; i < n; i++) v[i]! /= norm;
+    // q <- q (I - 2 v v^T)
+    const next = new Float64Array(n * n);
+    for (let r = 0; r < n; r++) {
+      let qv = 0;
+      for (let c = 0; c < n; c++) qv += q[r * n + c]! * v[c]!;
+      for (let c = 0; c < n; c++) next[r * n + c] = q[r * n + c]! - 2 * qv * v[c]!;
+    }
+    q = next;
+  }
+  return q;
+}
+
+/** Q diag(lambda) Q^T. */
+function withSpectrum(lambda: number[], rng: Rng): Float64Array {
+  const n = lambda.length;
+  const q = randomOrthogonal(n, rng);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += q[i * n + k]! * lambda[k]! * q[j * n + k]!;
+      a[i * n + j] = s;
+    }
+  // Exactly symmetric, like the Gram matrices the probes build.
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) a[i * n + j] = a[j * n + i]!;
+  return a;
+}
+
+const desc = (xs: number[]) => [...xs].sort((x, y) => y - x);
+
+function expectClose(got: ArrayLike<number>, want: number[], scale: number, tol = 1e-12) {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(tol * scale);
+}
+
+describe('symmetricEigen (cyclic Jacobi)', () => {
+  it('2 x 2 closed form', () => {
+    // [[2, 1], [1, 2]] has eigenvalues 3 and 1 with eigenvectors (1, 1)/√2 and (1, -1)/√2.
+    const { values, vectors } = symmetricEigen([2, 1, 1, 2], 2, { vectors: true });
+    expectClose(values, [3, 1], 3);
+    const v0 = [vectors![0]!, vectors![2]!];
+    expect(Math.abs(v0[0]! * Math.SQRT1_2 + v0[1]! * Math.SQRT1_2)).toBeCloseTo(1, 14);
+  });
+
+  it('diagonal, 1 x 1 and empty matrices', () => {
+    expectClose(symmetricEigenvalues([5, 0, 0, 0, -2, 0, 0, 0, 7], 3), [7, 5, -2], 7);
+    expectClose(symmetricEigenvalues([4.5], 1), [4.5], 4.5);
+    expect(symmetricEigenvalues([], 0).length).toBe(0);
+    expectClose(symmetricEigenvalues(new Float64Array(16), 4), [0, 0, 0, 0], 1);
+  });
+
+  it.each([5, 20, 64])('recovers a known spectrum of size %i (mixed signs, spread magnitudes)', (n) => {
+    const rng = new Rng(n);
+    const lambda = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? -1 : 1) * Math.exp(rng.normal() * 3));
+    const a = withSpectrum(lambda, rng);
+    const scale = Math.max(...lambda.map(Math.abs));
+    expectClose(symmetricEigenvalues(a, n), desc(lambda), scale, 1e-12);
+  });
+
+  it('repeated eigenvalues and an exact null space (a rank-3 Gram-like matrix)', () => {
+    const rng = new Rng(7);
+    const lambda = [4, 4, 1, 0, 0, 0, 0, 0];
+    const a = withSpectrum(lambda, rng);
+    expectClose(symmetricEigenvalues(a, 8), lambda, 4, 1e-13);
+  });
+
+  it('eigenvectors are orthonormal and satisfy A v = lambda v', () => {
+    const rng = new Rng(11);
+    const n = 16;
+    const lambda = Array.from({ length: n }, () => rng.normal());
+    const a = withSpectrum(lambda, rng);
+    const { values, vectors } = symmetricEigen(a, n, { vectors: true });
+    const v = vectors!;
+    for (let j = 0; j < n; j++) {
+      for (let i = 0; i < n; i++) {
+        let av = 0;
+        for (let k = 0; k < n; k++) av += a[i * n + k]! * v[k * n + j]!;
+        expect(Math.abs(av - values[j]! * v[i * n + j]!)).toBeLessThan(1e-12);
+      }
+      for (let k = 0; k < n; k++) {
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += v[i * n + j]! * v[i * n + k]!;
+        expect(Math.abs(dot - (j === k ? 1 : 0))).toBeLessThan(1e-12);
+      }
+    }
+  });
+
+  it('nearly degenerate pair is resolved', () => {
+    const rng = new Rng(3);
+    const lambda = [1 + 1e-9, 1, 0.5, 1e-8];
+    expectClose(symmetricEigenvalues(withSpectrum(lambda, rng), 4), lambda, 1, 1e-14);
+  });
+
+  it('reads only the upper triangle', () => {
+    // Lower triangle garbage must not matter.
+    expectClose(symmetricEigenvalues([2, 1, 99, 2], 2), [3, 1], 3);
+  });
+
+  it('n = 256 finishes quickly', () => {
+    const rng = new Rng(5);
+    const n = 256;
+    const lambda = Array.from({ length: n }, (_, i) => 1 / (1 + i));
+    const a = withSpectrum(lambda, rng);
+    const t0 = performance.now();
+    const values = symmetricEigenvalues(a, n);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expectClose(values, lambda, 1, 1e-12);
+  });
+
+  it('rejects bad input', () => {
+    expect(() => symmetricEigen([1, 2, 3], 2)).toThrow(/expected 4/);
+    expect(() => symmetricEigen([1, NaN, NaN, 1], 2)).toThrow(/non-finite/);
+  });
+});

@@ -1,0 +1,188 @@
+// The expensive probes of one step on a probe batch, as the fields of a ProbeSummary event.
+//
+// Loss contract (PerSampleLoss): lossFn(output, y) takes the model output [B, C] and the targets
+// y (any tensor whose first axis is the batch, e.g. one-hot [B, C]) and returns the per-sample
+// losses [B]. Sample i's loss must depend only on row i of output and of y (no batch statistics),
+// and the training objective is their MEAN: per-sample gradients g_i are gradients of L_i, and
+// the Hessian is that of (1/B) sum_i L_i. For the Hessian probes the model and the loss must use
+// only ops tfjs can differentiate twice (second-order-ops.ts explains; crossEntropyPerSample there
+// is a drop-in for softmax cross-entropy with one-hot targets).
+//
+// What each field is (B = probe_batch_size):
+//   gop[]              spectrum of GOP = (1/B) sum g_i g_i^T from the B x B Gram matrix, for scope
+//                      'model' first, then per dense layer (weight + bias) and per parameter no
+//                      dense layer owns (spectrum.ts, gram.ts)
+//   grad_noise_trace   Tr(Sigma) = (1/B) sum ||g_i - g_bar||^2; grad_snr = ||g_bar||^2 / Tr(Sigma),
+//                      the per-sample SNR (noise.ts)
+//   hessian_trace      one Hutchinson sample v^T H v (Rademacher v); hessian_trace_avg the running
+//                      average over the calls sharing `state` (hessian.ts)
+//   hessian_top_eig    dominant eigenvalue by power iteration warm-started from state (hessian.ts)
+//   tr_h_sigma         (1/B) sum (g_i - g_bar)^T H (g_i - g_bar), B HVPs (hessian.ts)
+//   extra.fourier_sparsity   share of the non-DC embedding energy in the top-K frequencies
+//   extra.fourier_key_freqs  number of frequencies holding energyFraction (0.9) of it (fourier.ts)
+//   extra.hessian_skipped    1 when the Hessian probes were skipped (onSecondOrderHazard 'skip')
+import type { ProbeSummary } from '@grokstream/schemas';
+import { tf } from '../tf.ts';
+import type { Model } from '../models/model.ts';
+import { traceDeltas, type PerSampleLoss, type ProbeBatch, type TracedDeltas } from './deltas.ts';
+import { DEFAULT_ENERGY_FRACTION, DEFAULT_FOURIER_TOP_K, fourierSparsity } from './fourier.ts';
+import { gopGramsFromTrace } from './gram.ts';
+import {
+  createHutchinsonState,
+  createPowerIterationState,
+  hutchinsonSample,
+  topHessianEigenvalue,
+  traceHSigma,
+  type HutchinsonState,
+  type PowerIterationState,
+} from './hessian.ts';
+import { gradientNoise } from './noise.ts';
+import { perSampleGradients, perSampleGradientsByLoop } from './per-sample-gradients.ts';
+import { SecondOrderHazardError } from '../second-order-ops.ts';
+import { DEFAULT_RANK_TOL, DEFAULT_TOP_K, summarizeGram } from './spectrum.ts';
+
+export type { PerSampleLoss, ProbeBatch } from './deltas.ts';
+
+/** The ProbeSummary fields the probes compute; the loop adds the envelope and elapsed_ms. */
+export type ProbeFields = Omit<ProbeSummary, 'event_id' | 'run_id' | 'seq' | 'ts' | 'step' | 'elapsed_ms'>;
+
+/** What persists between probe calls of one run (plain numbers and arrays: checkpointable). */
+export interface ProbeState {
+  hutchinson: HutchinsonState;
+  power: PowerIterationState;
+}
+
+export function createProbeState(seed = 0): ProbeState {
+  return { hutchinson: createHutchinsonState(seed ^ 0x68757463), power: createPowerIterationState(seed ^ 0x706f7765) };
+}
+
+export interface ProbeOptions {
+  /** GOP spectrum summaries. Default on, topK 8, perLayer true, rankTol 1e-6 (spectrum.ts). */
+  gop?: { enabled?: boolean; topK?: number; perLayer?: boolean; rankTol?: number };
+  /** Tr(Sigma) and SNR. Default on. */
+  noise?: boolean;
+  /**
+   * Hessian probes, each off by default: trace (1 HVP), topEig (powerIters HVPs, default 3),
+   * trHSigma (B HVPs, or trHSigmaMaxVectors).
+   */
+  hessian?: { trace?: boolean; topEig?: boolean; powerIters?: number; trHSigma?: boolean; trHSigmaMaxVectors?: number };
+  /**
+   * Fourier sparsity of the embedding: rows [rowOffset, rowOffset + p) of the `layer` weight
+   * (default: the first dense layer, offset 0, i.e. operand a's one-hot rows, or the token
+   * embedding). Off unless given.
+   */
+  fourier?: false | { p: number; layer?: string; rowOffset?: number; topK?: number; energyFraction?: number };
+  /**
+   * When the model or loss uses an op tfjs cannot differentiate twice: 'throw' (default) the
+   * SecondOrderHazardError, or 'skip' the Hessian probes (null fields, extra.hessian_skipped = 1).
+   */
+  onSecondOrderHazard?: 'throw' | 'skip';
+}
+
+/**
+ * Runs the enabled probes on one probe batch and returns the ProbeSummary fields. Synchronous
+ * (tensor reads use dataSync, fine on the cpu, wasm and tensorflow backends). Every tensor it
+ * creates is disposed; `state` is updated in place (Hutchinson average, power-iteration vector).
+ */
+export function runProbes<Y extends tf.Tensor>(
+  model: Model,
+  lossFn: PerSampleLoss<Y>,
+  batch: ProbeBatch<Y>,
+  state: ProbeState,
+  options: ProbeOptions = {},
+): ProbeFields {
+  const B = batch.x.shape[0];
+  const gopOn = options.gop?.enabled ?? true;
+  const noiseOn = options.noise ?? true;
+  const h = options.hessian ?? {};
+  const fields: ProbeFields = {
+    probe_batch_size: B,
+    grad_noise_trace: null,
+    grad_snr: null,
+    tr_h_sigma: null,
+    hessian_trace: null,
+    hessian_trace_avg: null,
+    hessian_top_eig: null,
+    gop: [],
+    extra: {},
+  };
+
+  let traced: TracedDeltas | undefined;
+  const owned: tf.Tensor[] = [];
+  try {
+    let perSample: tf.Tensor[] | undefined;
+    if (gopOn || noiseOn || h.trHSigma) {
+      traced = traceDeltas(model, lossFn, batch);
+      const fallback = perSampleGradientsByLoop(model, lossFn, batch, traced.uncovered);
+      owned.push(...fallback);
+      if (gopOn || noiseOn) {
+        const grams = gopGramsFromTrace(model, traced, fallback);
+        if (gopOn) {
+          const spec = { topK: options.gop?.topK ?? DEFAULT_TOP_K, rankTol: options.gop?.rankTol ?? DEFAULT_RANK_TOL };
+          fields.gop.push({ scope: 'model', ...summarizeGram(grams.total, B, spec) });
+          if (options.gop?.perLayer ?? true) {
+            for (const s of grams.scopes) fields.gop.push({ scope: s.scope, ...summarizeGram(s.gram, B, spec) });
+          }
+        }
+        if (noiseOn) {
+          const noise = gradientNoise(grams.total, B);
+          fields.grad_noise_trace = noise.trace;
+          fields.grad_snr = noise.snr;
+        }
+      }
+      if (h.trHSigma) {
+        perSample = perSampleGradients(model, lossFn, batch, traced, fallback);
+        owned.push(...perSample);
+      }
+      traced.dispose();
+      traced = undefined;
+    }
+
+    if (h.trace || h.topEig || h.trHSigma) {
+      try {
+        if (h.trace) {
+          const { sample, average } = hutchinsonSample(model, lossFn, batch, state.hutchinson);
+          fields.hessian_trace = sample;
+          fields.hessian_trace_avg = average;
+        }
+        if (h.topEig) fields.hessian_top_eig = topHessianEigenvalue(model, lossFn, batch, state.power, h.powerIters ?? 3);
+        if (h.trHSigma && perSample) {
+          fields.tr_h_sigma = traceHSigma(model, lossFn, batch, perSample, { maxVectors: h.trHSigmaMaxVectors });
+        }
+      } catch (err) {
+        if (!(err instanceof SecondOrderHazardError) || options.onSecondOrderHazard !== 'skip') throw err;
+        fields.hessian_trace = fields.hessian_trace_avg = fields.hessian_top_eig = fields.tr_h_sigma = null;
+        fields.extra.hessian_skipped = 1;
+      }
+    }
+
+    if (options.fourier) {
+      const f = options.fourier;
+      const layer = f.layer ? model.denseLayers.find((l) => l.name === f.layer) : model.denseLayers[0];
+      if (!layer) throw new Error(`fourier probe: no dense layer ${f.layer ?? '(none)'}`);
+      const [rows, d] = layer.weight.shape as [number, number];
+      const offset = f.rowOffset ?? 0;
+      if (offset + f.p > rows) throw new Error(`fourier probe: layer ${layer.name} has ${rows} rows, needs ${offset} + ${f.p}`);
+      const e = layer.weight.dataSync().subarray(offset * d, (offset + f.p) * d);
+      const s = fourierSparsity(e, f.p, d, { topK: f.topK ?? DEFAULT_FOURIER_TOP_K, energyFraction: f.energyFraction ?? DEFAULT_ENERGY_FRACTION });
+      fields.extra.fourier_sparsity = s.topKFraction;
+      fields.extra.fourier_key_freqs = s.keyFrequencyCount;
+    }
+    return fields;
+  } finally {
+    traced?.dispose();
+    tf.dispose(owned);
+  }
+}
+
+export { createHutchinsonState, createPowerIterationState, hessianVectorProduct, hutchinsonSample, topHessianEigenvalue, traceHSigma } from './hessian.ts';
+export type { HutchinsonState, ParamVector, PowerIterationState } from './hessian.ts';
+export { gopGrams, gopGramsFromTrace, type GopGrams, type ScopeGram } from './gram.ts';
+export { traceDeltas, type TracedDeltas } from './deltas.ts';
+export { perSampleGradients, perSampleGradientsByLoop } from './per-sample-gradients.ts';
+export { gradientNoise, type GradientNoise } from './noise.ts';
+export { summarizeGram, summarizeSpectrum, DEFAULT_RANK_TOL, DEFAULT_TOP_K, type SpectrumSummary } from './spectrum.ts';
+export { fourierEnergies, fourierSparsity, type FourierSparsity } from './fourier.ts';
+export { symmetricEigen, symmetricEigenvalues } from './eigen.ts';
+export * as secondOrderOps from '../second-order-ops.ts';
+export { SecondOrderHazardError } from '../second-order-ops.ts';

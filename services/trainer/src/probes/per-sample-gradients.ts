@@ -1,0 +1,71 @@
+// Materialised per-sample gradients g_i of the per-sample losses L_i, one [B, ...param shape]
+// tensor per parameter. Dense layers get theirs from the traced inputs and deltas
+// (g_i(W) = sum_t a_it^T δ_it, g_i(b) = sum_t δ_it: one batched matmul, no per-sample backward);
+// any other parameter falls back to a loop of single-sample backward passes.
+import { tf } from '../tf.ts';
+import type { Model } from '../models/model.ts';
+import { sampleOf, type PerSampleLoss, type ProbeBatch, type TracedDeltas } from './deltas.ts';
+
+/** Per-sample gradients of `vars` by B single-sample backward passes: [B, ...shape] per variable. */
+export function perSampleGradientsByLoop<Y extends tf.Tensor>(
+  model: Model,
+  lossFn: PerSampleLoss<Y>,
+  batch: ProbeBatch<Y>,
+  vars: readonly tf.Variable[],
+): tf.Tensor[] {
+  if (vars.length === 0) return [];
+  const B = batch.x.shape[0];
+  const rows: tf.Tensor[][] = vars.map(() => []);
+  try {
+    for (let i = 0; i < B; i++) {
+      const grads = tf.tidy(() => {
+        const xi = tf.slice(batch.x, [i, 0], [1, -1]);
+        const yi = sampleOf(batch.y, i);
+        const { grads: g } = tf.engine().gradients(() => tf.sum(lossFn(model.forward(xi), yi)) as tf.Scalar, [...vars], undefined, true);
+        return g.map((gv, k) => tf.expandDims(gv ?? tf.zerosLike(vars[k]!), 0));
+      });
+      grads.forEach((g, k) => rows[k]!.push(g));
+    }
+    return rows.map((r) => tf.concat(r, 0));
+  } finally {
+    tf.dispose(rows.flat());
+  }
+}
+
+/**
+ * Per-sample gradients of every parameter, in model.params order, each [B, ...shape]. Pass
+ * `uncoveredGrads` (perSampleGradientsByLoop of traced.uncovered) when already computed; they are
+ * then returned in place, not copied.
+ */
+export function perSampleGradients<Y extends tf.Tensor>(
+  model: Model,
+  lossFn: PerSampleLoss<Y>,
+  batch: ProbeBatch<Y>,
+  traced: TracedDeltas,
+  uncoveredGrads?: readonly tf.Tensor[],
+): tf.Tensor[] {
+  const B = traced.batchSize;
+  const byParam = new Map<tf.Variable, tf.Tensor>();
+  tf.tidy(() => {
+    for (const { layer, uses } of traced.layers) {
+      const [nIn, nOut] = layer.weight.shape as [number, number];
+      let gW: tf.Tensor | undefined;
+      let gb: tf.Tensor | undefined;
+      for (const { positions: T, input, delta } of uses) {
+        const a3 = tf.reshape(input, [B, T, nIn]);
+        const d3 = tf.reshape(delta, [B, T, nOut]);
+        const w = tf.matMul(a3, d3, true, false); // [B, in, out]
+        gW = gW ? tf.add(gW, w) : w;
+        if (layer.bias) {
+          const b = tf.sum(d3, 1); // [B, out]
+          gb = gb ? tf.add(gb, b) : b;
+        }
+      }
+      byParam.set(layer.weight, tf.keep(gW!));
+      if (layer.bias) byParam.set(layer.bias, tf.keep(gb!));
+    }
+  });
+  const fallback = uncoveredGrads ?? perSampleGradientsByLoop(model, lossFn, batch, traced.uncovered);
+  traced.uncovered.forEach((v, k) => byParam.set(v, fallback[k]!));
+  return model.params.map((p) => byParam.get(p)!);
+}
