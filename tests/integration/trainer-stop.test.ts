@@ -48,7 +48,7 @@ describe('trainer on Kafka obeys StopRun', () => {
         'services/cli/bin/grokstream.js',
         'run',
         'examples/modular-addition-grokking.yaml',
-        'run.steps=700',
+        'run.steps=3000',
         'probes.every=0',
         `run.checkpoint.dir=${checkpoints}`,
         '--kafka',
