@@ -16,7 +16,12 @@ export function report(file: string, title: string, figures: Figure[], meta: Rec
   const w = Math.max(...figures.map((f) => f.name.length));
   console.log(`\n${title}`);
   for (const f of figures) {
-    const v = f.value >= 100 ? Math.round(f.value).toLocaleString('en-US') : f.value.toFixed(3);
+    const v =
+      f.value >= 100
+        ? Math.round(f.value).toLocaleString('en-US')
+        : f.value !== 0 && Math.abs(f.value) < 0.01
+          ? f.value.toExponential(2)
+          : f.value.toFixed(3);
     console.log(`  ${f.name.padEnd(w)}  ${v.padStart(12)} ${f.unit}${f.note ? `   (${f.note})` : ''}`);
   }
   console.log(`figures written to ${file}`);
