@@ -1,11 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry point through tsx, so the command works from a plain checkout.
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Loads the TypeScript entry point in this same process through tsx's loader, so the command
+// works from a plain checkout and signals (Ctrl-C) reach the trainer directly.
+import { register } from 'tsx/esm/api';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const tsx = createRequire(import.meta.url).resolve('tsx/cli');
-const res = spawnSync(process.execPath, [tsx, join(here, '..', 'src', 'main.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(res.status ?? (res.signal ? 128 + 15 : 1));
+register();
+await import('../src/main.ts');

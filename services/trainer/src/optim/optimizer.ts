@@ -23,9 +23,12 @@ export interface Optimizer {
   dispose(): void;
 }
 
+let instances = 0;
+
 export function optimizer(params: tf.Variable[], o: OptimizerOptions): Optimizer {
+  const id = instances++; // variable names are global in tfjs
   // tf.variable keeps its initial tensor alive unless created inside tidy.
-  const slot = (tag: string) => params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p), false, `${p.name}.${tag}`)));
+  const slot = (tag: string) => params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p), false, `opt${id}.${p.name}.${tag}`)));
   const first = o.kind === 'sgd' ? (o.momentum > 0 ? slot('m') : []) : slot('m');
   const second = o.kind === 'sgd' ? [] : slot('v');
   let updates = 0;
