@@ -47,7 +47,7 @@ describe('grokstream', () => {
     const res = cli(['run', config]);
     expect(res.status).toBe(0);
     expect(res.stderr).toMatch(/backend: (tensorflow|wasm|cpu)/);
-    expect(res.stderr).toMatch(/step 40\/40  train/);
+    expect(res.stderr).toMatch(/step 40\/40 {2}train/);
     expect(res.stdout).toMatch(/completed at step 40/);
     expect(res.stdout).toMatch(/memorized \(train acc ≥ 0\.99\): (no|step \d+)/);
   });
