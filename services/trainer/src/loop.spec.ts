@@ -7,6 +7,8 @@ import type { AnyEvent, StepMetrics, StopRun } from '@grokstream/schemas';
 import { tf } from './tf.ts';
 import { modularTask } from './tasks/modular.ts';
 import { mlp } from './models/mlp.ts';
+import { deepLinear } from './models/deep-linear.ts';
+import { deepLinearTask } from './tasks/deep-linear.ts';
 import { BoundedEmitter } from './emitter.ts';
 import { trainLoop, type LoopOptions } from './loop.ts';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.ts';
@@ -62,6 +64,36 @@ describe('trainLoop', () => {
     expect(first.init_distance).toBeGreaterThan(0);
     // Training does something: the loss falls.
     expect(steps(events).at(-1)!.train_loss).toBeLessThan(first.train_loss);
+  });
+
+  it('switches the batch size at batch_switch.at_step (0-based), visible in the batch accuracy', async () => {
+    const events: AnyEvent[] = [];
+    const o = setup(events, { batchSize: 8, batchSwitch: { atStep: 10, batchSize: 'full' }, steps: 14 });
+    await trainLoop(o);
+    const nTrain = o.task.train.x.shape[0]; // 29 of the 49 pairs
+    const isMultiple = (acc: number, n: number) => Math.abs(acc * n - Math.round(acc * n)) < 1e-4;
+    const s = steps(events);
+    // Updates 1..10 (t = 0..9) use batches of 8, from update 11 (t = 10) the whole set.
+    expect(s.slice(0, 10).every((m) => isMultiple(m.train_acc!, 8))).toBe(true);
+    expect(s.slice(10).every((m) => isMultiple(m.train_acc!, nTrain))).toBe(true);
+    expect(s.slice(10).some((m) => !isMultiple(m.train_acc!, 8))).toBe(true);
+  });
+
+  it('reports deep-linear Gram norms, balance differences and the end-to-end norm', async () => {
+    const events: AnyEvent[] = [];
+    const task = deepLinearTask({ inputDim: 4, outputDim: 3, teacher: 'diagonal', teacherScale: 1, nTrain: 20, nTest: 5, online: false, noiseStd: 0, seed: 0 });
+    const model = deepLinear({ inputDim: 4, outputDim: 3, depth: 2, width: 5, gamma: 0.5, seed: 1 });
+    await trainLoop(setup(events, { task, model, steps: 2 }));
+    const last = steps(events).at(-1)!;
+    const [w1, w2] = model.params.map((p) => p.arraySync() as number[][]);
+    const matmul = (a: number[][], b: number[][]) => a.map((r) => b[0]!.map((_, j) => r.reduce((acc, v, k) => acc + v * b[k]![j]!, 0)));
+    const t = (a: number[][]) => a[0]!.map((_, j) => a.map((r) => r[j]!));
+    const fro = (a: number[][]) => Math.sqrt(a.flat().reduce((acc, v) => acc + v * v, 0));
+    const sub = (a: number[][], b: number[][]) => a.map((r, i) => r.map((v, j) => v - b[i]![j]!));
+    expect(last.extra.gram_norm_1).toBeCloseTo(fro(matmul(t(w1!), w1!)), 4);
+    expect(last.extra.balance_1_2).toBeCloseTo(fro(sub(matmul(t(w1!), w1!), matmul(w2!, t(w2!)))), 4);
+    expect(last.extra.effective_weight_norm).toBeCloseTo(fro(matmul(w1!, w2!)), 4);
+    expect(last.train_acc).toBeNull();
   });
 
   it('stops at the step boundary after a StopRun and records the command', async () => {
