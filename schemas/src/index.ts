@@ -7,3 +7,4 @@ export { loadCurrentSchemas, loadHistory, EVENT_ORDER } from './catalog.ts';
 export { TOPICS, type TopicName } from './topics.ts';
 export { newEventId } from './ids.ts';
 export { exampleStepMetrics } from './examples.ts';
+export { stopRunCommand, type StopRunFields } from './commands.ts';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventCodec, TOPICS, newEventId, type RunFinished, type StepMetrics } from '@grokstream/schemas';
+import { EventCodec, TOPICS, stopRunCommand, type RunFinished, type StepMetrics } from '@grokstream/schemas';
 import { EventPublisher, KafkaBus, eventConsumer, standardTopics, type Consumer, type Producer, type ReceivedEvent } from '@grokstream/bus';
 import { waitUntil } from '../../services/bus/src/wait.ts';
 import { KAFKA_BROKERS, requireKafka } from './services.ts';
@@ -69,24 +69,9 @@ describe('trainer on Kafka obeys StopRun', () => {
         throw new Error(`${(err as Error).message}; ${mine().length} events of this run seen (${events.length} in all, run ${runId}); trainer output:\n${out.slice(-2000)}`);
       });
       const publishedAt = lastStep();
-      const commandId = randomUUID();
-      await new EventPublisher(producer, codec).publish(TOPICS.control, [
-        {
-          name: 'StopRun',
-          value: {
-            event_id: newEventId(),
-            run_id: runId,
-            seq: 0,
-            ts: Date.now(),
-            command_id: commandId,
-            policy: 'manual',
-            reason: 'acceptance test',
-            step: publishedAt,
-            evidence: { window_start: publishedAt, window_end: publishedAt, values: {}, thresholds: {} },
-            issued_by: 'trainer-stop.test',
-          },
-        },
-      ]);
+      const command = stopRunCommand({ runId, policy: 'manual', reason: 'acceptance test', issuedBy: 'trainer-stop.test', step: publishedAt });
+      const commandId = command.command_id;
+      await new EventPublisher(producer, codec).publish(TOPICS.control, [{ name: 'StopRun', value: command }]);
       expect(await exited).toBe(0);
       await waitUntil(() => mine().some((e) => e.name === 'RunFinished'), 'RunFinished on the topic', 60_000);
 

@@ -1,7 +1,6 @@
 // grokstream — the command. `grokstream --help` lists the subcommands.
 import { parseArgs } from 'node:util';
-import { randomUUID } from 'node:crypto';
-import { EventCodec, TOPICS, newEventId } from '@grokstream/schemas';
+import { EventCodec, TOPICS, stopRunCommand } from '@grokstream/schemas';
 import { EventPublisher, KafkaBus, MemoryBus, parseBrokers, standardTopics, type Bus } from '@grokstream/bus';
 import { ConfigError, configJson, loadConfig, runTraining, type RunSummary } from '@grokstream/trainer';
 import { Progress } from './progress.ts';
@@ -135,26 +134,15 @@ async function stop(args: string[]): Promise<number> {
   try {
     await bus.ensureTopics(standardTopics(4));
     const producer = await bus.producer();
-    const commandId = randomUUID();
-    await new EventPublisher(producer, EventCodec.load()).publish(TOPICS.control, [
-      {
-        name: 'StopRun',
-        value: {
-          event_id: newEventId(),
-          run_id: runId,
-          seq: 0,
-          ts: Date.now(),
-          command_id: commandId,
-          policy: 'manual',
-          reason: values.reason ?? 'stopped by hand (grokstream stop)',
-          step: -1,
-          evidence: { window_start: -1, window_end: -1, values: {}, thresholds: {} },
-          issued_by: `grokstream stop (${process.env.USER ?? 'user'})`,
-        },
-      },
-    ]);
+    const command = stopRunCommand({
+      runId,
+      policy: 'manual',
+      reason: values.reason ?? 'stopped by hand (grokstream stop)',
+      issuedBy: `grokstream stop (${process.env.USER ?? 'user'})`,
+    });
+    await new EventPublisher(producer, EventCodec.load()).publish(TOPICS.control, [{ name: 'StopRun', value: command }]);
     await producer.close();
-    console.log(`sent StopRun ${commandId} to ${runId}`);
+    console.log(`sent StopRun ${command.command_id} to ${runId}`);
     return 0;
   } finally {
     await bus.close();

@@ -4,6 +4,7 @@ import { tf } from '../tf.ts';
 import { activate, type Activation } from './activations.ts';
 import { gaussianWeight, nextModelId, zeroBias } from './init.ts';
 import type { DenseLayer, ForwardTrace, Model } from './model.ts';
+import { denseRecorder } from './dense.ts';
 
 export interface MlpOptions {
   inputDim: number;
@@ -39,16 +40,7 @@ export function mlp(o: MlpOptions): Model {
   const out = layer('out', width, o.outputDim, o.bias);
 
   const trace = (x: tf.Tensor2D, dz?: tf.Tensor2D[]): ForwardTrace => {
-    const records: ForwardTrace['dense'] = [];
-    let k = 0;
-    const apply = (l: DenseLayer, a: tf.Tensor2D, positions: number): tf.Tensor2D => {
-      let z = tf.matMul(a, l.weight) as tf.Tensor2D;
-      if (l.bias) z = tf.add(z, l.bias) as tf.Tensor2D;
-      if (dz) z = tf.add(z, dz[k]!) as tf.Tensor2D;
-      k++;
-      records.push({ layer: l, input: a, z, positions });
-      return z;
-    };
+    const { records, apply } = denseRecorder(dz);
     let h: tf.Tensor2D = x;
     if (embed) {
       const n = x.shape[0];

@@ -6,6 +6,7 @@ import { activate, type Activation } from './activations.ts';
 import { softmax } from '../second-order-ops.ts';
 import { gaussianWeight, nextModelId, zeroBias } from './init.ts';
 import type { DenseLayer, ForwardTrace, Model } from './model.ts';
+import { denseRecorder } from './dense.ts';
 
 export interface TransformerOptions {
   /** Vocabulary: p residues plus '='. */
@@ -68,16 +69,7 @@ export function transformer(o: TransformerOptions): Model {
   };
 
   const trace = (x: tf.Tensor2D, dz?: tf.Tensor2D[]): ForwardTrace => {
-    const records: ForwardTrace['dense'] = [];
-    let k = 0;
-    const apply = (l: DenseLayer, a: tf.Tensor2D, positions: number): tf.Tensor2D => {
-      let z = tf.matMul(a, l.weight) as tf.Tensor2D;
-      if (l.bias) z = tf.add(z, l.bias) as tf.Tensor2D;
-      if (dz) z = tf.add(z, dz[k]!) as tf.Tensor2D;
-      k++;
-      records.push({ layer: l, input: a, z, positions });
-      return z;
-    };
+    const { records, apply } = denseRecorder(dz);
     const n = x.shape[0];
     const tokens = tf.reshape(x, [n * T, o.vocab]) as tf.Tensor2D;
     // resid: [n*T, d], rows sample-major.
