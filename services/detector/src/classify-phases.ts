@@ -1,0 +1,67 @@
+// Operator: one run's events in step order -> a RunView per StepMetrics, with the PhaseChanged
+// event when the announced phase changes. Deterministic: ids, seq and ts come from the input.
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { AnyEvent, PhaseChanged, ProbeSummary } from '@grokstream/schemas';
+import { initialPhaseState, stepPhase, type PhaseOptions } from './phase-machine.ts';
+import { deterministicId } from './deterministic-id.ts';
+import type { RunView } from './views.ts';
+
+export interface Classified {
+  view: RunView;
+  change: PhaseChanged | null;
+}
+
+export interface DetectorIdentity {
+  detector: string;
+  version: string;
+}
+
+export function classifyPhases(options: PhaseOptions, id: DetectorIdentity): OperatorFunction<AnyEvent, Classified> {
+  return (source) =>
+    new Observable<Classified>((subscriber) => {
+      let state = initialPhaseState();
+      let probe: ProbeSummary | null = null;
+      let seq = 0;
+      return source.subscribe({
+        next: (event) => {
+          if (event.name === 'ProbeSummary') {
+            probe = event.value;
+            return;
+          }
+          if (event.name !== 'StepMetrics') return;
+          const m = event.value;
+          const out = stepPhase(options, state, m, probe);
+          state = out.state;
+          let change: PhaseChanged | null = null;
+          if (out.change) {
+            change = {
+              event_id: deterministicId(m.run_id, id.detector, id.version, out.change.step, out.change.phase),
+              run_id: m.run_id,
+              seq: seq++,
+              ts: m.ts,
+              step: out.change.step,
+              phase: out.change.phase,
+              previous_phase: out.change.previous,
+              evidence: out.change.evidence,
+              detector: id.detector,
+              detector_version: id.version,
+            };
+          }
+          subscriber.next({
+            view: {
+              runId: m.run_id,
+              step: m.step,
+              metrics: m,
+              probe,
+              phase: state.phase,
+              memorizedAt: state.memorizedAt,
+              generalization: out.generalization,
+            },
+            change,
+          });
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+    });
+}

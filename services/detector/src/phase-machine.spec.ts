@@ -1,0 +1,88 @@
+// The classifier on synthetic trajectories with known phases.
+import { describe, expect, it } from 'vitest';
+import { exampleStepMetrics, type Phase, type StepMetrics } from '@grokstream/schemas';
+import { initialPhaseState, phaseOptions, stepPhase, type PhaseOptions } from './phase-machine.ts';
+
+function run(o: PhaseOptions, steps: StepMetrics[]) {
+  let state = initialPhaseState();
+  const changes: Array<{ step: number; phase: Phase; values: Record<string, number> }> = [];
+  for (const m of steps) {
+    const out = stepPhase(o, state, m);
+    state = out.state;
+    if (out.change) changes.push({ step: out.change.step, phase: out.change.phase, values: out.change.evidence.values });
+  }
+  return { state, changes };
+}
+
+/** A grokking run: train fits by step 100, test flat near chance until 600, rises to 1 by 700. */
+function grokking(): StepMetrics[] {
+  return Array.from({ length: 1000 }, (_, i) => {
+    const step = i + 1;
+    const trainAcc = Math.min(1, step / 100);
+    const testAcc = step < 600 ? 0.05 : Math.min(1, 0.05 + (0.95 * (step - 600)) / 100);
+    return exampleStepMetrics({ run_id: 'g', step, train_acc: trainAcc, test_acc: testAcc, train_loss: 1 - trainAcc + 1e-3 });
+  });
+}
+
+describe('phase machine', () => {
+  it('labels a grokking run WARMUP → MEMORIZATION → PLATEAU → GROKKING → CONVERGED', () => {
+    const { changes, state } = run(phaseOptions(), grokking());
+    expect(changes.map((c) => c.phase)).toEqual(['MEMORIZATION', 'PLATEAU', 'GROKKING', 'CONVERGED']);
+    expect(state.memorizedAt).toBe(99);
+    const grok = changes.find((c) => c.phase === 'GROKKING')!;
+    expect(grok.step).toBeGreaterThan(600);
+    expect(grok.step).toBeLessThan(650);
+    expect(grok.values.grokking_delay).toBe(grok.step - 99);
+    const plateau = changes.find((c) => c.phase === 'PLATEAU')!;
+    expect(plateau.step).toBe(99 + 100);
+  });
+
+  it('labels anti-grokking: best generalization early, then a fall (DEGRADATION)', () => {
+    const steps = Array.from({ length: 600 }, (_, i) => {
+      const step = i + 1;
+      const test = step < 200 ? Math.min(0.97, step / 150) : Math.max(0.3, 0.97 - (step - 200) / 300);
+      return exampleStepMetrics({ run_id: 'a', step, train_acc: 1, test_acc: test, train_loss: 0.01 });
+    });
+    const { changes } = run(phaseOptions(), steps);
+    const degradation = changes.find((c) => c.phase === 'DEGRADATION')!;
+    expect(degradation).toBeDefined();
+    expect(degradation.values.best).toBeCloseTo(0.97);
+    expect(degradation.values.best_step).toBeLessThan(200);
+    expect(degradation.step).toBeGreaterThan(200 + 25);
+    expect(degradation.step).toBeLessThan(200 + 45);
+  });
+
+  it('announces DIVERGED at once on a NaN loss and stays there', () => {
+    const steps = grokking().slice(0, 300);
+    steps[250] = { ...steps[250]!, train_loss: NaN };
+    const { changes, state } = run(phaseOptions(), steps);
+    expect(changes.at(-1)).toMatchObject({ phase: 'DIVERGED', step: 251 });
+    expect(state.phase).toBe('DIVERGED');
+  });
+
+  it('announces DIVERGED on a loss spike above the factor', () => {
+    const steps = Array.from({ length: 100 }, (_, i) => exampleStepMetrics({ run_id: 's', step: i + 1, train_loss: i === 80 ? 50 : 1 }));
+    expect(run(phaseOptions(), steps).changes.at(-1)).toMatchObject({ phase: 'DIVERGED', step: 81 });
+  });
+
+  it('needs a phase to hold confirmSteps steps: a one-step blip announces nothing', () => {
+    const steps = grokking().slice(0, 400);
+    steps[300] = { ...steps[300]!, test_acc: 0.99 }; // a single lucky evaluation
+    const { changes } = run(phaseOptions(), steps);
+    expect(changes.map((c) => c.phase)).toEqual(['MEMORIZATION', 'PLATEAU']);
+  });
+
+  it('monitors a lower-is-better metric when told', () => {
+    const steps = Array.from({ length: 300 }, (_, i) =>
+      exampleStepMetrics({ run_id: 'l', step: i + 1, train_loss: 0.01, train_acc: null, test_loss: Math.max(0.01, 1 - i / 100) }),
+    );
+    const o = phaseOptions({ metric: 'test_loss', generalizedAt: 0.05, memorizedTrainLoss: 0.05 });
+    expect(o.higherIsBetter).toBe(false);
+    expect(run(o, steps).changes.at(-1)!.phase).toBe('CONVERGED');
+  });
+
+  it('refuses nonsense options with the option named', () => {
+    expect(() => phaseOptions({ window: 0 })).toThrow(/window must be a whole number/);
+    expect(() => phaseOptions({ spikeFactor: 1 })).toThrow(/spikeFactor must be > 1/);
+  });
+});
