@@ -14,14 +14,17 @@ export default class SummaryReporter implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
     const count = { passed: 0, failed: 0, skipped: 0 };
     for (const m of modules) {
+      let failedHere = 0;
       for (const t of m.children.allTests()) {
         const state = t.result().state;
         if (state === 'passed') count.passed++;
-        else if (state === 'failed') count.failed++;
+        else if (state === 'failed') failedHere++;
         else count.skipped++;
       }
-      // A file that failed to load has no tests: count it, or a broken import would look green.
-      if (m.state() === 'failed' && [...m.children.allTests()].length === 0) count.failed++;
+      // A file that failed without a failing test (an import error, a failing beforeAll that
+      // skipped its tests) counts as one failure, or it would look green here.
+      if (m.state() === 'failed' && failedHere === 0) failedHere = 1;
+      count.failed += failedHere;
     }
     count.failed += unhandledErrors.length;
     const skipped = count.skipped > 0 ? `, ${count.skipped} skipped` : '';

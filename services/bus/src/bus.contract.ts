@@ -113,6 +113,24 @@ export function busContract(name: string, makeBus: () => Promise<Bus>, opts: Bus
       await p.close();
     });
 
+    it('starts a non-committing group from the beginning again after a restart', async () => {
+      const b = await fresh();
+      const topic = topicName('nocommit');
+      await b.ensureTopics([{ topic, partitions: 1 }]);
+      const groupId = `g-${randomUUID()}`;
+      const p = await b.producer();
+      await p.send(topic, Array.from({ length: 3 }, (_, i) => ({ key: 'k', value: payload('k', i) })));
+      const first = collector();
+      const c1 = await started(b.consumer({ groupId, topics: [topic], fromBeginning: true, commit: false, ...first }));
+      await waitUntil(() => first.seen.length >= 3, 'three messages', opts.timeoutMs);
+      await c1.stop();
+      const second = collector();
+      await started(b.consumer({ groupId, topics: [topic], fromBeginning: true, commit: false, ...second }));
+      await waitUntil(() => second.seen.length >= 3, 'the same three again', opts.timeoutMs);
+      expect(second.seen.map(text)).toEqual(['k:0', 'k:1', 'k:2']);
+      await p.close();
+    });
+
     it('redelivers a batch whose handler failed, without losing or reordering', async () => {
       const b = await fresh();
       const topic = topicName('retry');

@@ -35,6 +35,11 @@ export interface ConsumerOptions {
   /** Where a group with no committed offset starts: the beginning, or only new messages (default). */
   fromBeginning?: boolean;
   /**
+   * Commit offsets after each batch (default true). A consumer that rebuilds its state by
+   * reading from the beginning after every restart (the detector) turns this off.
+   */
+  commit?: boolean;
+  /**
    * Processes one batch. Offsets are committed only after it resolves; if it throws, the batch
    * is delivered again (at-least-once), after onError is told.
    */

@@ -4,3 +4,5 @@ export { KafkaBus, parseBrokers, type KafkaBusOptions } from './kafka-bus.ts';
 export { murmur2, partitionForKey } from './partitioner.ts';
 export { EventPublisher, eventConsumer, deadLetterFor, type ReceivedEvent, type EventConsumerOptions } from './events.ts';
 export { standardTopics } from './topics.ts';
+export { readAll } from './read-all.ts';
+export { waitUntil } from './wait.ts';

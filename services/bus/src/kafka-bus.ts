@@ -209,6 +209,10 @@ class KafkaGroupConsumer implements Consumer {
           }
           const last = batch.messages[batch.messages.length - 1]!.offset;
           resolveOffset(last);
+          if (this.options.commit === false) {
+            await heartbeat();
+            return;
+          }
           // The batch's own commit: consumer.commitOffsets() is a silent no-op once stop() has
           // begun, which would lose the commit of the batch that stop() waits for.
           await commitOffsetsIfNecessary({

@@ -40,3 +40,16 @@ describe('MemoryBus', () => {
     await a.stop();
   });
 });
+
+describe('readAll', () => {
+  it('returns every message up to the end offsets at the call, in partition order', async () => {
+    const { readAll } = await import('./read-all.ts');
+    const bus = new MemoryBus();
+    await bus.ensureTopics([{ topic: 'x', partitions: 2 }, { topic: 'empty', partitions: 1 }]);
+    const p = await bus.producer();
+    await p.send('x', ['a', 'b', 'c', 'd'].map((k) => ({ key: k, value: Buffer.from(k) })));
+    const all = await readAll(bus, ['x', 'empty']);
+    expect(all.map((m) => m.value.toString()).sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(await readAll(bus, ['empty'])).toEqual([]);
+  });
+});

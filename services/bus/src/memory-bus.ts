@@ -278,7 +278,7 @@ class MemoryConsumer implements Consumer {
           continue;
         }
         const next = from + messages.length;
-        this.bus.commit(groupId, topic, partition, next);
+        if (this.options.commit !== false) this.bus.commit(groupId, topic, partition, next);
         // A seek during the handler wins over the natural advance.
         if (this.positions.get(tp(topic, partition)) === from) this.positions.set(tp(topic, partition), next);
       }
