@@ -29,6 +29,8 @@ export interface EventConsumerOptions {
   groupId: string;
   topics: string[];
   fromBeginning?: boolean;
+  /** See ConsumerOptions.commit. */
+  commit?: boolean;
   codec: EventCodec;
   /** Where undecodable messages go; the consumer carries on after sending them. */
   deadLetters: Producer;
@@ -63,6 +65,7 @@ export function eventConsumer(bus: Bus, options: EventConsumerOptions): Consumer
     groupId,
     topics: options.topics,
     fromBeginning: options.fromBeginning,
+    commit: options.commit,
     onError: options.onError,
     handleBatch: async (batch) => {
       const events: ReceivedEvent[] = [];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TestScheduler } from 'rxjs/testing';
 import { filter, map, take, type OperatorFunction } from 'rxjs';
-import { exampleStepMetrics, type AnyEvent, type StepMetrics } from '@grokstream/schemas';
+import type { AnyEvent } from '@grokstream/schemas';
+import { syntheticGrokkingRun } from './testing-runs.ts';
 import { detectRun, type DetectorOutput } from './detect-run.ts';
 import { replayEvents } from './replay.ts';
 import { phaseOptions } from './phase-machine.ts';
@@ -10,22 +11,14 @@ import type { RunView, StopDecision } from './views.ts';
 const identity = { detector: 'test-detector', version: '1' };
 
 /** A minimal policy for these tests: stop on the first CONVERGED view. */
-const stopWhenConverged: OperatorFunction<RunView, StopDecision> = (views) =>
+export const stopWhenConverged: OperatorFunction<RunView, StopDecision> = (views) =>
   views.pipe(
     filter((v) => v.phase === 'CONVERGED'),
     take(1),
     map((v) => ({ runId: v.runId, policy: 'converged' as const, reason: 'converged', step: v.step, evidence: { window_start: v.step, window_end: v.step, values: {}, thresholds: {} } })),
   );
 
-function grokkingRun(runId: string, steps = 1000): AnyEvent[] {
-  return Array.from({ length: steps }, (_, i) => {
-    const step = i + 1;
-    const trainAcc = Math.min(1, step / 100);
-    const testAcc = step < 600 ? 0.05 : Math.min(1, 0.05 + (0.95 * (step - 600)) / 100);
-    const value: StepMetrics = exampleStepMetrics({ run_id: runId, step, train_acc: trainAcc, test_acc: testAcc, train_loss: 1.001 - trainAcc, ts: 1_000_000 + step });
-    return { name: 'StepMetrics', value };
-  });
-}
+const grokkingRun = (runId: string, steps = 1000) => syntheticGrokkingRun(runId, steps, false);
 
 const options = { identity, phases: phaseOptions(), policies: [stopWhenConverged] };
 
