@@ -4,6 +4,7 @@ import { EventCodec, TOPICS, stopRunCommand } from '@grokstream/schemas';
 import { EventPublisher, KafkaBus, MemoryBus, parseBrokers, standardTopics, type Bus } from '@grokstream/bus';
 import { ConfigError, configJson, loadConfig, runTraining, type RunSummary } from '@grokstream/trainer';
 import { Progress } from './progress.ts';
+import { UsageError, detect, replay } from './detector-commands.ts';
 
 const HELP = `grokstream: an event-sourced pipeline for training dynamics
 
@@ -17,6 +18,11 @@ Usage:
       --quiet             no progress line
   grokstream stop RUN_ID [--reason TEXT] --kafka BROKERS
       Ask a running trainer to stop at its next step boundary (a StopRun command).
+  grokstream replay --from FILE.jsonl|TOPIC [--detector CONFIG.yaml] [--run RUN_ID] [--kafka BROKERS] [--emit]
+      Run the detectors over stored events (JSON Lines of StepMetrics, or a Kafka topic from the
+      beginning) and print one line per phase change and per stop; --emit publishes them.
+  grokstream detect [--detector CONFIG.yaml] --kafka BROKERS
+      The detector service: phases and early-stop commands for every run on the bus, until Ctrl-C.
 
 Exit codes: 0 done (completed or stopped by a command), 1 failed, 2 bad usage or config,
 130 interrupted (Ctrl-C; the run is checkpointed and can be resumed).`;
@@ -159,6 +165,12 @@ try {
     case 'stop':
       code = await stop(rest);
       break;
+    case 'replay':
+      code = await replay(rest);
+      break;
+    case 'detect':
+      code = await detect(rest);
+      break;
     case undefined:
     case '-h':
     case '--help':
@@ -171,7 +183,7 @@ try {
   }
   process.exit(code);
 } catch (err) {
-  if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) usage((err as Error).message);
+  if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') || err instanceof UsageError) usage((err as Error).message);
   console.error(`grokstream: ${(err as Error).message}`);
   process.exit(1);
 }

@@ -1,0 +1,146 @@
+// Detector configuration: which phase thresholds and which early-stop policies. YAML or JSON,
+// validated once at the edge; every key has a default, so `{}` is a working configuration.
+import { readFileSync } from 'node:fs';
+import * as z from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { phaseOptions, type PhaseOptions } from './phase-machine.ts';
+import { convergedFor, degradation, divergence, noGrokBudget, patience } from './policies/index.ts';
+import type { Policy, RunDetectorOptions } from './detect-run.ts';
+
+const Metric = z.enum([
+  'train_loss',
+  'train_acc',
+  'test_loss',
+  'test_acc',
+  'lr',
+  'weight_norm',
+  'grad_norm_sq',
+  'update_norm',
+  'softmax_collapse_frac',
+  'last_layer_norm',
+  'init_distance',
+]);
+
+const Phases = z.strictObject({
+  metric: Metric.default('test_acc'),
+  higher_is_better: z.boolean().optional(),
+  memorized_train_acc: z.number().gt(0).max(1).default(0.99),
+  memorized_train_loss: z.number().positive().nullable().default(null),
+  generalized_at: z.number().default(0.95),
+  warmup_steps: z.int().min(0).default(10),
+  window: z.int().positive().default(50),
+  rise_delta: z.number().positive().default(0.05),
+  plateau_steps: z.int().positive().default(100),
+  degradation_drop: z.number().positive().default(0.1),
+  spike_factor: z.number().gt(1).default(10),
+  confirm_steps: z.int().positive().default(5),
+});
+
+const PolicyConfig = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('patience'),
+    monitor: z.union([Metric, z.literal('generalization')]).default('generalization'),
+    min_delta: z.number().min(0).default(0),
+    patience: z.int().positive(),
+    mode: z.enum(['auto', 'min', 'max']).default('auto'),
+    baseline: z.number().optional(),
+    start_from_step: z.int().min(0).default(0),
+  }),
+  z.strictObject({ kind: z.literal('converged'), steps: z.int().positive().default(200) }),
+  z.strictObject({ kind: z.literal('degradation'), steps: z.int().positive().default(1000), min_delta: z.number().min(0).default(0) }),
+  z.strictObject({
+    kind: z.literal('no_grok_budget'),
+    factor: z.number().positive().default(10),
+    min_budget: z.int().min(0).default(0),
+    precursors: z
+      .strictObject({
+        weight_norm_drop: z.number().min(0).default(0.02),
+        effective_rank_drop: z.number().min(0).default(0.05),
+        window: z.int().positive().default(100),
+      })
+      .prefault({}),
+  }),
+  z.strictObject({
+    kind: z.literal('divergence'),
+    spike_factor: z.number().gt(1).default(10),
+    window: z.int().positive().default(20),
+    monitor: z.enum(['train_loss', 'test_loss']).default('train_loss'),
+  }),
+]);
+
+export const DetectorConfigSchema = z.strictObject({
+  detector: z.strictObject({ name: z.string().min(1).default('grokstream-phases'), version: z.string().min(1).default('1') }).prefault({}),
+  phases: Phases.prefault({}),
+  // prefault, not default: the default list is parsed too, so its policies get their defaults.
+  policies: z.array(PolicyConfig).prefault([{ kind: 'divergence' }, { kind: 'converged' }, { kind: 'degradation' }]),
+});
+
+export type DetectorConfig = z.output<typeof DetectorConfigSchema>;
+
+export class DetectorConfigError extends Error {
+  override readonly name = 'DetectorConfigError';
+}
+
+export function parseDetectorConfig(raw: unknown, source: string): DetectorConfig {
+  const result = DetectorConfigSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(top)'}: ${i.message}`);
+  throw new DetectorConfigError(`invalid detector config ${source}:\n${lines.join('\n')}`);
+}
+
+export function loadDetectorConfig(file: string | undefined): DetectorConfig {
+  if (!file) return parseDetectorConfig({}, '(defaults)');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DetectorConfigError(`cannot read detector config ${file}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new DetectorConfigError(`${file}: not valid YAML (${(err as Error).message})`);
+  }
+  return parseDetectorConfig(raw, file);
+}
+
+export function buildPolicies(cfg: DetectorConfig): Policy[] {
+  return cfg.policies.map((p): Policy => {
+    switch (p.kind) {
+      case 'patience':
+        return patience({ monitor: p.monitor, minDelta: p.min_delta, patience: p.patience, mode: p.mode, baseline: p.baseline, startFromStep: p.start_from_step });
+      case 'converged':
+        return convergedFor({ steps: p.steps });
+      case 'degradation':
+        return degradation({ steps: p.steps, minDelta: p.min_delta });
+      case 'no_grok_budget':
+        return noGrokBudget({
+          factor: p.factor,
+          minBudget: p.min_budget,
+          precursors: { weightNormDrop: p.precursors.weight_norm_drop, effectiveRankDrop: p.precursors.effective_rank_drop, window: p.precursors.window },
+        });
+      case 'divergence':
+        return divergence({ spikeFactor: p.spike_factor, window: p.window, monitor: p.monitor });
+    }
+  });
+}
+
+export function detectorOptions(cfg: DetectorConfig): RunDetectorOptions {
+  const p = cfg.phases;
+  const phases: PhaseOptions = phaseOptions({
+    metric: p.metric,
+    ...(p.higher_is_better === undefined ? {} : { higherIsBetter: p.higher_is_better }),
+    memorizedTrainAcc: p.memorized_train_acc,
+    memorizedTrainLoss: p.memorized_train_loss,
+    generalizedAt: p.generalized_at,
+    warmupSteps: p.warmup_steps,
+    window: p.window,
+    riseDelta: p.rise_delta,
+    plateauSteps: p.plateau_steps,
+    degradationDrop: p.degradation_drop,
+    spikeFactor: p.spike_factor,
+    confirmSteps: p.confirm_steps,
+  });
+  return { identity: { detector: cfg.detector.name, version: cfg.detector.version }, phases, policies: buildPolicies(cfg) };
+}
