@@ -1,0 +1,124 @@
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { divergence } from './divergence.ts';
+import { decidesAt, frames, RUN_ID, runView, silentOver } from './testing-views.ts';
+
+const newScheduler = () => new TestScheduler((a, e) => expect(a).toEqual(e));
+const losses = (ls: number[]) => ls.map((train_loss, i) => runView(i, { metrics: { train_loss } }));
+
+describe('divergence', () => {
+  it('stops at the first NaN train loss', () => {
+    const views = losses([1, 0.5, Number.NaN, 0.4]);
+    const { marbles, values } = frames(views);
+    newScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold(marbles, values).pipe(divergence())).toBe(decidesAt(2), {
+        x: {
+          runId: RUN_ID,
+          policy: 'divergence',
+          reason: 'train_loss is NaN at step 2',
+          step: 2,
+          evidence: {
+            window_start: 2,
+            window_end: 2,
+            values: { train_loss_nonfinite: 1, last_finite_train_loss: 0.5 },
+            thresholds: {},
+          },
+        },
+      });
+    });
+  });
+
+  it('stops at an infinite test loss even when monitoring train loss', () => {
+    const views = [runView(0, { metrics: { train_loss: 1, test_loss: 2 } }), runView(1, { metrics: { train_loss: 0.9, test_loss: Infinity } })];
+    const { marbles, values } = frames(views);
+    newScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold(marbles, values).pipe(divergence())).toBe(decidesAt(1), {
+        x: {
+          runId: RUN_ID,
+          policy: 'divergence',
+          reason: 'test_loss is +Inf at step 1',
+          step: 1,
+          evidence: { window_start: 1, window_end: 1, values: { test_loss_nonfinite: 1, last_finite_train_loss: 1 }, thresholds: {} },
+        },
+      });
+    });
+  });
+
+  it('stops on a spike above spikeFactor × the minimum of the last `window` values', () => {
+    // window 3: at step 5 the previous three values are 0.2, 0.3, 0.25 → limit 0.8 (4 × 0.2)
+    const views = losses([0.3, 0.5, 0.2, 0.3, 0.25, 0.9]);
+    const { marbles, values } = frames(views);
+    newScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold(marbles, values).pipe(divergence({ spikeFactor: 4, window: 3 }))).toBe(decidesAt(5), {
+        x: {
+          runId: RUN_ID,
+          policy: 'divergence',
+          reason: 'train_loss 0.9 exceeds 4 × 0.2, the minimum of the last 3 values (limit 0.8)',
+          step: 5,
+          evidence: {
+            window_start: 2,
+            window_end: 5,
+            values: { current: 0.9, windowMin: 0.2, samples: 3, ratio: 0.9 / 0.2 },
+            thresholds: { spikeFactor: 4, window: 3, limit: 0.8 },
+          },
+        },
+      });
+    });
+  });
+
+  it('monitors test_loss when asked, skipping steps where it was not evaluated', () => {
+    const views = [
+      runView(0, { metrics: { test_loss: 0.1 } }),
+      runView(1, { metrics: { test_loss: null, train_loss: 100 } }), // a train-loss jump is not watched here
+      runView(2, { metrics: { test_loss: 1.5 } }),
+    ];
+    const { marbles, values } = frames(views);
+    newScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold(marbles, values).pipe(divergence({ monitor: 'test_loss' }))).toBe(decidesAt(2), {
+        x: {
+          runId: RUN_ID,
+          policy: 'divergence',
+          reason: 'test_loss 1.5 exceeds 10 × 0.1, the minimum of the last 1 values (limit 1)',
+          step: 2,
+          evidence: {
+            window_start: 0,
+            window_end: 2,
+            values: { current: 1.5, windowMin: 0.1, samples: 1, ratio: 15 },
+            thresholds: { spikeFactor: 10, window: 20, limit: 1 },
+          },
+        },
+      });
+    });
+  });
+
+  it('emits nothing for a rising but not spiking loss once the early minimum left the window', () => {
+    const views = losses([0.25, 0.5, 0.45, 0.6]);
+    const { marbles, values } = frames(views);
+    newScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold(marbles, values).pipe(divergence({ spikeFactor: 2, window: 2 }))).toBe(
+        silentOver(views.length),
+      );
+      // with a longer window 0.25 is still remembered: 0.6 > 2 × 0.25
+      expectObservable(cold(marbles, values).pipe(divergence({ spikeFactor: 2 }))).toBe(decidesAt(3), {
+        x: {
+          runId: RUN_ID,
+          policy: 'divergence',
+          reason: 'train_loss 0.6 exceeds 2 × 0.25, the minimum of the last 3 values (limit 0.5)',
+          step: 3,
+          evidence: {
+            window_start: 0,
+            window_end: 3,
+            values: { current: 0.6, windowMin: 0.25, samples: 3, ratio: 0.6 / 0.25 },
+            thresholds: { spikeFactor: 2, window: 20, limit: 0.5 },
+          },
+        },
+      });
+    });
+  });
+
+  it('validates options', () => {
+    expect(() => divergence({ spikeFactor: 0 })).toThrow(/divergence: option 'spikeFactor' must be > 0/);
+    expect(() => divergence({ window: 2.5 })).toThrow(/option 'window' must be an integer/);
+    expect(() => divergence({ monitor: 'test_acc' as 'test_loss' })).toThrow(/option 'monitor'/);
+  });
+});
