@@ -60,9 +60,11 @@ describe('phase machine', () => {
     expect(state.phase).toBe('DIVERGED');
   });
 
-  it('announces DIVERGED on a loss spike above the factor', () => {
-    const steps = Array.from({ length: 100 }, (_, i) => exampleStepMetrics({ run_id: 's', step: i + 1, train_loss: i === 80 ? 50 : 1 }));
-    expect(run(phaseOptions(), steps).changes.at(-1)).toMatchObject({ phase: 'DIVERGED', step: 81 });
+  it('announces DIVERGED when the loss stays above the spike factor, but not for a one-step spike', () => {
+    const blowUp = Array.from({ length: 100 }, (_, i) => exampleStepMetrics({ run_id: 's', step: i + 1, train_loss: i >= 80 ? 50 * (i - 79) : 1 }));
+    expect(run(phaseOptions(), blowUp).changes.at(-1)).toMatchObject({ phase: 'DIVERGED', step: 81 });
+    const blip = Array.from({ length: 100 }, (_, i) => exampleStepMetrics({ run_id: 's', step: i + 1, train_loss: i === 80 ? 50 : 1 }));
+    expect(run(phaseOptions(), blip).changes.map((c) => c.phase)).not.toContain('DIVERGED');
   });
 
   it('needs a phase to hold confirmSteps steps: a one-step blip announces nothing', () => {

@@ -32,7 +32,7 @@ export interface PhaseOptions {
   degradationDrop: number;
   /** Train loss above this factor × its recent minimum: DIVERGED. */
   spikeFactor: number;
-  /** A new phase must hold this many consecutive steps before it is announced (DIVERGED: at once). */
+  /** A new phase must hold this many consecutive steps before it is announced (NaN/Inf: at once). */
   confirmSteps: number;
 }
 
@@ -175,7 +175,9 @@ export function stepPhase(o: PhaseOptions, prev: PhaseState, m: StepMetrics, _pr
     s.candidate = target;
     s.candidateSince = m.step;
   }
-  const confirmed = target === 'DIVERGED' || m.step - s.candidateSince + 1 >= o.confirmSteps;
+  // NaN/Inf is final at once; a spike must persist like any other phase (anti-grokking has a
+  // one-step spike and then goes on: S1).
+  const confirmed = nonFinite || m.step - s.candidateSince + 1 >= o.confirmSteps;
   if (target === s.phase || !confirmed) return { state: s, generalization };
 
   const previous = s.phase;
@@ -200,7 +202,7 @@ export function stepPhase(o: PhaseOptions, prev: PhaseState, m: StepMetrics, _pr
     spike_factor: o.spikeFactor,
     confirm_steps: o.confirmSteps,
   };
-  const start = target === 'DIVERGED' ? m.step : s.candidateSince;
+  const start = nonFinite ? m.step : s.candidateSince;
   return {
     state: s,
     generalization,
