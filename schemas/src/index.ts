@@ -8,3 +8,4 @@ export { TOPICS, type TopicName } from './topics.ts';
 export { newEventId } from './ids.ts';
 export { exampleStepMetrics } from './examples.ts';
 export { stopRunCommand, type StopRunFields } from './commands.ts';
+export { EventLogWriter, eventLogType, readEventLog } from './event-log.ts';

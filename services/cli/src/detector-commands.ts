@@ -1,7 +1,7 @@
 // grokstream replay and grokstream detect.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, readSync, closeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { EventCodec, TOPICS, type AnyEvent } from '@grokstream/schemas';
+import { EventCodec, TOPICS, readEventLog, type AnyEvent } from '@grokstream/schemas';
 import { EventPublisher, KafkaBus, parseBrokers, readAll, standardTopics } from '@grokstream/bus';
 import {
   DetectorConfigError,
@@ -15,6 +15,17 @@ import {
 } from '@grokstream/detector';
 
 export class UsageError extends Error {}
+
+/** An Avro object container file starts with 'Obj' 0x01. */
+function isEventLog(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    return readSync(fd, head, 0, 4, 0) === 4 && head.equals(Buffer.from('Obj\x01', 'latin1'));
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function kafkaFrom(flag: string | undefined, clientId: string): KafkaBus | undefined {
   const brokers = flag ?? process.env.GROKSTREAM_KAFKA_BROKERS;
@@ -37,13 +48,15 @@ export async function replay(args: string[]): Promise<number> {
     args,
     options: { from: { type: 'string' }, kafka: { type: 'string' }, detector: { type: 'string' }, emit: { type: 'boolean' }, run: { type: 'string' } },
   });
-  if (!values.from) throw new UsageError('replay needs --from FILE.jsonl or --from TOPIC (with --kafka)');
+  if (!values.from) throw new UsageError('replay needs --from FILE.avro, --from FILE.jsonl or --from TOPIC (with --kafka)');
   const options = loadConfig(values.detector);
   const codec = EventCodec.load();
   let events: AnyEvent[];
   const bus = kafkaFrom(values.kafka, 'grokstream-replay');
   try {
-    if (existsSync(values.from)) {
+    if (existsSync(values.from) && isEventLog(values.from)) {
+      events = await readEventLog(values.from);
+    } else if (existsSync(values.from)) {
       try {
         events = parseStepLines(readFileSync(values.from, 'utf8'), values.from).map((value) => ({ name: 'StepMetrics', value }));
       } catch (err) {

@@ -15,12 +15,13 @@ Usage:
       --kafka BROKERS     host:port[,host:port] (default: $GROKSTREAM_KAFKA_BROKERS, else in-process)
       --resume RUN_ID     continue RUN_ID from its latest checkpoint (same config)
       --partitions N      partitions for topics created on Kafka (default 4)
+      --events-file PATH  also append every event to an Avro object container file (for replay)
       --quiet             no progress line
   grokstream stop RUN_ID [--reason TEXT] --kafka BROKERS
       Ask a running trainer to stop at its next step boundary (a StopRun command).
-  grokstream replay --from FILE.jsonl|TOPIC [--detector CONFIG.yaml] [--run RUN_ID] [--kafka BROKERS] [--emit]
-      Run the detectors over stored events (JSON Lines of StepMetrics, or a Kafka topic from the
-      beginning) and print one line per phase change and per stop; --emit publishes them.
+  grokstream replay --from FILE.avro|FILE.jsonl|TOPIC [--detector CONFIG.yaml] [--run RUN_ID] [--kafka BROKERS] [--emit]
+      Run the detectors over stored events (an event log written with --events-file, JSON Lines
+      of StepMetrics, or a Kafka topic from the beginning) and print one line per phase change and per stop; --emit publishes them.
   grokstream detect [--detector CONFIG.yaml] --kafka BROKERS
       The detector service: phases and early-stop commands for every run on the bus, until Ctrl-C.
 
@@ -51,6 +52,7 @@ async function run(args: string[]): Promise<number> {
       resume: { type: 'string' },
       partitions: { type: 'string' },
       quiet: { type: 'boolean' },
+      'events-file': { type: 'string' },
     },
   });
   const [file, ...overrides] = positionals;
@@ -93,6 +95,7 @@ async function run(args: string[]): Promise<number> {
       codec: EventCodec.load(),
       partitions,
       resumeRunId: values.resume,
+      eventsFile: values['events-file'],
       configJson: configJson(cfg),
       interrupted: () => interrupted,
       onStep: values.quiet ? undefined : (m, rate) => progress.update(m, rate),

@@ -1,6 +1,6 @@
 // One training run wired to a bus: backend, topics, emission, the control listener, signals.
 import { randomUUID } from 'node:crypto';
-import { TOPICS, type EventCodec, type StepMetrics } from '@grokstream/schemas';
+import { EventLogWriter, TOPICS, type EventCodec, type StepMetrics } from '@grokstream/schemas';
 import { EventPublisher, standardTopics, type Bus } from '@grokstream/bus';
 import { chooseBackend, type BackendName } from './tf.ts';
 import type { RunConfig } from './config/schema.ts';
@@ -42,6 +42,8 @@ export interface RunOptions {
   partitions?: number;
   /** Continue this run from its latest checkpoint. */
   resumeRunId?: string;
+  /** Also append every event to this Avro object container file (grokstream replay reads it). */
+  eventsFile?: string;
   /** The canonical JSON of the resolved config (config/load.ts). */
   configJson: string;
   /** Set by SIGINT/SIGTERM handlers: the loop stops at the next step boundary. */
@@ -88,7 +90,15 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
   await o.bus.ensureTopics(standardTopics(o.partitions ?? 4));
   const producer = await o.bus.producer();
   const publisher = new EventPublisher(producer, o.codec);
-  const emitter = new BoundedEmitter((events) => publisher.publish(TOPICS.events, events), cfg.emit.buffer, log);
+  const eventLog = o.eventsFile ? new EventLogWriter(o.eventsFile) : undefined;
+  const emitter = new BoundedEmitter(
+    async (events) => {
+      eventLog?.append(events);
+      await publisher.publish(TOPICS.events, events);
+    },
+    cfg.emit.buffer,
+    log,
+  );
   let lastStep = checkpoint?.state.step ?? 0;
   const control = new ControlListener(
     o.bus,
@@ -139,6 +149,7 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
   } finally {
     await control.stop();
     await producer.close();
+    await eventLog?.close();
     task.dispose();
     model.dispose();
   }

@@ -1,0 +1,104 @@
+// Least-squares polynomial fits over a SampleWindow, on the actual (possibly uneven) steps.
+// Steps are centered on their mean and scaled to [-1, 1], values centered on their mean, so the
+// normal equations stay well conditioned even at step 1e6 with tiny changes in value.
+import type { SampleWindow } from './internal.ts';
+
+/** y ≈ meanValue + slope · (step − meanStep). Null when all steps are equal (or < 2 samples). */
+export function fitLine(w: SampleWindow): { slope: number; meanStep: number; meanValue: number } | null {
+  const n = w.length;
+  if (n < 2) return null;
+  let ts = 0;
+  let ys = 0;
+  w.forEach((t, y) => {
+    ts += t;
+    ys += y;
+  });
+  const meanStep = ts / n;
+  const meanValue = ys / n;
+  let sxx = 0;
+  let sxy = 0;
+  w.forEach((t, y) => {
+    const u = t - meanStep;
+    sxx += u * u;
+    sxy += u * (y - meanValue);
+  });
+  if (!(sxx > 0)) return null;
+  return { slope: sxy / sxx, meanStep, meanValue };
+}
+
+/**
+ * y ≈ a·(step − center)² + b·(step − center) + c, with center = the mean step.
+ * `ssRes`/`ssTot` are the residual and total sums of squares. Null when fewer than 3 distinct
+ * steps make the fit singular.
+ */
+export interface QuadraticFit {
+  a: number;
+  b: number;
+  c: number;
+  center: number;
+  ssRes: number;
+  ssTot: number;
+  /** The fit in scaled units u = (step − center)/spread ∈ [−1, 1], for scale-free tests. */
+  scaled: { a: number; b: number };
+}
+
+export function fitQuadratic(w: SampleWindow): QuadraticFit | null {
+  const n = w.length;
+  if (n < 3) return null;
+  let ts = 0;
+  let ys = 0;
+  w.forEach((t, y) => {
+    ts += t;
+    ys += y;
+  });
+  const center = ts / n;
+  const meanValue = ys / n;
+  let spread = 0;
+  w.forEach((t) => {
+    spread = Math.max(spread, Math.abs(t - center));
+  });
+  if (!(spread > 0)) return null;
+  let s2 = 0;
+  let s3 = 0;
+  let s4 = 0;
+  let t0 = 0;
+  let t1 = 0;
+  let t2 = 0;
+  let ssTot = 0;
+  w.forEach((t, y) => {
+    const u = (t - center) / spread;
+    const v = y - meanValue;
+    const u2 = u * u;
+    s2 += u2;
+    s3 += u2 * u;
+    s4 += u2 * u2;
+    t0 += v;
+    t1 += u * v;
+    t2 += u2 * v;
+    ssTot += v * v;
+  });
+  // Normal equations for v ≈ A u² + B u + C (Σu = 0 after centering):
+  //   [s4 s3 s2] [A]   [t2]
+  //   [s3 s2 0 ] [B] = [t1]
+  //   [s2 0  n ] [C]   [t0]
+  const det = s4 * (s2 * n) - s3 * (s3 * n) + s2 * (0 - s2 * s2);
+  if (!(Math.abs(det) > 1e-12 * s4 * s2 * n)) return null;
+  const A = (t2 * (s2 * n) - s3 * (t1 * n) + s2 * (0 - s2 * t0)) / det;
+  const B = (s4 * (t1 * n) - t2 * (s3 * n) + s2 * (s3 * t0 - t1 * s2)) / det;
+  const C = (s4 * (s2 * t0) - s3 * (s3 * t0 - t1 * s2) + t2 * (0 - s2 * s2)) / det;
+  let ssRes = 0;
+  w.forEach((t, y) => {
+    const u = (t - center) / spread;
+    const r = y - meanValue - (A * u * u + B * u + C);
+    ssRes += r * r;
+  });
+  return {
+    a: A / (spread * spread),
+    b: B / spread,
+    c: meanValue + C,
+    center,
+    ssRes,
+    ssTot,
+    scaled: { a: A, b: B },
+  };
+}
