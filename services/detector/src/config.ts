@@ -4,22 +4,10 @@ import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { phaseOptions, type PhaseOptions } from './phase-machine.ts';
-import { convergedFor, degradation, divergence, noGrokBudget, patience } from './policies/index.ts';
+import { METRIC_FIELDS, convergedFor, degradation, divergence, noGrokBudget, patience } from './policies/index.ts';
 import type { Policy, RunDetectorOptions } from './detect-run.ts';
 
-const Metric = z.enum([
-  'train_loss',
-  'train_acc',
-  'test_loss',
-  'test_acc',
-  'lr',
-  'weight_norm',
-  'grad_norm_sq',
-  'update_norm',
-  'softmax_collapse_frac',
-  'last_layer_norm',
-  'init_distance',
-]);
+const Metric = z.enum(METRIC_FIELDS);
 
 const Phases = z.strictObject({
   metric: Metric.default('test_acc'),
