@@ -1,7 +1,7 @@
 // The training loop: one optimisation step at a time, every step's metrics, probes at their
 // cadence, checkpoints, and a check for stop commands and signals at each step boundary.
 import { hostname } from 'node:os';
-import { newEventId, type ProbeSummary, type RunFinished, type RunStarted, type StepMetrics, type StopRun } from '@grokstream/schemas';
+import { newEventId, type RunFinished, type RunStarted, type StepMetrics, type StopRun } from '@grokstream/schemas';
 import { tf } from './tf.ts';
 import type { Model } from './models/model.ts';
 import type { Task } from './tasks/task.ts';
@@ -11,11 +11,11 @@ import { accuracy, deepLinearExtras, gradNormSq, initDistance, paramNorms, softm
 import { Rng } from './random.ts';
 import type { BoundedEmitter } from './emitter.ts';
 import { saveCheckpoint, type CheckpointState } from './checkpoint.ts';
+import type { ProbeFields } from './probes/index.ts';
 
 export type BatchSize = number | 'full';
 
-/** The fields of a ProbeSummary that the probes compute (the envelope is the loop's). */
-export type ProbeFields = Omit<ProbeSummary, 'event_id' | 'run_id' | 'seq' | 'ts' | 'step' | 'elapsed_ms'>;
+export type { ProbeFields };
 
 export interface LoopOptions {
   runId: string;
