@@ -45,6 +45,12 @@ export interface ConsumerOptions {
    */
   handleBatch: (batch: Batch) => Promise<void>;
   onError?: (err: unknown, batch: Batch) => void;
+  /**
+   * This member took part in a rebalance (or joined): `assigned` is what it holds now. Called once
+   * per group generation, and awaited before the next batch is handled, so a consumer can drop
+   * the state of partitions it lost and re-read what it needs before it goes on.
+   */
+  onAssignment?: (assigned: Array<{ topic: string; partition: number }>) => void | Promise<void>;
   /** The client itself failed (Kafka: a consumer crash); restart says whether it recovers by itself. */
   onCrash?: (err: Error, restart: boolean) => void;
 }

@@ -1,7 +1,7 @@
 // Typed events over the raw bus: encode on publish; decode on consume, routing anything that
 // cannot be decoded to the dead-letter topic with its reason and original bytes.
 import { DecodeError, EventCodec, TOPICS, newEventId, type AnyEvent, type DeadLetter } from '@grokstream/schemas';
-import type { Batch, Bus, BusMessage, Consumer, Producer } from './bus.ts';
+import type { Batch, Bus, BusMessage, Consumer, ConsumerOptions, Producer } from './bus.ts';
 
 export type ReceivedEvent = AnyEvent & {
   writer: string;
@@ -38,6 +38,8 @@ export interface EventConsumerOptions {
   handle: (events: ReceivedEvent[], batch: Batch) => Promise<void>;
   onDeadLetter?: (letter: DeadLetter) => void;
   onError?: (err: unknown, batch: Batch) => void;
+  /** See ConsumerOptions.onAssignment. */
+  onAssignment?: ConsumerOptions['onAssignment'];
 }
 
 export function deadLetterFor(message: BusMessage, err: DecodeError, consumer: string): DeadLetter {
@@ -67,6 +69,7 @@ export function eventConsumer(bus: Bus, options: EventConsumerOptions): Consumer
     fromBeginning: options.fromBeginning,
     commit: options.commit,
     onError: options.onError,
+    onAssignment: options.onAssignment,
     handleBatch: async (batch) => {
       const events: ReceivedEvent[] = [];
       const letters: DeadLetter[] = [];

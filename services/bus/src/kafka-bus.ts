@@ -131,6 +131,8 @@ class KafkaGroupConsumer implements Consumer {
   private started = false;
   private stopped = false;
   private assigned: Array<{ topic: string; partition: number }> = [];
+  /** Set by each group join; the hook runs before the next batch (see ConsumerOptions.onAssignment). */
+  private assignmentChanged = false;
 
   constructor(
     kafka: Kafka,
@@ -149,6 +151,7 @@ class KafkaGroupConsumer implements Consumer {
       this.assigned = Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) =>
         partitions.map((partition) => ({ topic, partition })),
       );
+      this.assignmentChanged = true;
     });
     this.consumer.on(this.consumer.events.REBALANCING, () => {
       this.assigned = [];
@@ -185,7 +188,13 @@ class KafkaGroupConsumer implements Consumer {
         autoCommit: false,
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }) => {
-          if (!isRunning() || isStale() || batch.messages.length === 0) return;
+          if (!isRunning() || isStale()) return;
+          if (this.assignmentChanged && this.options.onAssignment) {
+            this.assignmentChanged = false;
+            await this.options.onAssignment(this.assignment());
+            if (!isRunning() || isStale()) return;
+          }
+          if (batch.messages.length === 0) return;
           const ours: Batch = {
             topic: batch.topic,
             partition: batch.partition,

@@ -16,6 +16,8 @@ interface Member {
   id: number;
   topics: string[];
   assigned: Array<{ topic: string; partition: number }>;
+  /** Bumped by every rebalance of the member's group (Kafka's generation id). */
+  generation: number;
   wake: () => void;
 }
 
@@ -117,7 +119,7 @@ export class MemoryBus implements Bus {
 
   join(groupId: string, topics: string[]): Member {
     const group = this.group(groupId);
-    const member: Member = { id: this.nextMemberId++, topics, assigned: [], wake: () => {} };
+    const member: Member = { id: this.nextMemberId++, topics, assigned: [], generation: 0, wake: () => {} };
     group.members.push(member);
     this.rebalance(group);
     return member;
@@ -179,7 +181,10 @@ export class MemoryBus implements Bus {
 
   /** Round-robin assignment over members in join order, like Kafka's round-robin assignor. */
   private rebalance(group: Group): void {
-    for (const m of group.members) m.assigned = [];
+    for (const m of group.members) {
+      m.assigned = [];
+      m.generation++;
+    }
     const all = new Set(group.members.flatMap((m) => m.topics));
     let i = 0;
     for (const topic of [...all].sort()) {
@@ -251,8 +256,14 @@ class MemoryConsumer implements Consumer {
   private async run(): Promise<void> {
     const { groupId, handleBatch, onError } = this.options;
     let owned = new Set<string>();
+    let generation = -1;
     while (this.running && !this.bus.isClosed) {
       const member = this.member!;
+      if (member.generation !== generation) {
+        generation = member.generation;
+        await this.options.onAssignment?.(member.assigned.map((a) => ({ ...a })));
+        continue; // the hook may have taken time: look at the assignment again
+      }
       // Partitions taken away by a rebalance restart from the group's committed offset elsewhere.
       const now = new Set(member.assigned.map((a) => tp(a.topic, a.partition)));
       for (const key of owned) if (!now.has(key)) this.positions.delete(key);
