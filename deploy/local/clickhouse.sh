@@ -3,6 +3,8 @@
 # Usage: deploy/local/clickhouse.sh install|start|stop|status
 # Ports: GROKSTREAM_CLICKHOUSE_HTTP_PORT (18123), GROKSTREAM_CLICKHOUSE_TCP_PORT (19000).
 # Data, logs, config and pid file: $GROKSTREAM_STACK_DIR/clickhouse (default .grokstream/stack/clickhouse).
+# Read-only user grokstream_reader: password from GROKSTREAM_CLICKHOUSE_READER_PASSWORD, else from
+# $GROKSTREAM_STACK_DIR/clickhouse/reader.password (generated at the first start, mode 600).
 SERVICE=clickhouse   # prefix of log lines (lib.sh)
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -14,6 +16,7 @@ CONFIG="$CH_DIR/config.xml"
 PIDFILE="$CH_DIR/clickhouse.pid"
 ERR_LOG="$LOG_DIR/clickhouse-server.err.log"
 STDOUT_LOG="$LOG_DIR/stdout.log"   # start-up failures before the logger is configured
+READER_PASSWORD_FILE="$CH_DIR/reader.password"
 PATTERN="--config-file=$CONFIG"    # identifies our server process in /proc/PID/cmdline
 START_TIMEOUT=60
 
@@ -31,6 +34,34 @@ install() {
 # Health: the HTTP interface answers /ping with "Ok.".
 healthy() { [[ "$(curl -sf --max-time 2 "http://127.0.0.1:$CLICKHOUSE_HTTP_PORT/ping" 2>/dev/null)" == "Ok." ]]; }
 
+# Prints the read-only user's password: the environment's, else the file's first line, making the
+# file with a random password (192 bits, hex) when there is none. Never logged.
+reader_password() {
+  if [[ -n "${GROKSTREAM_CLICKHOUSE_READER_PASSWORD:-}" ]]; then
+    printf '%s' "$GROKSTREAM_CLICKHOUSE_READER_PASSWORD"
+    return 0
+  fi
+  if [[ ! -s "$READER_PASSWORD_FILE" ]]; then
+    # Made private before anything is written, and moved into place whole.
+    (umask 077 && od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$READER_PASSWORD_FILE.tmp" && echo >>"$READER_PASSWORD_FILE.tmp")
+    mv -f "$READER_PASSWORD_FILE.tmp" "$READER_PASSWORD_FILE"
+  fi
+  chmod 600 "$READER_PASSWORD_FILE"
+  local password=""
+  IFS= read -r password <"$READER_PASSWORD_FILE" || true
+  [[ -n "$password" ]] || die "$READER_PASSWORD_FILE is empty: delete it to get a new password, or set GROKSTREAM_CLICKHOUSE_READER_PASSWORD"
+  printf '%s' "$password"
+}
+
+# Where the reader's password comes from, for the start output (never the password itself).
+reader_password_source() {
+  if [[ -n "${GROKSTREAM_CLICKHOUSE_READER_PASSWORD:-}" ]]; then
+    echo "GROKSTREAM_CLICKHOUSE_READER_PASSWORD"
+  else
+    echo "$READER_PASSWORD_FILE"
+  fi
+}
+
 start() {
   local pid
   pid="$(running_pid "$PIDFILE" "$PATTERN")"
@@ -44,7 +75,13 @@ start() {
   mkdir -p "$DATA_DIR"/{tmp,user_files,format_schemas} "$LOG_DIR"
   # Re-rendered every start, so changed ports take effect.
   render "$LOCAL_DIR/clickhouse/config.xml" "$CONFIG"
-  cp "$LOCAL_DIR/clickhouse/users.xml" "$CH_DIR/users.xml"
+  # users.xml holds only the SHA-256 of the reader's password (18.16 reads password_sha256_hex).
+  # sha256sum rather than an argument: the password never appears in a process list.
+  local CLICKHOUSE_READER_PASSWORD_HASH
+  CLICKHOUSE_READER_PASSWORD_HASH="$(reader_password | sha256sum | cut -d' ' -f1)"
+  # Private: a weak password from the environment could be recovered from its hash.
+  rm -f "$CH_DIR/users.xml"
+  (umask 077 && render "$LOCAL_DIR/clickhouse/users.xml" "$CH_DIR/users.xml")
   # Keep the previous run's error log and stdout as *.prev, so a failure report (ours, or CI's)
   # shows only this start's errors. The main log is left to ClickHouse's own rotation.
   local f
@@ -57,6 +94,7 @@ start() {
     die "ClickHouse did not start; full logs in $LOG_DIR"
   fi
   log "ready (pid $(cat "$PIDFILE")): GROKSTREAM_CLICKHOUSE_URL=http://127.0.0.1:$CLICKHOUSE_HTTP_PORT"
+  log "read-only user grokstream_reader: password from $(reader_password_source)"
 }
 
 status() {

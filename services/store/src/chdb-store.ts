@@ -1,14 +1,17 @@
 // Embedded store: the ClickHouse engine in-process through chdb. Same DDL and SQL as the server.
-// chdb allows one data directory per process, so sessions are shared per path.
+// chdb allows one data directory per process, so sessions are shared per path. Inserts send
+// RowBinary, like the server store (see row-binary.ts).
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { Session } from 'chdb';
 import type { Store, StoreRow } from './store.ts';
 import type { TableName } from './tables.ts';
 import { encodeRows } from './encode-rows.ts';
 import { decodeJsonResult, type Row } from './results.ts';
 import { migrate } from './migrations.ts';
-import { sqlIdent } from './sql.ts';
+import { sqlIdent, sqlString } from './sql.ts';
 
 export interface ChdbStoreOptions {
   /** Data directory; created if missing. */
@@ -23,11 +26,14 @@ export class ChdbStore implements Store {
   readonly database: string;
   private readonly path: string;
   private session: Session | undefined;
+  /** Where insert bodies wait for the engine to read them: beside the data, gone after each insert. */
+  readonly spoolDir: string;
 
   constructor(options: ChdbStoreOptions) {
     this.database = sqlIdent(options.database ?? 'grokstream');
     this.path = resolve(options.path);
-    mkdirSync(this.path, { recursive: true });
+    this.spoolDir = join(this.path, 'insert-spool');
+    mkdirSync(this.spoolDir, { recursive: true, mode: 0o700 });
     const shared = sessions.get(this.path);
     if (shared) {
       shared.users++;
@@ -44,13 +50,20 @@ export class ChdbStore implements Store {
 
   async insert(table: TableName, rows: StoreRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const { columns, tsv } = encodeRows(table, rows);
-    await this.open().insert({
-      table: `${this.database}.${table}`,
-      values: Buffer.from(tsv, 'utf8'),
-      format: 'TabSeparated',
-      columns,
-    });
+    const session = this.open();
+    const { columns, body } = encodeRows(table, rows);
+    // chdb's insert() takes text formats only and SQL text cannot carry raw bytes, so the
+    // RowBinary body goes through a private file that the engine reads with FROM INFILE.
+    const file = join(this.spoolDir, `${randomUUID()}.rowbinary`);
+    await writeFile(file, body, { mode: 0o600 });
+    try {
+      await session.queryAsync(
+        `INSERT INTO ${this.database}.${table} (${columns.join(', ')}) FROM INFILE ${sqlString(file)} FORMAT RowBinary`,
+        { format: 'TabSeparated' },
+      );
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   async query<T = Row>(sql: string): Promise<T[]> {

@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { Store, StoreRow } from './store.ts';
 import { TABLES, TABLE_NAMES, createTableSql, insertColumns, type Column, type TableName } from './tables.ts';
 import { migrate, migrationsTableSql, type Migration } from './migrations.ts';
+import { doubleBits, hardDoubles } from './hard-doubles.ts';
+import { sqlNumber } from './sql.ts';
 
 const V2_COLUMNS = ['softmax_collapse_frac', 'last_layer_norm', 'init_distance'];
 
@@ -151,6 +153,99 @@ export function storeContract(name: string, makeStore: (database: string) => Pro
         extra_keys: [],
         extra_values: [],
       });
+    });
+
+    it('stores and reads back every Float64 bit for bit: scalar, Nullable, Array and nested Array columns', async () => {
+      const xs = hardDoubles();
+      const at = (i: number) => xs[i % xs.length]!;
+      const runId = `exact-${randomUUID()}`;
+      const [step] = sampleRows('steps', 1);
+      await store.insert(
+        'steps',
+        xs.map((x, i) => ({
+          ...step!,
+          run_id: runId,
+          step: i,
+          train_loss: x,
+          test_loss: i % 7 === 3 ? null : at(i + 1),
+          lr: at(i + 2),
+          weight_norm: at(i + 3),
+          layer_norms: [at(i + 4), at(i + 5), at(i + 6)],
+          extra_keys: ['k'],
+          extra_values: [at(i + 7)],
+        })),
+      );
+      const [probe] = sampleRows('probes', 1);
+      const probeCount = Math.ceil(xs.length / 8);
+      await store.insert(
+        'probes',
+        Array.from({ length: probeCount }, (_, j) => ({
+          ...probe!,
+          run_id: runId,
+          step: j,
+          hessian_top_eig: at(j),
+          grad_snr: j % 5 === 0 ? null : at(j + 1),
+          gop_top_eigs: [xs.slice(8 * j, 8 * j + 5), [], xs.slice(8 * j + 5, 8 * j + 8)],
+        })),
+      );
+
+      const mismatches: string[] = [];
+      const expectBits = (where: string, wrote: number | null, read: unknown) => {
+        const same =
+          wrote === null ? read === null : typeof read === 'number' && doubleBits(read) === doubleBits(wrote);
+        if (!same) mismatches.push(`${where}: wrote ${wrote} (${wrote === null ? 'NULL' : doubleBits(wrote)}), read ${String(read)}`);
+      };
+      const steps = await store.query<{
+        step: number;
+        stored: string;
+        train_loss: number;
+        test_loss: number | null;
+        lr: number;
+        weight_norm: number;
+        layer_norms: number[];
+        extra_values: number[];
+      }>(
+        // stored: the bits as the engine holds them (little-endian; trailing zero bytes are dropped),
+        // so a failure tells a bad insert from a bad read.
+        `SELECT step, hex(reinterpretAsString(train_loss)) AS stored, train_loss, test_loss, lr, weight_norm, layer_norms, extra_values
+         FROM ${database}.steps WHERE run_id = '${runId}' ORDER BY step`,
+      );
+      expect(steps).toHaveLength(xs.length);
+      for (const r of steps) {
+        const i = r.step;
+        const littleEndian = Buffer.from(doubleBits(xs[i]!), 'hex').reverse().toString('hex').toUpperCase();
+        if (r.stored.padEnd(16, '0') !== littleEndian) mismatches.push(`steps ${i} stored bits: wrote ${littleEndian}, engine holds ${r.stored}`);
+        expectBits(`steps ${i} train_loss`, xs[i]!, r.train_loss);
+        expectBits(`steps ${i} test_loss`, i % 7 === 3 ? null : at(i + 1), r.test_loss);
+        expectBits(`steps ${i} lr`, at(i + 2), r.lr);
+        expectBits(`steps ${i} weight_norm`, at(i + 3), r.weight_norm);
+        expect(r.layer_norms).toHaveLength(3);
+        r.layer_norms.forEach((v, k) => expectBits(`steps ${i} layer_norms[${k}]`, at(i + 4 + k), v));
+        expectBits(`steps ${i} extra_values[0]`, at(i + 7), r.extra_values[0]);
+      }
+
+      const probes = await store.query<{ step: number; hessian_top_eig: number; grad_snr: number | null; gop_top_eigs: number[][] }>(
+        `SELECT step, hessian_top_eig, grad_snr, gop_top_eigs FROM ${database}.probes WHERE run_id = '${runId}' ORDER BY step`,
+      );
+      expect(probes).toHaveLength(probeCount);
+      for (const r of probes) {
+        const j = r.step;
+        expectBits(`probes ${j} hessian_top_eig`, at(j), r.hessian_top_eig);
+        expectBits(`probes ${j} grad_snr`, j % 5 === 0 ? null : at(j + 1), r.grad_snr);
+        const want = [xs.slice(8 * j, 8 * j + 5), [], xs.slice(8 * j + 5, 8 * j + 8)];
+        expect(r.gop_top_eigs.map((a) => a.length)).toEqual(want.map((a) => a.length));
+        want.forEach((inner, a) => inner.forEach((x, b) => expectBits(`probes ${j} gop_top_eigs[${a}][${b}]`, x, r.gop_top_eigs[a]![b])));
+      }
+      expect(mismatches).toEqual([]);
+    });
+
+    it('reads SQL number literals (sqlNumber) as the same doubles', async () => {
+      const xs = hardDoubles();
+      // toFloat64: integral values are integer literals, and an array needs one element type.
+      const [row] = await store.query<{ xs: number[] }>(`SELECT [${xs.map((x) => `toFloat64(${sqlNumber(x)})`).join(', ')}] AS xs`);
+      const mismatches = xs.flatMap((x, i) => (doubleBits(row!.xs[i]!) === doubleBits(x) ? [] : [`${sqlNumber(x)} read as ${row!.xs[i]}`]));
+      expect(row!.xs).toHaveLength(xs.length);
+      expect(mismatches).toEqual([]);
     });
 
     it('round-trips awkward strings and raw bytes exactly', async () => {

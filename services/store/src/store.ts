@@ -1,7 +1,7 @@
 // The store contract: two implementations (ClickHouse server, embedded chdb) run the same SQL
 // and pass one contract suite (store.contract.ts).
 import type { TableName } from './tables.ts';
-import type { CellValue } from './tsv.ts';
+import type { CellValue } from './row-binary.ts';
 import type { Row } from './results.ts';
 
 export type StoreRow = Record<string, CellValue>;

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { encodeRows } from './encode-rows.ts';
+import { insertColumns, TABLES, TABLE_NAMES } from './tables.ts';
+import { sampleRows } from './store.contract.ts';
+
+const checkpoint = { event_id: 'e', run_id: 'r', seq: 1, ts_ms: 2, step: 3, uri: 'u', bytes: 4 };
+
+describe('encodeRows', () => {
+  it('writes the insert columns in table order, one value after another', () => {
+    const { columns, body } = encodeRows('checkpoints', [checkpoint, { ...checkpoint, seq: 2, sha256: 'ab' }]);
+    expect(columns).toEqual(['event_id', 'run_id', 'seq', 'ts_ms', 'step', 'uri', 'bytes', 'sha256']);
+    const row = (seq: string, sha: string) =>
+      '0165' + '0172' + seq + '0200000000000000' + '0300000000000000' + '0175' + '0400000000000000' + sha;
+    // A missing Nullable column is NULL (01); a present one is 00 + the value.
+    expect(body.toString('hex')).toBe(row('0100000000000000', '01') + row('0200000000000000', '00026162'));
+  });
+
+  it('leaves DEFAULT columns to the server', () => {
+    expect(encodeRows('steps', sampleRows('steps', 1)).columns).not.toContain('ts');
+    expect(insertColumns('steps')).toContain('ts_ms');
+  });
+
+  it('encodes a sample row of every table', () => {
+    for (const table of TABLE_NAMES) {
+      const { columns, body } = encodeRows(table, sampleRows(table, 3));
+      expect(columns).toEqual(TABLES[table].columns.filter((c) => c.default === undefined).map((c) => c.name));
+      expect(body.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('returns an empty body for no rows', () => {
+    expect(encodeRows('steps', []).body.length).toBe(0);
+  });
+
+  it('names the table, row and column of a value that does not fit', () => {
+    const rows = sampleRows('steps', 2);
+    expect(() => encodeRows('steps', [rows[0]!, { ...rows[1]!, bogus: 1 }])).toThrow('steps row 1: unknown column bogus');
+    const { train_loss: _, ...missing } = rows[0]!;
+    expect(() => encodeRows('steps', [missing])).toThrow('steps row 0: missing value for column train_loss (Float64)');
+    expect(() => encodeRows('steps', [{ ...rows[0]!, train_loss: '0.5' }])).toThrow(
+      'steps row 0 column train_loss: Float64 expects a number, got string "0.5"',
+    );
+    expect(() => encodeRows('steps', [{ ...rows[0]!, layer_norms: [1, null] }])).toThrow(
+      'steps row 0 column layer_norms[1]: Float64 expects a number, got null',
+    );
+    expect(() => encodeRows('probes', [{ ...sampleRows('probes', 1)[0]!, probe_batch_size: -1 }])).toThrow(
+      /probes row 0 column probe_batch_size: UInt32 expects an integer/,
+    );
+  });
+});
