@@ -1,7 +1,9 @@
 // The event log file: every event of a run appended to an Avro object container file whose
 // schema is the union of the event records, so any Avro implementation can read it (the
 // embedded mode's durable record, and a source for `grokstream replay`).
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream, openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { inflateRawSync } from 'node:zlib';
 import avro from 'avsc';
 import type { Type } from 'avsc';
 import { loadCurrentSchemas } from './catalog.ts';
@@ -47,7 +49,15 @@ export class EventLogWriter {
 
   constructor(readonly path: string) {
     this.encoder = new avro.streams.BlockEncoder(eventLogType(), { codec: 'null' });
-    const file = createWriteStream(path);
+    // Opened here, synchronously, so a bad path is an error at once (ENOENT naming it), not a
+    // stream 'error' event later.
+    let fd: number;
+    try {
+      fd = openSync(path, 'w');
+    } catch (err) {
+      throw new Error(`cannot write the event log ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    const file = createWriteStream('', { fd });
     this.encoder.pipe(file);
     // close() resolves when the file stream has closed, i.e. every block is on disk (the
     // encoder's own 'finish' comes before its last block reaches the file).
@@ -68,25 +78,93 @@ export class EventLogWriter {
   }
 }
 
-/** Reads an event log file back; rejects with the file named when it is not one. */
-export async function readEventLog(path: string): Promise<AnyEvent[]> {
-  const head = await new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    createReadStream(path, { start: 0, end: 3 })
-      .on('data', (c) => chunks.push(c as Buffer))
-      .on('end', () => resolve(Buffer.concat(chunks)))
-      .on('error', reject);
-  });
-  if (!head.equals(Buffer.from('Obj\x01', 'latin1'))) throw new Error(`${path} is not an Avro object container file (no 'Obj' magic)`);
-  return new Promise((resolve, reject) => {
-    const out: AnyEvent[] = [];
-    avro
-      .createFileDecoder(path, { readerSchema: eventLogType().schema() as avro.Schema })
-      .on('data', (wrapped: Record<string, unknown>) => {
-        const [full, value] = Object.entries(wrapped)[0]!;
-        out.push({ name: full.slice(NAMESPACE.length) as EventName, value } as AnyEvent);
-      })
-      .on('end', () => resolve(out))
-      .on('error', (err: Error) => reject(new Error(`${path}: ${err.message}`)));
-  });
+/** A damaged event log: where it went wrong, and whether the file is merely cut short. */
+export class EventLogError extends Error {
+  override readonly name = 'EventLogError';
+  constructor(
+    readonly path: string,
+    message: string,
+    /** Byte offset of the block (or header) that could not be read. */
+    readonly byteOffset: number,
+    /** True when the file ends inside a block: everything before byteOffset is intact. */
+    readonly truncated: boolean,
+  ) {
+    super(`${path}: ${message}`);
+  }
+}
+
+export interface ReadEventLogOptions {
+  /** Return the events of the complete blocks of a cut-short file instead of failing. */
+  allowTruncated?: boolean;
+  onTruncated?: (t: { byteOffset: number; fileBytes: number; events: number }) => void;
+}
+
+const headerType = avro.Type.forSchema({
+  type: 'record',
+  name: 'org.apache.avro.file.Header',
+  fields: [
+    { name: 'magic', type: { type: 'fixed', name: 'Magic', size: 4 } },
+    { name: 'meta', type: { type: 'map', values: 'bytes' } },
+    { name: 'sync', type: { type: 'fixed', name: 'Sync', size: 16 } },
+  ],
+});
+const longType = avro.Type.forSchema('long');
+
+/**
+ * Reads an event log file back, checking its framing block by block (avsc's file decoder ends
+ * quietly on a cut-short file), so a damaged file is an error naming the byte offset.
+ */
+export async function readEventLog(path: string, o: ReadEventLogOptions = {}): Promise<AnyEvent[]> {
+  const buf = await readFile(path);
+  if (buf.length < 4 || !buf.subarray(0, 4).equals(Buffer.from('Obj\x01', 'latin1'))) {
+    throw new EventLogError(path, "not an Avro object container file (no 'Obj' magic)", 0, false);
+  }
+  const head = headerType.decode(buf, 0) as { value: { meta: Record<string, Buffer>; sync: Buffer }; offset: number };
+  if (head.offset < 0) throw new EventLogError(path, `cut short inside the file header (${buf.length} bytes)`, 0, true);
+  const { meta, sync } = head.value;
+  const codec = meta['avro.codec']?.toString() ?? 'null';
+  if (codec !== 'null' && codec !== 'deflate') throw new EventLogError(path, `unsupported block codec "${codec}" (null and deflate are read)`, 0, false);
+  let writer: Type;
+  try {
+    writer = avro.Type.forSchema(JSON.parse(meta['avro.schema']?.toString() ?? 'null') as avro.Schema, { wrapUnions: 'auto' });
+  } catch (err) {
+    throw new EventLogError(path, `its writer schema is unreadable: ${(err as Error).message}`, 0, false);
+  }
+  const reader = eventLogType();
+  const resolver = reader.createResolver(writer);
+  const out: AnyEvent[] = [];
+  let pos = head.offset;
+  let block = 0;
+  while (pos < buf.length) {
+    const start = pos;
+    const cut = (what: string): AnyEvent[] => {
+      if (o.allowTruncated) {
+        o.onTruncated?.({ byteOffset: start, fileBytes: buf.length, events: out.length });
+        return out;
+      }
+      throw new EventLogError(path, `cut short at byte ${start} of ${buf.length}: ${what} (block ${block}; the ${out.length} events before it are intact)`, start, true);
+    };
+    const count = longType.decode(buf, pos) as { value: number; offset: number };
+    if (count.offset < 0) return cut('the block header ends early');
+    const size = longType.decode(buf, count.offset) as { value: number; offset: number };
+    if (size.offset < 0) return cut('the block header ends early');
+    if (count.value < 0 || size.value < 0) throw new EventLogError(path, `corrupt block header at byte ${start}`, start, false);
+    const end = size.offset + size.value;
+    if (end + 16 > buf.length) return cut(`the block needs ${size.value + 16} bytes, ${buf.length - size.offset} are left`);
+    if (!buf.subarray(end, end + 16).equals(sync)) throw new EventLogError(path, `corrupt block at byte ${start} (sync marker mismatch)`, start, false);
+    let data = buf.subarray(size.offset, end);
+    if (codec === 'deflate') data = inflateRawSync(data);
+    let at = 0;
+    for (let i = 0; i < count.value; i++) {
+      const r = reader.decode(data, at, resolver) as { value: Record<string, unknown>; offset: number };
+      if (r.offset < 0) throw new EventLogError(path, `corrupt record ${i} in the block at byte ${start}`, start, false);
+      at = r.offset;
+      const [full, value] = Object.entries(r.value)[0]!;
+      out.push({ name: full.slice(NAMESPACE.length) as EventName, value } as AnyEvent);
+    }
+    if (at !== data.length) throw new EventLogError(path, `corrupt block at byte ${start} (${data.length - at} bytes after its ${count.value} records)`, start, false);
+    pos = end + 16;
+    block++;
+  }
+  return out;
 }

@@ -8,4 +8,4 @@ export { TOPICS, type TopicName } from './topics.ts';
 export { newEventId } from './ids.ts';
 export { exampleStepMetrics } from './examples.ts';
 export { stopRunCommand, type StopRunFields } from './commands.ts';
-export { EventLogWriter, eventLogType, readEventLog } from './event-log.ts';
+export { EventLogWriter, EventLogError, eventLogType, readEventLog, type ReadEventLogOptions } from './event-log.ts';
