@@ -2,7 +2,7 @@
 // parameters, optimizer slots, the batch-order RNG, and the StopRun commands already obeyed.
 // Layout: <dir>/<run_id>/step-<n>/{state.json, tensors.bin}; tensors are float32, in order.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface CheckpointState {
@@ -31,7 +31,9 @@ export function saveCheckpoint(dir: string, state: CheckpointState, data: Float3
   const body = Buffer.concat(data.map((d) => Buffer.from(d.buffer, d.byteOffset, d.byteLength)));
   writeFileSync(join(tmp, 'tensors.bin'), body);
   writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
-  // Rename last, so a crash never leaves a half-written checkpoint under the real name.
+  // Rename last, so a crash never leaves a half-written checkpoint under the real name. A second
+  // checkpoint of the same step (a finished run resumed to re-send its spilled events) replaces it.
+  if (existsSync(target)) rmSync(target, { recursive: true, force: true });
   renameSync(tmp, target);
   return { uri: `file://${target}`, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };
 }

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { exampleStepMetrics, type AnyEvent } from '@grokstream/schemas';
-import { BoundedEmitter } from './emitter.ts';
+import { BoundedEmitter, BusOutageError, type EmitterOptions } from './emitter.ts';
 
 const event = (step: number): AnyEvent => ({ name: 'StepMetrics', value: exampleStepMetrics({ run_id: 'r', step }) });
+const stepOf = (e: AnyEvent) => (e.value as { step: number }).step;
+const quiet = (o: Partial<EmitterOptions> = {}): EmitterOptions => ({ capacity: 100, outageLimitMs: 60_000, log: () => {}, retryInitialMs: 1, retryMaxMs: 5, ...o });
 
 describe('BoundedEmitter', () => {
   it('ships every event in order, in batches', async () => {
     const shipped: number[][] = [];
-    const e = new BoundedEmitter(async (events) => void shipped.push(events.map((x) => (x.value as { step: number }).step)), 100, () => {}, 4);
+    const e = new BoundedEmitter(async (events) => void shipped.push(events.map(stepOf)), quiet({ maxBatch: 4 }));
     for (let i = 0; i < 10; i++) await e.emit(event(i));
     await e.flush();
     expect(shipped.flat()).toEqual([...Array(10).keys()]);
@@ -25,9 +27,7 @@ describe('BoundedEmitter', () => {
         await gate;
         got.push(...events.map((x) => (x.value as { step: number }).step));
       },
-      3,
-      (l) => logs.push(l),
-      1,
+      quiet({ capacity: 3, log: (l) => logs.push(l), maxBatch: 1 }),
     );
     for (let i = 0; i < 3; i++) await e.emit(event(i)); // fills the buffer (one is in flight)
     let fourthDone = false;
@@ -43,12 +43,54 @@ describe('BoundedEmitter', () => {
     expect(e.stats.stalls).toBe(1);
   });
 
-  it('fails the next emit when the bus refuses, instead of losing events silently', async () => {
+  it('rides out a bus that refuses for a while: training goes on, then everything arrives once, in order', async () => {
+    let refuse = true;
+    const got: number[] = [];
+    const logs: string[] = [];
+    const e = new BoundedEmitter(async (events) => {
+      if (refuse) throw new Error('broker down');
+      got.push(...events.map(stepOf));
+    }, quiet({ capacity: 50, maxBatch: 7, log: (l) => logs.push(l) }));
+    for (let i = 0; i < 30; i++) await e.emit(event(i)); // none of these waits: the buffer has room
+    await new Promise((r) => setTimeout(r, 20));
+    expect(e.inOutage).toBe(true);
+    expect(got).toEqual([]);
+    refuse = false;
+    for (let i = 30; i < 40; i++) await e.emit(event(i));
+    await e.flush();
+    expect(got).toEqual([...Array(40).keys()]);
+    expect(e.inOutage).toBe(false);
+    expect(e.stats.outages).toBe(1);
+    expect(e.stats.failedSends).toBeGreaterThan(0);
+    expect(logs[0]).toMatch(/the bus refused 1 event \(broker down\); training goes on into the buffer/);
+    expect(logs.at(-1)).toMatch(/the bus is back after \d+ s; sending \d+ buffered events/);
+  });
+
+  it('gives up past the outage limit: emit still queues, then throws; drain returns every unsent event', async () => {
+    let clock = 0;
     const e = new BoundedEmitter(async () => {
+      clock += 1000;
       throw new Error('broker down');
-    }, 10, () => {});
-    await e.emit(event(0));
-    await expect(e.flush()).rejects.toThrow(/bus refused events: broker down/);
-    await expect(e.emit(event(1))).rejects.toThrow(/broker down/);
+    }, quiet({ capacity: 5, outageLimitMs: 10_000, now: () => clock }));
+    const thrown: unknown[] = [];
+    for (let i = 0; i < 8; i++) await e.emit(event(i)).catch((err: unknown) => thrown.push(err));
+    await expect(e.flush()).rejects.toBeInstanceOf(BusOutageError);
+    expect(() => e.check()).toThrow(/the bus refused events for \d+ s \(last error: broker down\)/);
+    expect(thrown.length).toBeGreaterThan(0);
+    expect(e.drain().map(stepOf)).toEqual([...Array(8).keys()]);
+    expect(e.pending).toBe(0);
+  });
+
+  it('records each accepted event once, however often its batch is retried', async () => {
+    let failures = 3;
+    const recorded: number[] = [];
+    const e = new BoundedEmitter(async () => {
+      if (failures-- > 0) throw new Error('not yet');
+    }, quiet({ onAccept: (x) => recorded.push(stepOf(x)) }));
+    for (let i = 0; i < 5; i++) await e.emit(event(i));
+    await e.emit(event(99), { record: false });
+    await e.flush();
+    expect(recorded).toEqual([0, 1, 2, 3, 4]);
+    expect(e.stats.shipped).toBe(6);
   });
 });

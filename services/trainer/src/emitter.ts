@@ -1,6 +1,11 @@
 // The trainer never waits on the network per step: events go into a bounded buffer that a
 // background loop ships in batches. When the buffer is full the trainer waits (it slows down
 // rather than dropping events) and says so once per episode.
+//
+// A bus that refuses events (a broker outage) is ridden out: the batch is retried with backoff
+// while the trainer keeps training into the buffer. Only when the outage lasts longer than
+// `outageLimitMs` does the emitter give up: emit(), check() and flush() then throw
+// BusOutageError, and drain() hands the caller every unsent event to spill to disk (run.ts).
 import type { AnyEvent } from '@grokstream/schemas';
 
 export type EventSink = (events: AnyEvent[]) => Promise<void>;
@@ -10,72 +15,167 @@ export interface EmitterStats {
   shipped: number;
   stalls: number;
   stalledMs: number;
+  /** Failed attempts to ship a batch (each one retried). */
+  failedSends: number;
+  /** Outages ridden out (the bus refused, then accepted again). */
+  outages: number;
+}
+
+export interface EmitterOptions {
+  /** Events buffered before emit() waits for the bus. */
+  capacity: number;
+  /** How long a bus that refuses every batch is retried before the emitter gives up. */
+  outageLimitMs: number;
+  maxBatch?: number;
+  /** Backoff between attempts while the bus refuses: doubles from initial up to max. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** How often a continuing outage is reported. */
+  reportEveryMs?: number;
+  /** Sees every event as it is accepted, in order, exactly once (the --events-file log). */
+  onAccept?: (event: AnyEvent) => void;
+  log?: (line: string) => void;
+  now?: () => number;
+}
+
+/** The bus refused events for longer than the outage limit. The unsent events are still held. */
+export class BusOutageError extends Error {
+  override readonly name = 'BusOutageError';
+  constructor(
+    readonly outageMs: number,
+    readonly lastError: Error,
+  ) {
+    super(`the bus refused events for ${Math.round(outageMs / 1000)} s (last error: ${lastError.message})`);
+  }
 }
 
 export class BoundedEmitter {
-  readonly stats: EmitterStats = { emitted: 0, shipped: 0, stalls: 0, stalledMs: 0 };
+  readonly stats: EmitterStats = { emitted: 0, shipped: 0, stalls: 0, stalledMs: 0, failedSends: 0, outages: 0 };
   private buffer: AnyEvent[] = [];
   private shipping: Promise<void> | undefined;
-  private failure: Error | undefined;
+  private gaveUp: BusOutageError | undefined;
+  private outageSince: number | undefined;
   private spaceWaiters: Array<() => void> = [];
+  private readonly o: Required<Omit<EmitterOptions, 'onAccept'>> & Pick<EmitterOptions, 'onAccept'>;
 
   constructor(
     private readonly sink: EventSink,
-    private readonly capacity: number,
-    private readonly log: (line: string) => void = (l) => console.error(l),
-    private readonly maxBatch = 500,
+    options: EmitterOptions,
   ) {
+    const { capacity, outageLimitMs } = options;
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`emit buffer must be a positive integer, got ${capacity}`);
+    if (!(outageLimitMs >= 0)) throw new Error(`emit outage limit must be ≥ 0 ms, got ${outageLimitMs}`);
+    this.o = {
+      maxBatch: 500,
+      retryInitialMs: 200,
+      retryMaxMs: 5_000,
+      reportEveryMs: 15_000,
+      log: (l) => console.error(l),
+      now: () => Date.now(),
+      ...options,
+    };
   }
 
-  /** Queues an event; resolves at once unless the buffer is full. Rejects if shipping failed. */
-  async emit(event: AnyEvent): Promise<void> {
-    if (this.failure) throw this.failure;
-    if (this.buffer.length >= this.capacity) {
-      const t0 = Date.now();
+  /**
+   * Queues an event; resolves at once unless the buffer is full. Once the emitter gave up, the
+   * event is still queued (so drain() returns it) and then BusOutageError is thrown.
+   * `record: false` skips onAccept (events re-sent from a spill file were recorded already).
+   */
+  async emit(event: AnyEvent, how: { record?: boolean } = {}): Promise<void> {
+    if (this.buffer.length >= this.o.capacity && !this.gaveUp) {
+      const t0 = this.o.now();
       this.stats.stalls++;
-      this.log(`emit: buffer full (${this.capacity} events): the trainer waits for the bus`);
-      while (this.buffer.length >= this.capacity && !this.failure) {
+      this.o.log(`emit: buffer full (${this.o.capacity} events): the trainer waits for the bus`);
+      while (this.buffer.length >= this.o.capacity && !this.gaveUp) {
         await new Promise<void>((r) => this.spaceWaiters.push(r));
       }
-      this.stats.stalledMs += Date.now() - t0;
-      if (this.failure) throw this.failure;
+      this.stats.stalledMs += this.o.now() - t0;
     }
+    // Accepted even when the emitter gave up: the caller spills it with the rest.
     this.buffer.push(event);
     this.stats.emitted++;
+    if (how.record !== false) this.o.onAccept?.(event);
     this.kick();
+    this.check();
   }
 
-  /** Resolves when everything emitted so far is shipped. */
+  /** Throws BusOutageError when the emitter has given up (called at every step boundary). */
+  check(): void {
+    if (this.gaveUp) throw this.gaveUp;
+  }
+
+  /** Resolves when everything emitted so far is shipped; throws BusOutageError if it never will be. */
   async flush(): Promise<void> {
     while (this.buffer.length > 0 || this.shipping) {
-      if (this.failure) throw this.failure;
+      this.check();
       this.kick();
       await this.shipping;
     }
-    if (this.failure) throw this.failure;
+    this.check();
+  }
+
+  /** Takes every unsent event, oldest first (after a BusOutageError, to spill them). */
+  drain(): AnyEvent[] {
+    // After giving up nothing is in flight (the ship loop has returned).
+    if (this.shipping && !this.gaveUp) throw new Error('emit: drain() while a batch is in flight');
+    const out = this.buffer;
+    this.buffer = [];
+    this.wakeAll();
+    return out;
   }
 
   get pending(): number {
     return this.buffer.length;
   }
 
+  /** True while the bus refuses events (the trainer goes on into the buffer). */
+  get inOutage(): boolean {
+    return this.outageSince !== undefined;
+  }
+
   private kick(): void {
-    if (this.shipping || this.buffer.length === 0 || this.failure) return;
+    if (this.shipping || this.buffer.length === 0 || this.gaveUp) return;
     this.shipping = this.shipLoop().finally(() => {
       this.shipping = undefined;
     });
   }
 
   private async shipLoop(): Promise<void> {
+    let attempt = 0;
+    let reported = 0;
     while (this.buffer.length > 0) {
-      const batch = this.buffer.slice(0, this.maxBatch);
+      const batch = this.buffer.slice(0, this.o.maxBatch);
       try {
         await this.sink(batch);
       } catch (err) {
-        this.failure = new Error(`emit: the bus refused events: ${(err as Error).message}`);
-        this.wakeAll();
-        return;
+        const error = err instanceof Error ? err : new Error(String(err));
+        const now = this.o.now();
+        this.stats.failedSends++;
+        if (this.outageSince === undefined) {
+          this.outageSince = now;
+          reported = now;
+          this.o.log(
+            `emit: the bus refused ${batch.length} event${batch.length === 1 ? '' : 's'} (${error.message}); training goes on into the buffer ` +
+              `(${this.buffer.length}/${this.o.capacity} events) and they are retried for up to ${Math.round(this.o.outageLimitMs / 1000)} s`,
+          );
+        } else if (now - reported >= this.o.reportEveryMs) {
+          reported = now;
+          this.o.log(`emit: the bus is still unreachable after ${Math.round((now - this.outageSince) / 1000)} s; ${this.buffer.length} events buffered`);
+        }
+        if (now - this.outageSince >= this.o.outageLimitMs) {
+          this.gaveUp = new BusOutageError(now - this.outageSince, error);
+          this.wakeAll();
+          return;
+        }
+        const delay = Math.min(this.o.retryMaxMs, this.o.retryInitialMs * 2 ** Math.min(attempt++, 20));
+        await new Promise((r) => setTimeout(r, delay));
+        continue;
+      }
+      if (this.outageSince !== undefined) {
+        this.stats.outages++;
+        this.o.log(`emit: the bus is back after ${Math.round((this.o.now() - this.outageSince) / 1000)} s; sending ${this.buffer.length} buffered events`);
+        this.outageSince = undefined;
+        attempt = 0;
       }
       this.buffer.splice(0, batch.length);
       this.stats.shipped += batch.length;

@@ -3,3 +3,5 @@ export { ConfigError, configJson, loadConfig, resolveConfig, describeConfig, typ
 export { chooseBackend, type BackendName } from './tf.ts';
 export { trainLoop, type LoopOptions, type LoopResult, type ProbeFields } from './loop.ts';
 export { GROKSTREAM_VERSION } from './version.ts';
+export { BoundedEmitter, BusOutageError, type EmitterOptions } from './emitter.ts';
+export { findSpills, readSpills, removeSpills, writeSpill } from './spill.ts';

@@ -1,7 +1,7 @@
 // The training loop: one optimisation step at a time, every step's metrics, probes at their
 // cadence, checkpoints, and a check for stop commands and signals at each step boundary.
 import { hostname } from 'node:os';
-import { newEventId, type RunFinished, type RunStarted, type StepMetrics, type StopRun } from '@grokstream/schemas';
+import { newEventId, type AnyEvent, type RunFinished, type RunStarted, type StepMetrics, type StopRun } from '@grokstream/schemas';
 import { tf } from './tf.ts';
 import type { Model } from './models/model.ts';
 import type { Task } from './tasks/task.ts';
@@ -9,7 +9,7 @@ import { optimizer as makeOptimizer, type OptimizerOptions } from './optim/optim
 import { learningRate, type ScheduleOptions } from './optim/schedule.ts';
 import { accuracy, deepLinearExtras, gradNormSq, initDistance, paramNorms, softmaxCollapse } from './metrics.ts';
 import { Rng } from './random.ts';
-import type { BoundedEmitter } from './emitter.ts';
+import { BusOutageError, type BoundedEmitter } from './emitter.ts';
 import { saveCheckpoint, type CheckpointState } from './checkpoint.ts';
 import type { ProbeFields } from './probes/index.ts';
 
@@ -44,10 +44,15 @@ export interface LoopOptions {
 }
 
 export interface LoopResult {
-  reason: RunFinished['reason'];
+  /** bus_outage: the bus refused events past the outage limit; the run is checkpointed, not finished. */
+  reason: RunFinished['reason'] | 'bus_outage';
   step: number;
   commandId: string | null;
   error?: Error;
+  /** With bus_outage: the events never sent, oldest first (run.ts spills them to a file). */
+  unsent?: AnyEvent[];
+  /** With bus_outage: whether RunFinished is among the unsent events (nothing is left to train). */
+  finished?: boolean;
 }
 
 export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
@@ -89,8 +94,10 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     },
   });
 
+  let checkpointedAt = -1;
   /** `final`: RunFinished follows, so the resumed run's first seq skips it too. */
   const checkpoint = async (final: boolean) => {
+    checkpointedAt = step;
     const slots = opt.state().slots;
     const tensors = [...model.params, ...slots];
     const state: CheckpointState = {
@@ -138,6 +145,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   let reason: RunFinished['reason'] = 'completed';
   let commandId: string | null = null;
   let error: Error | undefined;
+  let outage: BusOutageError | undefined;
   const t0 = performance.now();
   const firstStep = step;
   try {
@@ -158,6 +166,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
         reason = 'interrupted';
         break;
       }
+      o.emitter.check(); // the bus has been gone past the outage limit: stop here (below)
       step++;
       const batch = nextBatch(step);
       const lr = learningRate(o.schedule, step);
@@ -231,21 +240,45 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       o.onStep?.(metrics, ((step - firstStep) * 1000) / (performance.now() - t0));
     }
   } catch (err) {
-    reason = 'failed';
-    error = err as Error;
-    log(`training failed at step ${step}: ${error.message}`);
+    if (err instanceof BusOutageError) {
+      outage = err;
+    } else {
+      reason = 'failed';
+      error = err as Error;
+      log(`training failed at step ${step}: ${error.message}`);
+    }
   }
 
-  if (reason !== 'failed') await checkpoint(true);
-  const summary: Record<string, number> = { steps_per_second: ((step - firstStep) * 1000) / Math.max(1, performance.now() - t0) };
-  const receivedAt = reason === 'early_stopped' ? o.stopReceivedAt?.() : undefined;
-  if (receivedAt !== undefined) summary.stop_received_at_step = receivedAt;
-  await o.emitter.emit({
-    name: 'RunFinished',
-    value: { ...envelope(), step, reason, command_id: commandId, error: error ? error.message : null, summary },
-  });
-  await o.emitter.flush();
+  const ridingOut = (err: unknown) => {
+    if (!(err instanceof BusOutageError)) throw err;
+    outage ??= err;
+  };
+  let finished = false;
+  if (outage) {
+    // Not finished: checkpoint here so --resume continues from this step (unless the step that
+    // ran into the outage limit was just checkpointed; its Checkpointed event is among the unsent).
+    if (checkpointedAt !== step) await checkpoint(false).catch(ridingOut);
+  } else {
+    try {
+      if (reason !== 'failed') await checkpoint(true);
+      const summary: Record<string, number> = { steps_per_second: ((step - firstStep) * 1000) / Math.max(1, performance.now() - t0) };
+      const receivedAt = reason === 'early_stopped' ? o.stopReceivedAt?.() : undefined;
+      if (receivedAt !== undefined) summary.stop_received_at_step = receivedAt;
+      finished = true;
+      await o.emitter.emit({
+        name: 'RunFinished',
+        value: { ...envelope(), step, reason, command_id: commandId, error: error ? error.message : null, summary },
+      });
+      await o.emitter.flush();
+    } catch (err) {
+      ridingOut(err);
+    }
+  }
   opt.dispose();
   if (initial) tf.dispose(initial);
+  if (outage) {
+    log(`emit: giving up: ${outage.message}`);
+    return { reason: 'bus_outage', step, commandId, error: outage, unsent: o.emitter.drain(), finished };
+  }
   return { reason, step, commandId, ...(error ? { error } : {}) };
 }

@@ -1,11 +1,12 @@
 // One training run wired to a bus: backend, topics, emission, the control listener, signals.
 import { randomUUID } from 'node:crypto';
-import { EventLogWriter, TOPICS, type EventCodec, type StepMetrics } from '@grokstream/schemas';
+import { EventLogWriter, TOPICS, type AnyEvent, type EventCodec, type StepMetrics } from '@grokstream/schemas';
 import { EventPublisher, standardTopics, type Bus } from '@grokstream/bus';
 import { chooseBackend, type BackendName } from './tf.ts';
 import type { RunConfig } from './config/schema.ts';
 import { buildModel, buildOptimizer, buildTask } from './build.ts';
-import { BoundedEmitter } from './emitter.ts';
+import { BoundedEmitter, BusOutageError } from './emitter.ts';
+import { findSpills, readSpills, removeSpills, writeSpill } from './spill.ts';
 import { ControlListener } from './control.ts';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.ts';
 import { trainLoop, type LoopResult, type ProbeFields } from './loop.ts';
@@ -60,6 +61,13 @@ export interface RunSummary extends LoopResult {
   /** First step with test accuracy ≥ 0.95 after memorization, if any. */
   grokkedAt: number | null;
   final: StepMetrics | undefined;
+  /** With reason bus_outage: the file holding the unsent events (sent again by --resume). */
+  spilledTo?: string;
+  spilledEvents?: number;
+  /** Events of an earlier outage re-sent before training went on. */
+  resent?: number;
+  /** The checkpoint step this run was resumed from (memorizedAt and grokkedAt count from there). */
+  resumedFrom?: number;
 }
 
 export const MEMORIZED_ACC = 0.99;
@@ -91,14 +99,13 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
   const producer = await o.bus.producer();
   const publisher = new EventPublisher(producer, o.codec);
   const eventLog = o.eventsFile ? new EventLogWriter(o.eventsFile) : undefined;
-  const emitter = new BoundedEmitter(
-    async (events) => {
-      eventLog?.append(events);
-      await publisher.publish(TOPICS.events, events);
-    },
-    cfg.emit.buffer,
+  const emitter = new BoundedEmitter((events) => publisher.publish(TOPICS.events, events), {
+    capacity: cfg.emit.buffer,
+    outageLimitMs: cfg.emit.outage_limit_s * 1000,
+    // Recorded once, when accepted: a batch retried during an outage is not logged twice.
+    onAccept: eventLog ? (e) => eventLog.append([e]) : undefined,
     log,
-  );
+  });
   let lastStep = checkpoint?.state.step ?? 0;
   const control = new ControlListener(
     o.bus,
@@ -113,7 +120,37 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
   let memorizedAt: number | null = null;
   let grokkedAt: number | null = null;
   let final: StepMetrics | undefined;
+  const base = { runId, backend: backend.name, memorizedAt, grokkedAt, final, resumedFrom: checkpoint?.state.step };
+  /** Spills what the bus refused, so the run can be resumed with nothing lost. */
+  const suspend = async (step: number, unsent: AnyEvent[], error: Error, resent = 0): Promise<RunSummary> => {
+    const path = await writeSpill(cfg.run.checkpoint.dir, runId, unsent);
+    log(`emit: ${unsent.length} unsent events spilled to ${path}`);
+    return { ...base, reason: 'bus_outage', step, commandId: null, error, spilledTo: path, spilledEvents: unsent.length, resent };
+  };
   try {
+    // Events an earlier outage spilled go out first, in order, before the run goes on.
+    const spills = checkpoint ? findSpills(cfg.run.checkpoint.dir, runId) : [];
+    let resent = 0;
+    if (spills.length > 0) {
+      const old = await readSpills(spills);
+      log(`re-sending ${old.length} events spilled during an outage (${spills.length} file${spills.length === 1 ? '' : 's'})`);
+      try {
+        for (const e of old) await emitter.emit(e, { record: false });
+        await emitter.flush();
+      } catch (err) {
+        if (!(err instanceof BusOutageError)) throw err;
+        const summary = await suspend(checkpoint!.state.step, emitter.drain(), err);
+        removeSpills(spills); // their events are in the new spill file
+        return summary;
+      }
+      removeSpills(spills);
+      resent = old.length;
+      const last = old[old.length - 1];
+      if (last?.name === 'RunFinished') {
+        log(`run ${runId} had finished (${last.value.reason}) before the outage: its events are all sent now`);
+        return { ...base, reason: last.value.reason, step: last.value.step, commandId: last.value.command_id, resent };
+      }
+    }
     const result = await trainLoop({
       runId,
       task,
@@ -145,7 +182,8 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
       },
       log,
     });
-    return { ...result, runId, backend: backend.name, memorizedAt, grokkedAt, final };
+    if (result.reason === 'bus_outage') return { ...(await suspend(result.step, result.unsent ?? [], result.error!, resent)), memorizedAt, grokkedAt, final };
+    return { ...result, ...base, memorizedAt, grokkedAt, final, resent };
   } finally {
     await control.stop();
     await producer.close();

@@ -327,6 +327,9 @@ const Probes = z.strictObject({
 
 const Emit = z.strictObject({
   buffer: posInt().default(10_000), // events buffered before the trainer waits for the bus
+  // How long a bus that refuses events (a broker outage) is retried while training goes on; past
+  // it the run is checkpointed, the unsent events are spilled to a file and --resume sends them.
+  outage_limit_s: z.number().min(0).default(300),
 });
 
 // ---------------------------------------------------------------- whole config
