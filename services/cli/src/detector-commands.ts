@@ -1,8 +1,10 @@
 // grokstream replay and grokstream detect.
 import { existsSync, openSync, readFileSync, readSync, closeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { EventCodec, TOPICS, readEventLog, type AnyEvent } from '@grokstream/schemas';
-import { EventPublisher, KafkaBus, parseBrokers, readAll, standardTopics } from '@grokstream/bus';
+import { EventCodec, EventLogError, TOPICS, readEventLog, type AnyEvent } from '@grokstream/schemas';
+import { EventPublisher, readAll, standardTopics } from '@grokstream/bus';
+import { ConfigurationError, RuntimeFailure, UsageError, kafkaBus, serve, type Service } from '@grokstream/shell';
+import { kafkaSettings, type CommandContext } from './context.ts';
 import {
   DetectorConfigError,
   DetectorService,
@@ -13,8 +15,6 @@ import {
   parseStepLines,
   replayEvents,
 } from '@grokstream/detector';
-
-export class UsageError extends Error {}
 
 /** An Avro object container file starts with 'Obj' 0x01. */
 function isEventLog(path: string): boolean {
@@ -27,47 +27,58 @@ function isEventLog(path: string): boolean {
   }
 }
 
-function kafkaFrom(flag: string | undefined, clientId: string): KafkaBus | undefined {
-  const brokers = flag ?? process.env.GROKSTREAM_KAFKA_BROKERS;
-  if (!brokers) return undefined;
-  return new KafkaBus({ brokers: parseBrokers(brokers), clientId, logLevel: 'error' });
-}
-
 function loadConfig(file: string | undefined) {
   try {
     return detectorOptions(loadDetectorConfig(file));
   } catch (err) {
-    if (err instanceof DetectorConfigError || (err as Error).message.includes('option')) throw new UsageError((err as Error).message);
+    if (err instanceof DetectorConfigError || (err as Error).message.includes('option')) throw new ConfigurationError((err as Error).message);
     throw err;
   }
 }
 
 /** `grokstream replay --from FILE|TOPIC`: prints one line per phase change and stop. */
-export async function replay(args: string[]): Promise<number> {
+export async function replay(args: string[], ctx: CommandContext): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { from: { type: 'string' }, kafka: { type: 'string' }, detector: { type: 'string' }, emit: { type: 'boolean' }, run: { type: 'string' } },
+    options: {
+      from: { type: 'string' },
+      kafka: { type: 'string' },
+      detector: { type: 'string' },
+      emit: { type: 'boolean' },
+      run: { type: 'string' },
+      'allow-truncated': { type: 'boolean' },
+    },
   });
-  if (!values.from) throw new UsageError('replay needs --from FILE.avro, --from FILE.jsonl or --from TOPIC (with --kafka)');
+  const from = values.from;
+  if (!from) throw new UsageError('replay needs --from FILE.avro, --from FILE.jsonl or --from TOPIC (a Kafka topic)');
   const options = loadConfig(values.detector);
   const codec = EventCodec.load();
   let events: AnyEvent[];
-  const bus = kafkaFrom(values.kafka, 'grokstream-replay');
+  const looksLikeFile = /[/\\]|\.(avro|jsonl|json)$/i.test(from);
+  if (!existsSync(from) && looksLikeFile) throw new UsageError(`replay: ${from} does not exist`);
+  const bus = existsSync(from) && !values.emit ? undefined : kafkaBus(kafkaSettings(ctx, values.kafka), 'grokstream-replay', ctx.log);
   try {
-    if (existsSync(values.from) && isEventLog(values.from)) {
-      events = await readEventLog(values.from);
-    } else if (existsSync(values.from)) {
+    if (existsSync(from) && isEventLog(from)) {
       try {
-        events = parseStepLines(readFileSync(values.from, 'utf8'), values.from).map((value) => ({ name: 'StepMetrics', value }));
+        events = await readEventLog(from, {
+          allowTruncated: values['allow-truncated'],
+          onTruncated: (t) => ctx.log.warn(`replay: ${from} is cut short at byte ${t.byteOffset} of ${t.fileBytes}; replaying its first ${t.events} events`),
+        });
       } catch (err) {
-        if (err instanceof JsonLinesError) throw new UsageError(err.message);
+        if (err instanceof EventLogError) throw new RuntimeFailure(`${err.message}${err.truncated ? '; --allow-truncated replays the complete part' : ''}`);
+        throw err;
+      }
+    } else if (existsSync(from)) {
+      try {
+        events = parseStepLines(readFileSync(from, 'utf8'), from).map((value) => ({ name: 'StepMetrics', value }));
+      } catch (err) {
+        if (err instanceof JsonLinesError) throw new RuntimeFailure(err.message);
         throw err;
       }
     } else {
-      if (!bus) throw new UsageError(`${values.from} is not a file; to replay a Kafka topic give --kafka BROKERS (or GROKSTREAM_KAFKA_BROKERS)`);
       events = [];
       let undecodable = 0;
-      for (const m of await readAll(bus, [values.from])) {
+      for (const m of await readAll(bus!, [from])) {
         try {
           const e = codec.decode(m.value);
           events.push({ name: e.name, value: e.value } as AnyEvent);
@@ -75,16 +86,15 @@ export async function replay(args: string[]): Promise<number> {
           undecodable++;
         }
       }
-      if (undecodable > 0) console.error(`replay: ${undecodable} undecodable messages skipped (they are on the dead-letter topic)`);
+      if (undecodable > 0) ctx.log.warn(`replay: ${undecodable} undecodable messages skipped (they are on the dead-letter topic)`);
     }
     if (values.run) events = events.filter((e) => e.value.run_id === values.run);
     const outputs = await replayEvents(events, options);
     for (const o of outputs) console.log(describeOutput(o));
-    console.error(`replay: ${events.length} events, ${new Set(events.map((e) => e.value.run_id)).size} runs, ${outputs.length} outputs (${options.identity.detector} ${options.identity.version})`);
+    ctx.log.info(`replay: ${events.length} events, ${new Set(events.map((e) => e.value.run_id)).size} runs, ${outputs.length} outputs (${options.identity.detector} ${options.identity.version})`);
     if (values.emit) {
-      if (!bus) throw new UsageError('--emit needs --kafka BROKERS');
-      await bus.ensureTopics(standardTopics(4));
-      const producer = await bus.producer();
+      await bus!.ensureTopics(standardTopics(ctx.settings().partitions));
+      const producer = await bus!.producer();
       const publisher = new EventPublisher(producer, codec);
       await publisher.publish(TOPICS.phases, outputs.filter((o) => o.name === 'PhaseChanged'));
       await publisher.publish(TOPICS.control, outputs.filter((o) => o.name === 'StopRun'));
@@ -97,27 +107,38 @@ export async function replay(args: string[]): Promise<number> {
 }
 
 /** `grokstream detect`: the detector service on Kafka, until Ctrl-C. */
-export async function detect(args: string[]): Promise<number> {
+export async function detect(args: string[], ctx: CommandContext): Promise<number> {
   const { values } = parseArgs({ args, options: { kafka: { type: 'string' }, detector: { type: 'string' }, partitions: { type: 'string' } } });
   const options = loadConfig(values.detector);
-  const bus = kafkaFrom(values.kafka, 'grokstream-detector');
-  if (!bus) throw new UsageError('detect needs --kafka BROKERS (or GROKSTREAM_KAFKA_BROKERS)');
-  await bus.ensureTopics(standardTopics(Number(values.partitions ?? 4)));
-  const service = new DetectorService({
-    ...options,
-    bus,
-    codec: EventCodec.load(),
-    onOutput: (o) => console.log(describeOutput(o)),
-    log: (l) => console.error(l),
-  });
-  await service.start();
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-  await service.stop();
-  await bus.close();
-  const s = service.stats;
-  console.error(`detect: stopped after ${s.events} events, ${s.phaseChanges} phase changes, ${s.stops} stops`);
-  return 0;
+  const partitions = values.partitions === undefined ? ctx.settings().partitions : Number(values.partitions);
+  if (!Number.isInteger(partitions) || partitions < 1) throw new UsageError(`--partitions must be a positive integer, got ${values.partitions}`);
+  const bus = kafkaBus(kafkaSettings(ctx, values.kafka), 'grokstream-detector', ctx.log);
+  let detector: DetectorService | undefined;
+  const service: Service = {
+    start: async () => {
+      await bus.ensureTopics(standardTopics(partitions));
+      detector = new DetectorService({
+        ...options,
+        bus,
+        codec: EventCodec.load(),
+        onOutput: (o) => console.log(describeOutput(o)),
+        log: (l) => ctx.log.info(l),
+      });
+      await detector.start();
+    },
+    stop: async () => {
+      await detector?.stop();
+      await bus.close();
+    },
+    status: () => {
+      const s = detector?.stats;
+      return s ? `detect: ${s.events} events, ${s.activeRuns} active runs, ${s.phaseChanges} phase changes, ${s.stops} stops` : 'detect: starting';
+    },
+  };
+  try {
+    return await serve('detect', service, { log: ctx.log, interruption: ctx.interruption });
+  } catch (err) {
+    await bus.close().catch(() => {});
+    throw err;
+  }
 }

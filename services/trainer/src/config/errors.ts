@@ -1,5 +1,6 @@
-// The one error type the config code throws. The CLI catches it, prints format() and exits 2;
-// anything else escaping loadConfig is a bug, not a user mistake.
+// The one error type the config code throws: a ConfigurationError (the CLI prints its message,
+// which is format(), and exits 2); anything else escaping loadConfig is a bug, not a user mistake.
+import { ConfigurationError } from '@grokstream/shell';
 
 export interface ConfigProblem {
   /** Dotted key path (`optimizer.lr`, `model.hidden[0]`); '' for the file as a whole. */
@@ -17,7 +18,7 @@ const DEFAULT_HINT =
   'fix the file, or override single keys on the command line as key.path=value (e.g. optimizer.lr=1e-3); ' +
   'examples/*.yaml are known-good configs';
 
-export class ConfigError extends Error {
+export class ConfigError extends ConfigurationError {
   override readonly name = 'ConfigError';
 
   constructor(

@@ -1,0 +1,134 @@
+// grokstream run (train a config) and grokstream resend (send events a trainer spilled).
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EventCodec, TOPICS } from '@grokstream/schemas';
+import { EventPublisher, standardTopics } from '@grokstream/bus';
+import { RuntimeFailure, UsageError, kafkaBus, Interrupted } from '@grokstream/shell';
+import { configJson, findSpills, loadConfig, readSpills, removeSpills, runTraining, type RunSummary } from '@grokstream/trainer';
+import { Progress } from './progress.ts';
+import { busOrMemory, kafkaSettings, type CommandContext } from './context.ts';
+
+function positiveInt(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got ${text}`);
+  return n;
+}
+
+/** The directory must exist and the file be writable there: checked before any training. */
+function checkEventsFile(path: string): void {
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir)) throw new UsageError(`--events-file ${path}: directory ${dir} does not exist; create it or choose another path`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`--events-file ${path}: ${dir} is not a directory`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--events-file ${path} is a directory; give a file name such as ${path}/run.avro`);
+}
+
+export async function run(args: string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      kafka: { type: 'string' },
+      resume: { type: 'string' },
+      partitions: { type: 'string' },
+      quiet: { type: 'boolean' },
+      'events-file': { type: 'string' },
+    },
+  });
+  const [file, ...overrides] = positionals;
+  if (!file) throw new UsageError('run needs a config file, e.g. grokstream run examples/modular-addition-grokking.yaml');
+  const bad = overrides.find((o) => !o.includes('='));
+  if (bad) throw new UsageError(`"${bad}" is not an override: write key.path=value`);
+  const partitions = positiveInt('--partitions', values.partitions, ctx.settings().partitions);
+  if (values['events-file']) checkEventsFile(values['events-file']);
+  const cfg = loadConfig(file, overrides); // ConfigError: exit 2 with every problem listed
+
+  const { bus, where } = busOrMemory(ctx, values.kafka, 'grokstream-trainer');
+  console.error(`grokstream run ${file}: ${cfg.run.steps} steps, events to ${where}`);
+  const progress = new Progress(process.stderr, cfg.run.steps, cfg.run.log_every);
+  let summary: RunSummary;
+  try {
+    summary = await runTraining(cfg, {
+      bus,
+      codec: EventCodec.load(),
+      partitions,
+      resumeRunId: values.resume,
+      eventsFile: values['events-file'],
+      configJson: configJson(cfg),
+      interrupted: () => ctx.interruption.signal.aborted,
+      onStep: values.quiet ? undefined : (m, rate) => progress.update(m, rate),
+      log: (line) => {
+        progress.end();
+        ctx.log.info(line);
+      },
+    });
+  } finally {
+    progress.end();
+    await bus.close();
+  }
+  report(summary);
+  if (summary.reason === 'bus_outage') {
+    throw new RuntimeFailure(
+      `run ${summary.runId} suspended at step ${summary.step}: ${summary.error?.message}. It is checkpointed and ` +
+        `${summary.spilledEvents} unsent events are in ${summary.spilledTo}; nothing is lost. Once Kafka answers again, ` +
+        `\`grokstream run ${[file, ...overrides].join(' ')} --resume ${summary.runId}${values.kafka ? ` --kafka ${values.kafka}` : ''}\` sends them and continues ` +
+        `(or \`grokstream resend ${summary.spilledTo}\` only sends them).`,
+    );
+  }
+  if (summary.reason === 'failed') return 1;
+  if (summary.reason === 'interrupted') throw new Interrupted(String(ctx.interruption.signal.reason ?? 'SIGINT'));
+  return 0;
+}
+
+function report(s: RunSummary): void {
+  const lines = [`run ${s.runId}: ${s.reason === 'bus_outage' ? 'suspended (bus outage)' : s.reason} at step ${s.step}${s.commandId ? ` (command ${s.commandId})` : ''}`];
+  if (s.resent) lines.push(`  re-sent ${s.resent} events spilled by an earlier outage`);
+  if (s.final) {
+    const f = s.final;
+    lines.push(
+      `  final train loss ${f.train_loss.toFixed(4)}${f.train_acc === null ? '' : `, acc ${f.train_acc.toFixed(3)}`}` +
+        `${f.test_loss === null ? '' : `; test loss ${f.test_loss.toFixed(4)}`}${f.test_acc === null ? '' : `, acc ${f.test_acc.toFixed(3)}`}`,
+    );
+  }
+  if (s.final?.train_acc !== null && s.final?.train_acc !== undefined) {
+    if (s.resumedFrom !== undefined) lines.push(`  (resumed from step ${s.resumedFrom}: the steps below are of this session)`);
+    lines.push(`  memorized (train acc ≥ 0.99): ${s.memorizedAt === null ? 'no' : `step ${s.memorizedAt}`}`);
+    lines.push(
+      `  grokked (test acc ≥ 0.95 after memorizing): ${s.grokkedAt === null ? 'no' : `step ${s.grokkedAt}`}` +
+        (s.grokkedAt !== null && s.memorizedAt !== null ? ` (delay ${s.grokkedAt - s.memorizedAt} steps)` : ''),
+    );
+  }
+  if (s.error && s.reason === 'failed') lines.push(`  error: ${s.error.message}`);
+  console.log(lines.join('\n'));
+}
+
+/** `grokstream resend PATH...`: spill files, or run checkpoint directories holding them. */
+export async function resend(args: string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { kafka: { type: 'string' } } });
+  if (positionals.length === 0) throw new UsageError('resend needs spill files or run checkpoint directories (e.g. checkpoints/RUN_ID)');
+  const files: string[] = [];
+  for (const p of positionals) {
+    if (!existsSync(p)) throw new UsageError(`resend: ${p} does not exist`);
+    if (statSync(p).isDirectory()) {
+      const found = findSpills(dirname(resolve(p)), resolve(p).split('/').pop()!);
+      if (found.length === 0) throw new UsageError(`resend: no spill files (spill-*.avro) in ${p}`);
+      files.push(...found);
+    } else files.push(p);
+  }
+  const events = await readSpills(files);
+  const kafka = kafkaSettings(ctx, values.kafka);
+  const bus = kafkaBus(kafka, 'grokstream-resend', ctx.log);
+  try {
+    await bus.ensureTopics(standardTopics(ctx.settings().partitions));
+    const producer = await bus.producer();
+    const publisher = new EventPublisher(producer, EventCodec.load());
+    for (let i = 0; i < events.length; i += 500) await publisher.publish(TOPICS.events, events.slice(i, i + 500));
+    await producer.close();
+  } finally {
+    await bus.close();
+  }
+  removeSpills(files);
+  console.log(`sent ${events.length} events from ${files.length} spill file${files.length === 1 ? '' : 's'} to ${kafka.brokers.join(',')}; removed them`);
+  return 0;
+}
