@@ -1,16 +1,38 @@
 // From settings to clients: the Kafka bus and the store, configured the same way in every process.
 import { KafkaBus } from '@grokstream/bus';
 import { ChdbStore, ClickHouseStore, type Store } from '@grokstream/store';
-import type { Logger } from './logger.ts';
+import type { Logger, LogLevel } from './logger.ts';
 import type { KafkaSettings, Settings, StoreSettings } from './settings.ts';
+
+/**
+ * The Kafka client's lines through our logger, one readable line each, redacted. Its errors are
+ * mostly retries our own code reports better (the trainer's outage messages, the errors we
+ * throw), so they come as warnings, and a line repeated within `quietMs` is written once, with a
+ * count of what was held back: a broker outage is a few lines, not hundreds.
+ */
+export function kafkaClientLog(log: Logger, quietMs = 30_000, now: () => number = Date.now): (level: LogLevel, line: string) => void {
+  const seen = new Map<string, { at: number; held: number }>();
+  return (level, line) => {
+    const at = now();
+    const key = line.replace(/\d+/g, '#'); // retry counters and times differ between repeats
+    const last = seen.get(key);
+    if (last && at - last.at < quietMs) {
+      last.held++;
+      return;
+    }
+    if (seen.size > 1000) seen.clear();
+    seen.set(key, { at, held: 0 });
+    const held = last?.held ? ` (${last.held} more like it held back)` : '';
+    log.log(level === 'error' ? 'warn' : level, `${line}${held}`);
+  };
+}
 
 export function kafkaBus(kafka: KafkaSettings, clientId: string, log: Logger): KafkaBus {
   return new KafkaBus({
     brokers: kafka.brokers,
     clientId,
     logLevel: log.level,
-    // The client's own lines come through our logger: leveled, one readable line each, redacted.
-    log: (level, line) => log.log(level, line),
+    log: kafkaClientLog(log),
     ...(kafka.ssl ? { ssl: kafka.ssl } : {}),
     ...(kafka.sasl
       ? { sasl: { mechanism: kafka.sasl.mechanism, username: kafka.sasl.username, password: kafka.sasl.password.reveal() } as never }

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventLogWriter, TOPICS, type AnyEvent, type EventCodec, type StepMetrics } from '@grokstream/schemas';
 import { EventPublisher, standardTopics, type Bus } from '@grokstream/bus';
+import { DEFAULTS } from '@grokstream/shell';
 import { chooseBackend, type BackendName } from './tf.ts';
 import type { RunConfig } from './config/schema.ts';
 import { buildModel, buildOptimizer, buildTask } from './build.ts';
@@ -39,7 +40,7 @@ function probeRunner(cfg: RunConfig, task: Task, model: Model): ((step: number) 
 export interface RunOptions {
   bus: Bus;
   codec: EventCodec;
-  /** Partitions for topics this run creates. */
+  /** Partitions for topics this run creates (the CLI passes GROKSTREAM_PARTITIONS or --partitions). */
   partitions?: number;
   /** Continue this run from its latest checkpoint. */
   resumeRunId?: string;
@@ -95,7 +96,7 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
   const { optimizer, schedule } = buildOptimizer(cfg);
   log(`run ${runId}: ${task.description}; ${model.description}; ${model.params.reduce((n, p) => n + p.size, 0)} parameters`);
 
-  await o.bus.ensureTopics(standardTopics(o.partitions ?? 4));
+  await o.bus.ensureTopics(standardTopics(o.partitions ?? DEFAULTS.partitions));
   const producer = await o.bus.producer();
   const publisher = new EventPublisher(producer, o.codec);
   const eventLog = o.eventsFile ? new EventLogWriter(o.eventsFile) : undefined;
