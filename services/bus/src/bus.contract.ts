@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { Batch, Bus, BusMessage, Consumer } from './bus.ts';
 import { partitionForKey } from './partitioner.ts';
+import { RecordTooLargeError, largestValueBytes, singleRecordBatchBytes } from './request-size.ts';
 import { waitUntil } from './wait.ts';
 
 export interface BusContractOptions {
@@ -252,6 +253,120 @@ export function busContract(name: string, makeBus: () => Promise<Bus>, opts: Bus
       consumer.seek(topic, 0, '2');
       await waitUntil(() => c.seen.length >= 8, 'the replayed three', opts.timeoutMs);
       expect(c.seen.map(text)).toEqual(['k:0', 'k:1', 'k:2', 'k:3', 'k:4', 'k:2', 'k:3', 'k:4']);
+      await p.close();
+    });
+    it('reports 0 partitions for a topic that does not exist', async () => {
+      const b = await fresh();
+      expect(await b.partitionCount(topicName('missing'))).toBe(0);
+    });
+
+    it('splits a send by bytes: ~3 MB in many messages arrives whole, each key in order', async () => {
+      const b = await fresh();
+      const topic = topicName('split');
+      // One partition: unsplit, this would be one 3 MB batch, three times what the topic takes.
+      await b.ensureTopics([{ topic, partitions: 1 }]);
+      const keys = ['run-a', 'run-b', 'run-c'];
+      const n = 3000;
+      const body = (k: string, i: number) => Buffer.concat([Buffer.from(`${k}:${i}:`), Buffer.alloc(1000, i % 251)]);
+      const p = await b.producer();
+      await p.send(topic, Array.from({ length: n }, (_, i) => ({ key: keys[i % 3]!, value: body(keys[i % 3]!, i) })));
+      const c = collector();
+      await started(b.consumer({ groupId: `g-${randomUUID()}`, topics: [topic], fromBeginning: true, ...c }));
+      await waitUntil(() => c.seen.length >= n, `${n} messages`, opts.timeoutMs);
+      expect(c.seen).toHaveLength(n);
+      expect(c.seen.reduce((sum, m) => sum + m.value.length, 0)).toBeGreaterThan(3_000_000);
+      // The whole send in send order, byte for byte.
+      c.seen.forEach((m, i) => expect(m.value.equals(body(keys[i % 3]!, i))).toBe(true));
+      const ends = await b.endOffsets(topic);
+      expect(ends).toEqual([{ partition: 0, offset: String(n) }]);
+      await p.close();
+    });
+
+    it('refuses a message bigger than the topic takes, naming topic, size and limit, and sends nothing of that call', async () => {
+      const b = await fresh();
+      const topic = topicName('toolarge');
+      await b.ensureTopics([{ topic, partitions: 1, config: { 'max.message.bytes': '65536' } }]);
+      const p = await b.producer();
+      const big = { key: 'k', value: Buffer.alloc(70_000, 1) };
+      const small = { key: 'k', value: Buffer.from('ok') };
+      const err = await p.send(topic, [small, big, small]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(RecordTooLargeError);
+      const tooLarge = err as RecordTooLargeError;
+      expect(tooLarge.message).toContain(topic);
+      expect(tooLarge.message).toContain(String(singleRecordBatchBytes(big)));
+      expect(tooLarge.message).toContain('65536');
+      expect({ index: tooLarge.index, bytes: tooLarge.bytes, limit: tooLarge.limit }).toEqual({
+        index: 1,
+        bytes: singleRecordBatchBytes(big),
+        limit: 65536,
+      });
+      expect(await b.endOffsets(topic)).toEqual([{ partition: 0, offset: '0' }]);
+      // The producer is still usable: a message exactly at the limit goes through.
+      const exact = { key: 'k', value: Buffer.alloc(largestValueBytes('k', 65536), 2) };
+      expect(singleRecordBatchBytes(exact)).toBe(65536);
+      await p.send(topic, [exact]);
+      expect(await b.endOffsets(topic)).toEqual([{ partition: 0, offset: '1' }]);
+      await p.close();
+    });
+
+    it('takes a message over the default 1 MB limit on a topic configured for it, also when the limit was raised later', async () => {
+      const b = await fresh();
+      const topic = topicName('bigtopic');
+      await b.ensureTopics([{ topic, partitions: 1 }]);
+      const p = await b.producer();
+      const big = Buffer.alloc(1_500_000, 7);
+      await expect(p.send(topic, [{ key: 'k', value: big }])).rejects.toThrow(RecordTooLargeError);
+      // An existing topic: its partitions stay, a higher max.message.bytes is applied.
+      await b.ensureTopics([{ topic, partitions: 3, config: { 'max.message.bytes': String(2 * 1024 * 1024) } }]);
+      expect(await b.partitionCount(topic)).toBe(1);
+      await p.send(topic, [{ key: 'k', value: big }, { key: 'k', value: Buffer.from('after') }]);
+      const c = collector();
+      await started(b.consumer({ groupId: `g-${randomUUID()}`, topics: [topic], fromBeginning: true, ...c }));
+      await waitUntil(() => c.seen.length >= 2, 'the big message and the next', opts.timeoutMs);
+      expect(c.seen[0]!.value.equals(big)).toBe(true);
+      expect(text(c.seen[1]!)).toBe('after');
+      await p.close();
+    });
+
+    it('holds a partition whose batch failed back for retryDelayMs, while the others go on', async () => {
+      const b = await fresh();
+      const topic = topicName('backoff');
+      await b.ensureTopics([{ topic, partitions: 2 }]);
+      const keyOn = (partition: number) => Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => partitionForKey(k, 2) === partition)!;
+      const [k0, k1] = [keyOn(0), keyOn(1)];
+      const delayMs = 2500;
+      const handled: Array<{ value: string; at: number }> = [];
+      let failedAt = 0;
+      const failures: number[] = [];
+      const p = await b.producer();
+      await started(
+        b.consumer({
+          groupId: `g-${randomUUID()}`,
+          topics: [topic],
+          fromBeginning: true,
+          retryDelayMs: (n) => {
+            failures.push(n);
+            return delayMs;
+          },
+          handleBatch: async (batch) => {
+            if (batch.partition === 0 && failedAt === 0) {
+              failedAt = Date.now();
+              throw new Error('store unavailable');
+            }
+            for (const m of batch.messages) handled.push({ value: text(m), at: Date.now() });
+          },
+        }),
+      );
+      await p.send(topic, [{ key: k0, value: Buffer.from('first') }]);
+      await waitUntil(() => failedAt > 0, 'the failure', opts.timeoutMs);
+      await p.send(topic, [{ key: k1, value: Buffer.from('other partition') }]);
+      await waitUntil(() => handled.length >= 2, 'both messages', opts.timeoutMs);
+      expect(handled.map((h) => h.value)).toEqual(['other partition', 'first']);
+      expect(handled[1]!.at - failedAt).toBeGreaterThanOrEqual(delayMs - 50);
+      expect(failures).toEqual([1]);
       await p.close();
     });
   });

@@ -27,6 +27,12 @@ export interface Batch {
 export interface TopicSpec {
   topic: string;
   partitions: number;
+  /**
+   * Topic-level settings for a topic this call creates, as Kafka names them. Both buses honour
+   * `max.message.bytes` (the largest record batch the topic accepts; Kafka's default is
+   * 1048588). On an existing topic only a lower `max.message.bytes` is raised to this one.
+   */
+  config?: Record<string, string>;
 }
 
 export interface ConsumerOptions {
@@ -45,6 +51,12 @@ export interface ConsumerOptions {
    */
   handleBatch: (batch: Batch) => Promise<void>;
   onError?: (err: unknown, batch: Batch) => void;
+  /**
+   * How long to hold a partition back before its failed batch comes again, given how many times
+   * in a row its batches failed (1 for the first). Undefined keeps the bus's short default
+   * (Kafka 200 ms, memory 50 ms). Other partitions keep flowing while one waits.
+   */
+  retryDelayMs?: (failures: number, err: unknown) => number | undefined;
   /**
    * This member took part in a rebalance (or joined): `assigned` is what it holds now. Called once
    * per group generation, and awaited before the next batch is handled, so a consumer can drop
@@ -69,7 +81,13 @@ export interface Consumer {
 }
 
 export interface Producer {
-  /** Resolves when every message is durably accepted (Kafka: acks=all, idempotent). */
+  /**
+   * Resolves when every message is durably accepted (Kafka: acks=all, idempotent). Many
+   * messages go out as several requests, each under the bus's request size, one after the
+   * other in the given order (so each key keeps its order). A message larger than the topic
+   * accepts fails with RecordTooLargeError before anything is sent; a failure part way
+   * through is a SendError that says how many leading messages were accepted.
+   */
   send(topic: string, messages: OutgoingMessage[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -78,7 +96,7 @@ export interface Bus {
   readonly kind: 'kafka' | 'memory';
   /** Creates missing topics; existing topics are left as they are. */
   ensureTopics(specs: TopicSpec[]): Promise<void>;
-  /** Number of partitions of an existing topic. */
+  /** Number of partitions of a topic; 0 when it does not exist. */
   partitionCount(topic: string): Promise<number>;
   /** Offset after the last message of each partition (the "high watermark"). */
   endOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;

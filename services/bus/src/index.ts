@@ -1,8 +1,26 @@
 export type { Batch, Bus, BusMessage, Consumer, ConsumerOptions, OutgoingMessage, Producer, TopicSpec } from './bus.ts';
-export { MemoryBus } from './memory-bus.ts';
+export { MemoryBus, type MemoryBusOptions } from './memory-bus.ts';
 export { KafkaBus, parseBrokers, type KafkaBusOptions } from './kafka-bus.ts';
+export { kafkaLogLine, type KafkaLog, type KafkaLogLevelName } from './kafka-log.ts';
 export { murmur2, partitionForKey } from './partitioner.ts';
-export { EventPublisher, eventConsumer, deadLetterFor, type ReceivedEvent, type EventConsumerOptions } from './events.ts';
-export { standardTopics } from './topics.ts';
-export { readAll } from './read-all.ts';
+export {
+  EventPublisher,
+  eventConsumer,
+  deadLetterFor,
+  backoffDelay,
+  DeadLetterWriteError,
+  type EventConsumer,
+  type EventConsumerStats,
+  type ReceivedEvent,
+  type EventConsumerOptions,
+} from './events.ts';
+export { DeadLetterMemory, deadLetterId } from './dead-letter-memory.ts';
+export {
+  DEFAULT_MAX_REQUEST_BYTES,
+  KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  RecordTooLargeError,
+  SendError,
+} from './request-size.ts';
+export { standardTopics, DEAD_LETTER_MAX_MESSAGE_BYTES } from './topics.ts';
+export { readAll, scanAll } from './read-all.ts';
 export { waitUntil } from './wait.ts';

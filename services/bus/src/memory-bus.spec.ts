@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBus } from './memory-bus.ts';
 import { busContract } from './bus.contract.ts';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from './request-size.ts';
 
 busContract('memory', async () => new MemoryBus(), { timeoutMs: 5_000, quietMs: 200 });
 
@@ -14,6 +15,42 @@ describe('MemoryBus', () => {
     const p = await bus.producer();
     await bus.close();
     await expect(p.send('t', [{ key: 'k', value: Buffer.from('x') }])).rejects.toThrow(/closed/);
+  });
+
+  it('refuses, as a broker would, an append whose batch for one partition is over the topic limit', async () => {
+    const bus = new MemoryBus();
+    await bus.ensureTopics([{ topic: 't', partitions: 1 }]);
+    const messages = Array.from({ length: 1100 }, () => ({ key: 'k', value: Buffer.alloc(1000) }));
+    expect(() => bus.append('t', messages)).toThrow(/MESSAGE_TOO_LARGE: a batch of \d+ bytes for t\/0 is over the topic's max.message.bytes of 1048588/);
+    expect(await bus.endOffsets('t')).toEqual([{ partition: 0, offset: '0' }]); // all or nothing
+    // Its producer splits the same messages into appends under maxRequestBytes.
+    const sizes: number[] = [];
+    const append = bus.append.bind(bus);
+    bus.append = (topic, chunk) => {
+      sizes.push(61 + chunk.reduce((sum, m) => sum + recordBytes(m), 0));
+      append(topic, chunk);
+    };
+    await (await bus.producer()).send('t', messages);
+    expect(sizes.length).toBeGreaterThan(1);
+    for (const s of sizes) expect(s).toBeLessThanOrEqual(900 * 1024);
+    expect(await bus.endOffsets('t')).toEqual([{ partition: 0, offset: '1100' }]);
+  });
+
+  it('takes maxRequestBytes and the older partition-count argument', async () => {
+    const small = new MemoryBus({ maxRequestBytes: 4096 });
+    const sizes: number[] = [];
+    const append = small.append.bind(small);
+    small.append = (topic, chunk) => {
+      sizes.push(chunk.length);
+      append(topic, chunk);
+    };
+    await (await small.producer()).send('auto', Array.from({ length: 10 }, () => ({ key: 'k', value: Buffer.alloc(1000) })));
+    expect(sizes).toEqual([3, 3, 3, 1]); // records of about 1 KB: three fit in 4 KiB, four do not
+    expect(() => new MemoryBus({ maxRequestBytes: 1 })).toThrow(/maxRequestBytes/);
+    const legacy = new MemoryBus(3);
+    await (await legacy.producer()).send('auto', [{ key: 'k', value: Buffer.from('x') }]);
+    expect(await legacy.partitionCount('auto')).toBe(3);
+    expect(KAFKA_DEFAULT_MAX_MESSAGE_BYTES).toBe(1_048_588);
   });
 
   it('gives a leaving member\'s partitions to the rest of the group', async () => {

@@ -1,15 +1,37 @@
 // In-process bus for the embedded mode, with Kafka's semantics where they matter to us:
 // keyed partitioning (same function as Kafka), per-partition order, consumer groups that split
 // partitions among members and rebalance when members come and go, commits after processing,
-// redelivery after a failed batch, pause/resume and seek.
+// redelivery after a failed batch (held back by retryDelayMs), pause/resume and seek, and the
+// broker's size limits: its producer splits sends by bytes, and append() refuses a batch bigger
+// than the topic's max.message.bytes as a broker would.
 import type { Batch, Bus, BusMessage, Consumer, ConsumerOptions, OutgoingMessage, Producer, TopicSpec } from './bus.ts';
 import { partitionForKey } from './partitioner.ts';
+import {
+  BATCH_OVERHEAD_BYTES,
+  KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  SendError,
+  checkMaxRequestBytes,
+  firstTooLarge,
+  maxMessageBytesOf,
+  recordBytesAt,
+  splitBySize,
+} from './request-size.ts';
 
 const MAX_BATCH = 500;
 const RETRY_DELAY_MS = 50;
+const IDLE_WAIT_MS = 200;
 
 interface Topic {
   partitions: BusMessage[][];
+  /** The topic's max.message.bytes: the largest batch one partition takes in one append. */
+  maxMessageBytes: number;
+}
+
+export interface MemoryBusOptions {
+  /** Partitions of a topic created by its first write (default 1). */
+  defaultPartitions?: number;
+  /** Budget of one append, like KafkaBusOptions.maxRequestBytes (default 900 KiB). */
+  maxRequestBytes?: number;
 }
 
 interface Member {
@@ -37,23 +59,37 @@ export class MemoryBus implements Bus {
   private nextMemberId = 0;
   private roundRobin = 0;
   private closed = false;
+  private readonly defaultPartitions: number;
+  private readonly maxRequestBytes: number;
 
-  constructor(private readonly defaultPartitions = 1) {}
+  /** A number is the default partition count (the older form). */
+  constructor(options: MemoryBusOptions | number = {}) {
+    const o = typeof options === 'number' ? { defaultPartitions: options } : options;
+    this.defaultPartitions = o.defaultPartitions ?? 1;
+    this.maxRequestBytes = checkMaxRequestBytes(o.maxRequestBytes);
+  }
 
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
-    for (const { topic, partitions } of specs) {
+    for (const { topic, partitions, config } of specs) {
       if (!Number.isInteger(partitions) || partitions < 1) {
         throw new Error(`topic ${topic}: partitions must be a positive integer, got ${partitions}`);
       }
-      if (!this.topics.has(topic)) {
-        this.topics.set(topic, { partitions: Array.from({ length: partitions }, () => []) });
+      const limit = maxMessageBytesOf(topic, config);
+      const existing = this.topics.get(topic);
+      if (!existing) {
+        this.topics.set(topic, {
+          partitions: Array.from({ length: partitions }, () => []),
+          maxMessageBytes: limit ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+        });
         this.rebalanceAll();
+      } else if (limit !== undefined && existing.maxMessageBytes < limit) {
+        existing.maxMessageBytes = limit;
       }
     }
   }
 
   async partitionCount(topic: string): Promise<number> {
-    return this.topic(topic).partitions.length;
+    return this.topics.get(topic)?.partitions.length ?? 0;
   }
 
   async endOffsets(topic: string) {
@@ -65,7 +101,20 @@ export class MemoryBus implements Bus {
     return {
       send: async (topic: string, messages: OutgoingMessage[]) => {
         if (!open) throw new Error('producer is closed');
-        this.append(topic, messages);
+        if (messages.length === 0) return;
+        const limit = this.topics.get(topic)?.maxMessageBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+        const tooLarge = firstTooLarge(topic, messages, limit);
+        if (tooLarge) throw tooLarge;
+        let delivered = 0;
+        for (const chunk of splitBySize(messages, Math.min(this.maxRequestBytes, limit))) {
+          try {
+            this.append(topic, chunk);
+          } catch (err) {
+            const why = `send to ${topic} failed after ${delivered} of ${messages.length} messages: ${(err as Error).message}`;
+            throw new SendError(why, topic, delivered, { cause: err });
+          }
+          delivered += chunk.length;
+        }
       },
       close: async () => {
         open = false;
@@ -84,18 +133,42 @@ export class MemoryBus implements Bus {
 
   // --- internals used by MemoryConsumer ---
 
+  /**
+   * The broker's side of a produce request: all or nothing, and refused (as Kafka's
+   * MESSAGE_TOO_LARGE / RECORD_LIST_TOO_LARGE) when one partition's share is a batch bigger than
+   * the topic's max.message.bytes.
+   */
   append(topic: string, messages: OutgoingMessage[]): void {
     if (this.closed) throw new Error('bus is closed');
     if (!this.topics.has(topic)) {
       // Like a broker with auto.create.topics.enable: unknown topics appear on first write.
-      this.topics.set(topic, { partitions: Array.from({ length: this.defaultPartitions }, () => []) });
+      this.topics.set(topic, {
+        partitions: Array.from({ length: this.defaultPartitions }, () => []),
+        maxMessageBytes: KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+      });
       this.rebalanceAll();
     }
     const t = this.topic(topic);
+    const n = t.partitions.length;
+    const placed = messages.map((m) => ({
+      m,
+      partition: m.key === null ? this.roundRobin++ % n : partitionForKey(m.key, n),
+    }));
+    const batches = new Map<number, { records: number; bytes: number }>();
+    for (const { m, partition } of placed) {
+      const b = batches.get(partition) ?? { records: 0, bytes: BATCH_OVERHEAD_BYTES };
+      b.bytes += recordBytesAt(m, b.records++);
+      batches.set(partition, b);
+    }
+    for (const [partition, { bytes }] of batches) {
+      if (bytes > t.maxMessageBytes) {
+        throw new Error(
+          `MESSAGE_TOO_LARGE: a batch of ${bytes} bytes for ${topic}/${partition} is over the topic's max.message.bytes of ${t.maxMessageBytes}`,
+        );
+      }
+    }
     const now = Date.now();
-    for (const m of messages) {
-      const n = t.partitions.length;
-      const partition = m.key === null ? this.roundRobin++ % n : partitionForKey(m.key, n);
+    for (const { m, partition } of placed) {
       const log = t.partitions[partition]!;
       log.push({
         topic,
@@ -205,6 +278,8 @@ class MemoryConsumer implements Consumer {
   private loop: Promise<void> | undefined;
   private readonly paused = new Set<string>();
   private readonly positions = new Map<string, number>();
+  /** Partitions held back after a failed batch: when they may be read again, and failures in a row. */
+  private readonly heldBack = new Map<string, { until: number; failures: number }>();
 
   constructor(
     private readonly bus: MemoryBus,
@@ -266,13 +341,25 @@ class MemoryConsumer implements Consumer {
       }
       // Partitions taken away by a rebalance restart from the group's committed offset elsewhere.
       const now = new Set(member.assigned.map((a) => tp(a.topic, a.partition)));
-      for (const key of owned) if (!now.has(key)) this.positions.delete(key);
+      for (const key of owned) {
+        if (!now.has(key)) {
+          this.positions.delete(key);
+          this.heldBack.delete(key);
+        }
+      }
       owned = now;
 
       let delivered = false;
+      let wakeAt = Date.now() + IDLE_WAIT_MS;
       for (const { topic, partition } of member.assigned) {
         if (!this.running) break;
         if (this.paused.has(topic)) continue;
+        const key = tp(topic, partition);
+        const held = this.heldBack.get(key);
+        if (held && held.until > Date.now()) {
+          wakeAt = Math.min(wakeAt, held.until);
+          continue;
+        }
         const from = this.position(topic, partition);
         const messages = this.bus.read(topic, partition, from, MAX_BATCH);
         if (messages.length === 0) continue;
@@ -282,18 +369,22 @@ class MemoryConsumer implements Consumer {
           await handleBatch(batch);
         } catch (err) {
           onError?.(err, batch);
-          // Not committed: rewind to the committed offset so the batch is delivered again.
+          // Not committed: rewind to the committed offset so the batch is delivered again, after
+          // a delay during which the other partitions go on.
           const committed = this.bus.committed(groupId, topic, partition);
-          this.positions.set(tp(topic, partition), committed ?? from);
-          await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+          this.positions.set(key, committed ?? from);
+          const failures = (held?.failures ?? 0) + 1;
+          const delay = this.options.retryDelayMs?.(failures, err) ?? RETRY_DELAY_MS;
+          this.heldBack.set(key, { until: Date.now() + Math.max(0, delay), failures });
           continue;
         }
+        this.heldBack.delete(key);
         const next = from + messages.length;
         if (this.options.commit !== false) this.bus.commit(groupId, topic, partition, next);
         // A seek during the handler wins over the natural advance.
         if (this.positions.get(tp(topic, partition)) === from) this.positions.set(tp(topic, partition), next);
       }
-      if (!delivered) await this.bus.waitForChange(200);
+      if (!delivered) await this.bus.waitForChange(Math.max(1, wakeAt - Date.now()));
     }
   }
 }
