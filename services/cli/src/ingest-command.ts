@@ -28,6 +28,7 @@ export async function ingest(args: string[], ctx: CommandContext): Promise<numbe
         deadLetters: producer,
         groupId: settings.ingestGroup,
         onError: (err) => ctx.log.warn(`ingest: batch failed, will retry: ${(err as Error).message}`),
+        log: (line) => ctx.log.warn(line),
       });
       await ingest.start();
       ctx.log.info(`ingest: ${kafka.brokers.join(',')} -> ${describeStore(settings.store)} database ${settings.database} (topics ${TOPICS.events}, ${TOPICS.phases}, ${TOPICS.control}, ${TOPICS.deadLetter})`);

@@ -17,6 +17,8 @@ export interface IngestOptions {
   topics?: string[];
   fromBeginning?: boolean;
   onError?: (err: unknown) => void;
+  /** Dead-letter trouble and consumer restarts are reported here (default stderr). */
+  log?: (line: string) => void;
 }
 
 export interface IngestStats {
@@ -43,6 +45,10 @@ export class Ingest {
       deadLetters: options.deadLetters,
       deadLetterTopic: options.deadLetterTopic,
       onDeadLetter: () => this.stats.deadLetters++,
+      log: options.log,
+      onCrash: options.log
+        ? (err, restart) => options.log!(`ingest: the consumer lost Kafka (${err.message})${restart ? '; it reconnects by itself' : ''}`)
+        : undefined,
       onError: (err) => {
         this.stats.failures++;
         options.onError?.(err);

@@ -23,7 +23,10 @@ export function kafkaClientLog(log: Logger, quietMs = 30_000, now: () => number 
     if (seen.size > 1000) seen.clear();
     seen.set(key, { at, held: 0 });
     const held = last?.held ? ` (${last.held} more like it held back)` : '';
-    log.log(level === 'error' ? 'warn' : level, `${line}${held}`);
+    // Our producers bound their retries on purpose (the trainer's emitter retries whole batches
+    // and counts the outage); kafkajs warns about that at every connect.
+    const known = /Limiting retries for the idempotent producer/.test(line);
+    log.log(known ? 'debug' : level === 'error' ? 'warn' : level, `${line}${held}`);
   };
 }
 

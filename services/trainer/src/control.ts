@@ -17,6 +17,7 @@ export class ControlListener {
     private readonly obeyed: ReadonlySet<string>,
     /** The trainer's last completed step, recorded when a command arrives. */
     private readonly currentStep: () => number = () => -1,
+    log: (line: string) => void = (l) => console.error(l),
   ) {
     this.consumer = eventConsumer(bus, {
       // A private group per trainer process: every trainer sees every command.
@@ -25,6 +26,12 @@ export class ControlListener {
       fromBeginning: true,
       codec,
       deadLetters,
+      // A new group every time: there are no letters of its own to read back.
+      seedFromDeadLetters: false,
+      log,
+      // kafkajs restarts the consumer by itself after a broker outage; say so once, quietly.
+      onCrash: (err, restart) =>
+        log(restart ? `control: the command consumer lost Kafka (${err.message}); it reconnects by itself` : `control: the command consumer stopped: ${err.message}`),
       handle: async (events) => {
         for (const e of events) {
           if (e.name !== 'StopRun' || e.value.run_id !== this.runId) continue;

@@ -115,6 +115,7 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
     runId,
     new Set(checkpoint?.state.obeyedCommands ?? []),
     () => lastStep,
+    log,
   );
   await control.start();
 

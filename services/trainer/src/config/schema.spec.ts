@@ -51,7 +51,7 @@ describe('defaults', () => {
       hessian: { trace: false, top_eig: false, power_iters: 3, tr_h_sigma: false },
       fourier: false,
     });
-    expect(cfg.emit).toEqual({ buffer: 10_000 });
+    expect(cfg.emit).toEqual({ buffer: 10_000, outage_limit_s: 300 });
   });
 
   it('names an inline config "run"', () => {
