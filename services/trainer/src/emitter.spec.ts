@@ -93,4 +93,25 @@ describe('BoundedEmitter', () => {
     expect(recorded).toEqual([0, 1, 2, 3, 4]);
     expect(e.stats.shipped).toBe(6);
   });
+
+  it('does not send again what a failed send had already delivered', async () => {
+    const got: number[] = [];
+    let first = true;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const e = new BoundedEmitter(async (events) => {
+      await gate; // lets the rest pile up behind the first event
+      if (first && events.length >= 5) {
+        first = false;
+        got.push(...events.slice(0, 3).map(stepOf));
+        throw Object.assign(new Error('broker went away after 3 of them'), { delivered: 3 });
+      }
+      got.push(...events.map(stepOf));
+    }, quiet({ maxBatch: 10 }));
+    for (let i = 0; i < 10; i++) await e.emit(event(i));
+    release();
+    await e.flush();
+    expect(first).toBe(false); // the partial failure happened
+    expect(got).toEqual([...Array(10).keys()]);
+  });
 });

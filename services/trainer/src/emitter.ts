@@ -151,6 +151,14 @@ export class BoundedEmitter {
         const error = err instanceof Error ? err : new Error(String(err));
         const now = this.o.now();
         this.stats.failedSends++;
+        // A send that failed part way (the bus's SendError) says how many leading events were
+        // accepted: those are not sent again.
+        const delivered = (err as { delivered?: unknown }).delivered;
+        if (typeof delivered === 'number' && delivered > 0 && delivered <= batch.length) {
+          this.buffer.splice(0, delivered);
+          this.stats.shipped += delivered;
+          this.wakeAll();
+        }
         if (this.outageSince === undefined) {
           this.outageSince = now;
           reported = now;
