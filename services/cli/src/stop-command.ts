@@ -1,54 +1,9 @@
 // grokstream stop RUN_ID: a StopRun command for a run that is on the events topic.
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { EventCodec, TOPICS, stopRunCommand } from '@grokstream/schemas';
-import { EventPublisher, partitionForKey, standardTopics, waitUntil, type Bus } from '@grokstream/bus';
+import { EventPublisher, readRunTail, standardTopics } from '@grokstream/bus';
 import { RuntimeFailure, UsageError, kafkaBus } from '@grokstream/shell';
 import { kafkaSettings, type CommandContext } from './context.ts';
-
-export interface RunOnBus {
-  started: boolean;
-  finished?: { reason: string; step: number };
-}
-
-/** Reads the run's partition of the events topic to its current end: did it start, did it finish? */
-export async function findRun(bus: Bus, codec: EventCodec, runId: string, timeoutMs = 60_000): Promise<RunOnBus> {
-  const ends = await bus.endOffsets(TOPICS.events);
-  const partition = partitionForKey(runId, ends.length);
-  const end = Number(ends.find((e) => e.partition === partition)?.offset ?? 0);
-  const found: RunOnBus = { started: false };
-  if (end === 0) return found;
-  let reached = 0;
-  const consumer = bus.consumer({
-    groupId: `grokstream-find-${randomUUID()}`,
-    topics: [TOPICS.events],
-    fromBeginning: true,
-    commit: false,
-    handleBatch: async (batch) => {
-      if (batch.partition !== partition) return;
-      for (const m of batch.messages) {
-        reached = Number(m.offset) + 1;
-        if (Number(m.offset) >= end || m.key?.toString('utf8') !== runId) continue;
-        try {
-          const e = codec.decode(m.value);
-          if (e.name === 'RunStarted') found.started = true;
-          // A later RunStarted (a resume) reopens the run.
-          if (e.name === 'RunStarted') delete found.finished;
-          if (e.name === 'RunFinished') found.finished = { reason: e.value.reason, step: e.value.step };
-        } catch {
-          // undecodable: the dead-letter path's business
-        }
-      }
-    },
-  });
-  await consumer.start();
-  try {
-    await waitUntil(() => reached >= end, `reading partition ${partition} of ${TOPICS.events}`, timeoutMs);
-  } finally {
-    await consumer.stop();
-  }
-  return found;
-}
 
 export async function stop(args: string[], ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -65,7 +20,7 @@ export async function stop(args: string[], ctx: CommandContext): Promise<number>
   try {
     await bus.ensureTopics(standardTopics(ctx.settings().partitions));
     if (!values.force) {
-      const run = await findRun(bus, codec, runId);
+      const run = await readRunTail(bus, codec, runId);
       if (!run.started) {
         throw new RuntimeFailure(
           `no run ${runId} on ${TOPICS.events} at ${kafka.brokers.join(',')}: check the id (grokstream run prints it), ` +

@@ -173,4 +173,20 @@ describe('trainLoop', () => {
     expect(steps(all).map((m) => m.step)).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
     expect(all.at(-1)).toMatchObject({ name: 'RunFinished', value: { reason: 'completed', step: 400 } });
   });
+
+  it('after a crash, resumes after what the log holds: no seq names two facts, no step is sent twice', async () => {
+    const before: AnyEvent[] = [];
+    const base = setup(before, { steps: 40, checkpoint: { dir: mkdtempSync(join(tmpdir(), 'grokstream-ckpt-')), every: 10 } });
+    await trainLoop(base);
+    // The crash: the process died after step 25, with the checkpoint of step 20 on disk.
+    const onLog = before.filter((e) => e.name !== 'RunFinished' && !('step' in e.value && (e.value as { step: number }).step > 25));
+    const ckpt = loadCheckpoint(join(base.checkpoint.dir, 'loop-test', 'step-00000020'));
+    const lastSeq = Math.max(...onLog.map((e) => e.value.seq));
+    const after: AnyEvent[] = [];
+    await trainLoop({ ...setup(after, { steps: 40 }), checkpoint: base.checkpoint, resume: { ...ckpt, log: { lastSeq, lastStep: 25 } } });
+    expect(after[0]).toMatchObject({ name: 'RunStarted', value: { seq: lastSeq + 1, resumed_from_step: 20 } });
+    const all = [...onLog, ...after];
+    expect(all.map((e) => e.value.seq)).toEqual(all.map((_, i) => i));
+    expect(steps(all).map((m) => m.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
 });

@@ -36,7 +36,12 @@ export interface LoopOptions {
   stopReceivedAt?: () => number | undefined;
   interrupted?: () => boolean;
   checkpoint: { dir: string; every: number };
-  resume?: { state: CheckpointState; data: Float32Array[] };
+  /**
+   * Continue from a checkpoint. `log`: what the event log already holds of the run (a crash can
+   * leave steps past the checkpoint on it): numbering goes on after its last seq, and steps up to
+   * its last step are trained again without being sent again.
+   */
+  resume?: { state: CheckpointState; data: Float32Array[]; log?: { lastSeq: number; lastStep: number } };
   /** RunStarted fields the loop cannot know: config, task and backend. */
   started: Pick<RunStarted, 'config_json' | 'task' | 'backend' | 'grokstream_version' | 'tags'>;
   onStep?: (metrics: StepMetrics, stepsPerSecond: number) => void;
@@ -64,6 +69,8 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   const obeyed = new Set<string>();
   let step = 0;
   let seq = 0;
+  /** Steps up to this one are already on the log (see LoopOptions.resume). */
+  let quietThrough = 0;
 
   if (o.resume) {
     const { state, data } = o.resume;
@@ -72,7 +79,9 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     model.params.forEach((p, i) => tf.tidy(() => p.assign(tf.tensor(data[i]!, p.shape))));
     opt.load(state.optimizerUpdates, data.slice(nParams));
     step = state.step;
-    seq = state.nextSeq;
+    seq = Math.max(state.nextSeq, (o.resume.log?.lastSeq ?? -1) + 1);
+    quietThrough = Math.max(step, o.resume.log?.lastStep ?? -1);
+    if (quietThrough > step) log(`steps ${step + 1}..${quietThrough} are on the event log already: trained again, not sent again`);
     for (const c of state.obeyedCommands) obeyed.add(c);
   }
   const initial = o.resume ? undefined : model.params.map((p) => tf.clone(p));
@@ -96,7 +105,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
 
   let checkpointedAt = -1;
   /** `final`: RunFinished follows, so the resumed run's first seq skips it too. */
-  const checkpoint = async (final: boolean) => {
+  const checkpoint = async (final: boolean, announce = true) => {
     checkpointedAt = step;
     const slots = opt.state().slots;
     const tensors = [...model.params, ...slots];
@@ -104,9 +113,8 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       runId: o.runId,
       step,
       // Checkpointed itself takes one seq, and RunFinished one more after the last checkpoint.
-      // (After a crash, a resume from a mid-run checkpoint re-emits the lost steps with their
-      // old seq numbers: the same facts, so stores keyed by (run_id, step) stay consistent.)
-      nextSeq: seq + (final ? 2 : 1),
+      // (After a crash the log may hold more than this checkpoint knows: see resume.log.)
+      nextSeq: seq + (announce ? 1 : 0) + (final ? 1 : 0),
       orderRng: orderRng.snapshot,
       optimizerUpdates: opt.updates,
       obeyedCommands: [...obeyed],
@@ -114,7 +122,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })),
     };
     const saved = saveCheckpoint(o.checkpoint.dir, state, tensors.map((t) => t.dataSync() as Float32Array));
-    await o.emitter.emit({ name: 'Checkpointed', value: { ...envelope(), step, uri: saved.uri, bytes: saved.bytes, sha256: saved.sha256 } });
+    if (announce) await o.emitter.emit({ name: 'Checkpointed', value: { ...envelope(), step, uri: saved.uri, bytes: saved.bytes, sha256: saved.sha256 } });
   };
 
   // at_step is 0-based (config/schema.ts): update `s` (1-based) is t = s − 1.
@@ -212,8 +220,9 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       const norms = model.params.map((_, i) => v[`norm_${i}`]!);
       const extra: Record<string, number> = {};
       for (const k of keys) if (k.startsWith('x_')) extra[k.slice(2)] = v[k]!;
+      const quiet = step <= quietThrough;
       const metrics: StepMetrics = {
-        ...envelope(),
+        ...(quiet ? { event_id: '', run_id: o.runId, seq: -1, ts: Date.now() } : envelope()),
         step,
         train_loss: v.loss!,
         train_acc: v.train_acc ?? null,
@@ -229,14 +238,14 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
         init_distance: v.init ?? null,
         extra,
       };
-      await o.emitter.emit({ name: 'StepMetrics', value: metrics });
+      if (!quiet) await o.emitter.emit({ name: 'StepMetrics', value: metrics });
 
-      if (o.probe && o.probeEvery > 0 && step % o.probeEvery === 0) {
+      if (!quiet && o.probe && o.probeEvery > 0 && step % o.probeEvery === 0) {
         const p0 = performance.now();
         const fields = o.probe(step);
         await o.emitter.emit({ name: 'ProbeSummary', value: { ...envelope(), step, ...fields, elapsed_ms: performance.now() - p0 } });
       }
-      if (o.checkpoint.every > 0 && step % o.checkpoint.every === 0 && step < o.steps) await checkpoint(false);
+      if (o.checkpoint.every > 0 && step % o.checkpoint.every === 0 && step < o.steps) await checkpoint(false, !quiet);
       o.onStep?.(metrics, ((step - firstStep) * 1000) / (performance.now() - t0));
     }
   } catch (err) {

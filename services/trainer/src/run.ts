@@ -1,7 +1,7 @@
 // One training run wired to a bus: backend, topics, emission, the control listener, signals.
 import { randomUUID } from 'node:crypto';
 import { EventLogWriter, TOPICS, type AnyEvent, type EventCodec, type StepMetrics } from '@grokstream/schemas';
-import { EventPublisher, standardTopics, type Bus } from '@grokstream/bus';
+import { EventPublisher, readRunTail, standardTopics, type Bus } from '@grokstream/bus';
 import { DEFAULTS } from '@grokstream/shell';
 import { chooseBackend, type BackendName } from './tf.ts';
 import type { RunConfig } from './config/schema.ts';
@@ -153,6 +153,8 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
         return { ...base, reason: last.value.reason, step: last.value.step, commandId: last.value.command_id, resent };
       }
     }
+    // A crash can leave steps past the checkpoint on the log: go on after them, without repeats.
+    const tail = checkpoint ? await readRunTail(o.bus, o.codec, runId) : undefined;
     const result = await trainLoop({
       runId,
       task,
@@ -173,7 +175,7 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
       stopReceivedAt: () => control.receivedAtStep(),
       interrupted: o.interrupted,
       checkpoint: cfg.run.checkpoint,
-      resume: checkpoint,
+      resume: checkpoint && tail ? { ...checkpoint, log: { lastSeq: tail.lastSeq, lastStep: tail.lastStep } } : undefined,
       started: { config_json: o.configJson, task: cfg.task.kind, backend: backend.name, grokstream_version: GROKSTREAM_VERSION, tags: cfg.run.tags },
       onStep: (m, rate) => {
         final = m;
