@@ -1,10 +1,33 @@
 import { defineConfig } from 'vitest/config';
+import { FaultsLastInNameOrder } from './tests/faults/sequencer.ts';
 
-// Two projects, like clickhouse-js: unit specs live beside the code and need no servers;
+// Projects, like clickhouse-js: unit specs live beside the code and need no servers;
 // integration tests live in tests/ and need Kafka and ClickHouse (CI starts them).
+
+// The fault suite (issue 7): its own Kafka and ClickHouse on other ports, killed and restarted
+// under running services; about ten minutes, last in `pnpm test`; alone: `pnpm test:faults`.
+const FAULTS = {
+  test: {
+    name: 'faults',
+    include: ['tests/faults/**/*.test.ts'],
+    globalSetup: ['tests/faults/global-setup.ts'],
+    testTimeout: 300_000,
+    hookTimeout: 180_000,
+    teardownTimeout: 120_000,
+    // One private stack, killed and restarted by the cases: one file at a time.
+    pool: 'forks' as const,
+    poolOptions: { forks: { singleFork: true } },
+    fileParallelism: false,
+    // The CLI table runs its rows three at a time (two cores).
+    maxConcurrency: 3,
+  },
+};
+
 export default defineConfig({
   test: {
     reporters: ['default', './tests/summary-reporter.ts'],
+    // Fault cases in name order, the secrets scan (7) last; vitest's own order otherwise.
+    sequence: { sequencer: FaultsLastInNameOrder },
     projects: [
       {
         test: {
@@ -35,6 +58,7 @@ export default defineConfig({
           poolOptions: { forks: { singleFork: true } },
         },
       },
+      FAULTS,
     ],
   },
 });
