@@ -98,6 +98,23 @@ describe('fault: bad configs and CLI input', () => {
     { name: '--partitions 0', args: () => ['run', GROKKING_CONFIG, ckpt(), '--partitions', '0', '--kafka', BROKERS], code: 2, says: () => /partitions/, withinMs: 30_000 },
     { name: 'replay without --from', args: () => ['replay'], code: 2, says: () => /--from/, withinMs: 20_000 },
     {
+      name: 'bad settings in the environment',
+      args: () => ['detect'],
+      code: 2,
+      says: () => /GROKSTREAM_STORE must be clickhouse or chdb, got "postgres"[\s\S]*GROKSTREAM_LOG_LEVEL must be one of/,
+      withinMs: 20_000,
+      env: { GROKSTREAM_STORE: 'postgres', GROKSTREAM_LOG_LEVEL: 'loud' },
+    },
+    {
+      name: 'a password file that cannot be read',
+      args: () => ['ingest'],
+      code: 2,
+      says: () => /GROKSTREAM_CLICKHOUSE_PASSWORD_FILE: cannot read \/nonexistent\/pw \(ENOENT\)/,
+      withinMs: 20_000,
+      env: { GROKSTREAM_CLICKHOUSE_PASSWORD_FILE: '/nonexistent/pw' },
+    },
+    { name: 'resend of a missing file', args: () => ['resend', '/nonexistent/spill.avro'], code: 2, says: () => /does not exist/, withinMs: 20_000 },
+    {
       name: 'replay --from a truncated .avro',
       args: () => ['replay', '--from', truncatedLog],
       code: 'nonzero',

@@ -72,6 +72,8 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return v;
 }
 
+const LEADERSHIP_MOVING = new Set(['NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE']);
+
 export class KafkaBus implements Bus {
   readonly kind = 'kafka' as const;
   private readonly kafka: Kafka;
@@ -149,8 +151,18 @@ export class KafkaBus implements Bus {
 
   async endOffsets(topic: string) {
     return this.withAdmin(`reading the end offsets of ${topic}`, async (admin) => {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      return offsets.map((o) => ({ partition: o.partition, offset: o.high })).sort((a, b) => a.partition - b.partition);
+      // Just after a topic is created (or a broker restarted) leadership may still be moving:
+      // refresh the topic's metadata and ask again, a few times, before giving up.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const offsets = await admin.fetchTopicOffsets(topic);
+          return offsets.map((o) => ({ partition: o.partition, offset: o.high })).sort((a, b) => a.partition - b.partition);
+        } catch (err) {
+          if (attempt >= 10 || !LEADERSHIP_MOVING.has(kafkaErrorType(err) ?? '')) throw err;
+          await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => {});
+          await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+        }
+      }
     });
   }
 
