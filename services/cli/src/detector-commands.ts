@@ -31,7 +31,9 @@ function loadConfig(file: string | undefined) {
   try {
     return detectorOptions(loadDetectorConfig(file));
   } catch (err) {
-    if (err instanceof DetectorConfigError || (err as Error).message.includes('option')) throw new ConfigurationError((err as Error).message);
+    if (err instanceof DetectorConfigError) throw err; // a ConfigurationError: exit 2
+    // detectorOptions() rejects policy options it cannot build with plain errors naming the option.
+    if ((err as Error).message.includes('option')) throw new ConfigurationError((err as Error).message);
     throw err;
   }
 }

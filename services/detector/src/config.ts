@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { phaseOptions, type PhaseOptions } from './phase-machine.ts';
 import { METRIC_FIELDS, convergedFor, degradation, divergence, noGrokBudget, patience } from './policies/index.ts';
 import type { Policy, RunDetectorOptions } from './detect-run.ts';
+import { ConfigurationError } from '@grokstream/shell';
 
 const Metric = z.enum(METRIC_FIELDS);
 
@@ -65,7 +66,8 @@ export const DetectorConfigSchema = z.strictObject({
 
 export type DetectorConfig = z.output<typeof DetectorConfigSchema>;
 
-export class DetectorConfigError extends Error {
+/** A bad detector config: a ConfigurationError, so every command exits 2 with its message. */
+export class DetectorConfigError extends ConfigurationError {
   override readonly name = 'DetectorConfigError';
 }
 
