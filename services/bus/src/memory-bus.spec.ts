@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBus } from './memory-bus.ts';
+import type { Consumer } from './bus.ts';
 import { busContract } from './bus.contract.ts';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from './request-size.ts';
 
@@ -75,6 +76,44 @@ describe('MemoryBus', () => {
     expect(seen).toHaveLength(4);
     expect(new Set(seen.map((s) => s.who))).toEqual(new Set(['a']));
     await a.stop();
+  });
+});
+
+describe('onAssignment', () => {
+  it('runs once per rebalance, before any batch of the new generation, with what the member holds', async () => {
+    const bus = new MemoryBus();
+    await bus.ensureTopics([{ topic: 't', partitions: 2 }]);
+    const trace: string[] = [];
+    let held: number[] = [];
+    const a: Consumer = bus.consumer({
+      groupId: 'g-assign',
+      topics: ['t'],
+      fromBeginning: true,
+      onAssignment: async (assigned) => {
+        held = assigned.map((x) => x.partition).sort();
+        trace.push(`assign ${held.join(',')}`);
+      },
+      handleBatch: async (b) => {
+        // Every batch comes after the hook has seen the member's current assignment.
+        const now = a.assignment().map((x) => x.partition).sort();
+        trace.push(now.join() === held.join() && held.includes(b.partition) ? 'batch ok' : `batch of ${b.partition} while holding ${now} (hook saw ${held})`);
+        await new Promise((r) => setTimeout(r, 5));
+      },
+    });
+    await a.start();
+    const p = await bus.producer();
+    const send = () => p.send('t', Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: Buffer.from(String(i)) })));
+    await send();
+    const b = bus.consumer({ groupId: 'g-assign', topics: ['t'], fromBeginning: true, handleBatch: async () => {} });
+    await b.start(); // a rebalance while a handles batches
+    await send();
+    await new Promise((r) => setTimeout(r, 100));
+    await b.stop();
+    await send();
+    await new Promise((r) => setTimeout(r, 100));
+    await a.stop();
+    expect(trace.filter((t) => t.startsWith('assign'))).toEqual(['assign 0,1', 'assign 0', 'assign 0,1']);
+    expect(trace.filter((t) => t.startsWith('batch') && t !== 'batch ok')).toEqual([]);
   });
 });
 

@@ -353,6 +353,8 @@ class MemoryConsumer implements Consumer {
       let wakeAt = Date.now() + IDLE_WAIT_MS;
       for (const { topic, partition } of member.assigned) {
         if (!this.running) break;
+        // A rebalance happened during the last batch: run onAssignment before any other batch.
+        if (member.generation !== generation) break;
         if (this.paused.has(topic)) continue;
         const key = tp(topic, partition);
         const held = this.heldBack.get(key);

@@ -1,14 +1,23 @@
 // Operator: one run's events in step order -> a RunView per StepMetrics, with the PhaseChanged
 // event when the announced phase changes. Deterministic: ids, seq and ts come from the input.
+// A run resumed after its RunFinished starts from what it carried (its phase, its change count).
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { AnyEvent, PhaseChanged, ProbeSummary } from '@grokstream/schemas';
-import { initialPhaseState, stepPhase, type PhaseOptions } from './phase-machine.ts';
+import { initialPhaseState, resumedPhaseState, stepPhase, type PhaseCarry, type PhaseOptions, type PhaseState } from './phase-machine.ts';
 import { deterministicId } from './deterministic-id.ts';
 import type { RunView } from './views.ts';
 
 export interface Classified {
   view: RunView;
   change: PhaseChanged | null;
+  /** The phase machine's state after this step. */
+  state: PhaseState;
+}
+
+/** Where a resumed run's classification starts: its carried phase state and next PhaseChanged seq. */
+export interface PhaseResume {
+  carry: PhaseCarry;
+  nextSeq: number;
 }
 
 export interface DetectorIdentity {
@@ -16,12 +25,12 @@ export interface DetectorIdentity {
   version: string;
 }
 
-export function classifyPhases(options: PhaseOptions, id: DetectorIdentity): OperatorFunction<AnyEvent, Classified> {
+export function classifyPhases(options: PhaseOptions, id: DetectorIdentity, resume?: PhaseResume): OperatorFunction<AnyEvent, Classified> {
   return (source) =>
     new Observable<Classified>((subscriber) => {
-      let state = initialPhaseState();
+      let state = resume ? resumedPhaseState(resume.carry) : initialPhaseState();
       let probe: ProbeSummary | null = null;
-      let seq = 0;
+      let seq = resume?.nextSeq ?? 0;
       return source.subscribe({
         next: (event) => {
           if (event.name === 'ProbeSummary') {
@@ -58,6 +67,7 @@ export function classifyPhases(options: PhaseOptions, id: DetectorIdentity): Ope
               generalization: out.generalization,
             },
             change,
+            state,
           });
         },
         error: (err) => subscriber.error(err),

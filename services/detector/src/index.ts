@@ -1,8 +1,21 @@
 export { DetectorService, type DetectorServiceOptions, type DetectorStats } from './service.ts';
-export { detectRun, toStopRun, type DetectorOutput, type Policy, type RunDetectorOptions } from './detect-run.ts';
+export { detectRun, detectRunToEnd, toStopRun, type DetectorOutput, type Policy, type RunCarry, type RunDetectorOptions, type RunOutput } from './detect-run.ts';
 export { detectAll, replayEvents } from './replay.ts';
-export { classifyPhases, type Classified, type DetectorIdentity } from './classify-phases.ts';
-export { phaseOptions, stepPhase, initialPhaseState, DEFAULT_PHASE_OPTIONS, type PhaseOptions, type PhaseState } from './phase-machine.ts';
+export { RunBook, route, type Route } from './run-book.ts';
+export { dropStale } from './drop-stale.ts';
+export { isAfter, positionOf, type EventPosition } from './event-position.ts';
+export { classifyPhases, type Classified, type DetectorIdentity, type PhaseResume } from './classify-phases.ts';
+export {
+  phaseOptions,
+  stepPhase,
+  initialPhaseState,
+  phaseCarry,
+  resumedPhaseState,
+  DEFAULT_PHASE_OPTIONS,
+  type PhaseCarry,
+  type PhaseOptions,
+  type PhaseState,
+} from './phase-machine.ts';
 export { DetectorConfigError, DetectorConfigSchema, buildPolicies, detectorOptions, loadDetectorConfig, parseDetectorConfig, type DetectorConfig } from './config.ts';
 export { JsonLinesError, parseStepLine, parseStepLines } from './jsonl.ts';
 export { describeOutput } from './describe.ts';

@@ -1,7 +1,7 @@
 // The classifier on synthetic trajectories with known phases.
 import { describe, expect, it } from 'vitest';
 import { exampleStepMetrics, type Phase, type StepMetrics } from '@grokstream/schemas';
-import { initialPhaseState, phaseOptions, stepPhase, type PhaseOptions } from './phase-machine.ts';
+import { initialPhaseState, phaseCarry, phaseOptions, resumedPhaseState, stepPhase, type PhaseOptions } from './phase-machine.ts';
 
 function run(o: PhaseOptions, steps: StepMetrics[]) {
   let state = initialPhaseState();
@@ -86,5 +86,24 @@ describe('phase machine', () => {
   it('refuses nonsense options with the option named', () => {
     expect(() => phaseOptions({ window: 0 })).toThrow(/window must be a whole number/);
     expect(() => phaseOptions({ spikeFactor: 1 })).toThrow(/spikeFactor must be > 1/);
+  });
+
+  it('resumes from a carry: same phase and scalars, empty windows, and goes on from there', () => {
+    const o = phaseOptions();
+    const steps = grokking();
+    const upTo650 = run(o, steps.slice(0, 650)).state;
+    const carry = phaseCarry(upTo650);
+    expect(carry).toEqual({ phase: 'GROKKING', memorizedAt: upTo650.memorizedAt, best: upTo650.best, bestStep: upTo650.bestStep, lastProgress: upTo650.lastProgress });
+    const resumed = resumedPhaseState(carry);
+    expect(resumed).toMatchObject({ ...carry, candidate: 'GROKKING', history: [], losses: [], recent: [], current: null });
+    // No step after the resume announces WARMUP or MEMORIZATION again; the run still converges.
+    let state = resumed;
+    const changes: string[] = [];
+    for (const m of steps.slice(650)) {
+      const out = stepPhase(o, state, m);
+      state = out.state;
+      if (out.change) changes.push(out.change.phase);
+    }
+    expect(changes).toEqual(['CONVERGED']);
   });
 });

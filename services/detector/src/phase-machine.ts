@@ -105,6 +105,27 @@ export function initialPhaseState(): PhaseState {
   };
 }
 
+/**
+ * What a finished run keeps of its phase state, so that a run resumed after RunFinished goes on
+ * from its phase instead of from WARMUP: the phase and a few scalars, none of the windows.
+ */
+export interface PhaseCarry {
+  phase: Phase;
+  memorizedAt: number | null;
+  best: number;
+  bestStep: number | null;
+  lastProgress: number | null;
+}
+
+export function phaseCarry(s: PhaseState): PhaseCarry {
+  return { phase: s.phase, memorizedAt: s.memorizedAt, best: s.best, bestStep: s.bestStep, lastProgress: s.lastProgress };
+}
+
+/** The state a resumed run starts from: its carried phase and scalars, with empty windows. */
+export function resumedPhaseState(c: PhaseCarry): PhaseState {
+  return { ...initialPhaseState(), ...c, candidate: c.phase };
+}
+
 export interface PhaseStep {
   state: PhaseState;
   /** The oriented generalization measured at this step, or null. */

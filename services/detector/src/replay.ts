@@ -1,15 +1,25 @@
-// Replay: any detector configuration over stored events, one run at a time, in the order the
-// runs' events arrive. The same code path the service uses per run, so replaying a live run's
-// events yields the live PhaseChanged/StopRun sequence.
-import { from, groupBy, mergeMap, toArray, firstValueFrom, type Observable } from 'rxjs';
+// Replay: any detector configuration over stored events, in the order they arrive. The same
+// per-run bookkeeping and pipeline the service uses (RunBook), so replaying a live run's events
+// yields the live PhaseChanged/StopRun sequence, duplicates and redelivered events included.
+import { Observable, firstValueFrom, from, toArray } from 'rxjs';
 import type { AnyEvent } from '@grokstream/schemas';
-import { detectRun, type DetectorOutput, type RunDetectorOptions } from './detect-run.ts';
+import type { DetectorOutput, RunDetectorOptions } from './detect-run.ts';
+import { RunBook } from './run-book.ts';
 
 export function detectAll(events: Observable<AnyEvent>, o: RunDetectorOptions): Observable<DetectorOutput> {
-  return events.pipe(
-    groupBy((e) => e.value.run_id),
-    mergeMap((run) => run.pipe(detectRun(o))),
-  );
+  return new Observable<DetectorOutput>((subscriber) => {
+    const book = new RunBook(o, { output: (out) => subscriber.next(out), error: (err) => subscriber.error(err) });
+    const subscription = events.subscribe({
+      next: (e) => book.push(e),
+      error: (err) => subscriber.error(err),
+      // Runs without a RunFinished are left as they are, as the service leaves them: nothing more to say.
+      complete: () => subscriber.complete(),
+    });
+    return () => {
+      subscription.unsubscribe();
+      book.dispose();
+    };
+  });
 }
 
 export function replayEvents(events: Iterable<AnyEvent>, o: RunDetectorOptions): Promise<DetectorOutput[]> {

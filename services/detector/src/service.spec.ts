@@ -1,13 +1,16 @@
-// The service on the in-process bus: live outputs equal a replay; a restart rebuilds state
-// from the log and says nothing twice.
+// The service on the in-process bus: live outputs equal a replay; a restart or a rebalance
+// rebuilds state from the log and says nothing twice.
 import { describe, expect, it } from 'vitest';
 import { EventCodec, TOPICS, type AnyEvent } from '@grokstream/schemas';
-import { EventPublisher, MemoryBus, readAll, standardTopics, waitUntil } from '@grokstream/bus';
+import { EventPublisher, MemoryBus, partitionForKey, readAll, standardTopics, waitUntil } from '@grokstream/bus';
 import { filter, map, take, type OperatorFunction } from 'rxjs';
 import { DetectorService } from './service.ts';
 import { replayEvents } from './replay.ts';
 import { phaseOptions } from './phase-machine.ts';
-import { syntheticGrokkingRun } from './testing-runs.ts';
+import { syntheticGrokkingRun, syntheticRun } from './testing-runs.ts';
+import { detectorOptions, parseDetectorConfig } from './config.ts';
+import { FaultyBus } from './testing-bus.ts';
+import { byRun, onTopics, outputCount, stopQuickly } from './testing-service.ts';
 import type { RunView, StopDecision } from './views.ts';
 
 const codec = EventCodec.load();
@@ -52,5 +55,93 @@ describe('DetectorService', () => {
     await again.stop();
     expect(again.stats.suppressed).toBe(expected.length);
     expect(await outputs(bus)).toHaveLength(live.length);
+  });
+});
+
+// Issue 7: a second detector joined the group and left; the first re-read its partition from
+// offset 0 into the state it had kept, and a healthy grokking run got "step 1: DIVERGED" and a
+// divergence StopRun at step 486.
+describe('DetectorService under rebalances', () => {
+  const issue7 = detectorOptions(
+    parseDetectorConfig({ detector: { name: 'svc-rebalance' }, policies: [{ kind: 'divergence' }, { kind: 'converged', steps: 100 }] }, 'test'),
+  );
+  // A run on partition 1 of 2: the second member of the group takes it, and gives it back.
+  const runId = Array.from({ length: 50 }, (_, i) => `grok-${i}`).find((id) => partitionForKey(id, 2) === 1)!;
+  const run = syntheticRun({ runId, steps: 1000, memorizeBy: 100, grokAt: 400, grokSteps: 200, probeEvery: 10, checkpointEvery: 100, ending: { kind: 'completed' } });
+  /** The run's events up to and including step n (its probes and checkpoints too). */
+  const upTo = (n: number) => run.slice(0, run.findIndex((e) => e.name === 'StepMetrics' && e.value.step > n));
+
+  async function setup() {
+    const memory = new MemoryBus();
+    await memory.ensureTopics(standardTopics(2));
+    const producer = await memory.producer();
+    const publish = (events: AnyEvent[]) => new EventPublisher(producer, codec).publish(TOPICS.events, events);
+    return { memory, publish, poker: producer };
+  }
+
+  it('a second detector joins mid-run and leaves: no false DIVERGED, outputs equal replay, none twice', async () => {
+    const { memory, publish, poker } = await setup();
+    const a = new DetectorService({ ...issue7, bus: memory, codec });
+    await a.start();
+    const first = upTo(486);
+    await publish(first);
+    await waitUntil(() => a.stats.events >= first.length, 'A to read up to step 486');
+    expect(a.stats.phaseChanges).toBeGreaterThan(0);
+
+    // B joins: it takes partition 1 (the run), rebuilds it from offset 0 and publishes nothing again.
+    const b = new DetectorService({ ...issue7, bus: memory, codec });
+    await b.start();
+    await waitUntil(() => b.stats.events >= first.length, 'B to rebuild the run');
+    expect(b.stats.suppressed).toBe(a.stats.phaseChanges);
+    expect(a.stats.activeRuns).toBe(0); // A dropped the run with its partition
+    // While B holds it, the run goes on: B says what is new (CONVERGED).
+    const second = upTo(700).slice(first.length);
+    await publish(second);
+    await waitUntil(() => b.stats.phaseChanges === 1, 'B to say CONVERGED (step 641)');
+
+    // B leaves: A gets the partition back, rebuilds it from 0, says nothing B said, and stops
+    // the run when the converged policy says so (step 745).
+    await stopQuickly(memory, poker, b);
+    await publish(run.slice(first.length + second.length));
+    const expected = await replayEvents(run, issue7);
+    await waitUntil(async () => (await outputCount(memory)) >= expected.length, 'all outputs');
+    await stopQuickly(memory, poker, a);
+
+    const live = await onTopics(memory);
+    expect(byRun(live, [runId])).toEqual(byRun(expected, [runId]));
+    expect(live.map((x) => x.value.event_id)).toEqual([...new Set(live.map((x) => x.value.event_id))]);
+    expect(live.filter((x) => x.name === 'PhaseChanged' && x.value.phase === 'DIVERGED')).toEqual([]);
+    expect(live.filter((x) => x.name === 'StopRun').map((x) => (x.value as { policy: string }).policy)).toEqual(['converged']);
+  });
+
+  it('a restart of the only detector mid-run (a broker restart does the same) says nothing twice', async () => {
+    const { memory, publish, poker } = await setup();
+    const a = new DetectorService({ ...issue7, bus: memory, codec });
+    await a.start();
+    await publish(upTo(486));
+    await waitUntil(() => a.stats.events >= upTo(486).length, 'A to read up to step 486');
+    await stopQuickly(memory, poker, a);
+    await a.start();
+    await publish(run.slice(upTo(486).length));
+    const expected = await replayEvents(run, issue7);
+    await waitUntil(async () => (await outputCount(memory)) >= expected.length, 'all outputs');
+    await stopQuickly(memory, poker, a);
+    expect(byRun(await onTopics(memory), [runId])).toEqual(byRun(expected, [runId]));
+  });
+
+  it('a send whose ack is lost, and batches that fail after their handler ran, publish nothing twice', async () => {
+    const memory = new MemoryBus();
+    const faulty = new FaultyBus(memory, { send: { every: 2, when: 'after' }, batch: { every: 3, when: 'after' } });
+    await memory.ensureTopics(standardTopics(2));
+    const producer = await memory.producer();
+    const a = new DetectorService({ ...issue7, bus: faulty, codec });
+    await a.start();
+    for (let i = 0; i < run.length; i += 100) await new EventPublisher(producer, codec).publish(TOPICS.events, run.slice(i, i + 100));
+    const expected = await replayEvents(run, issue7);
+    await waitUntil(async () => (await outputCount(memory)) >= expected.length, 'all outputs');
+    await stopQuickly(memory, producer, a);
+    expect(faulty.injected.sends).toBeGreaterThan(0);
+    expect(faulty.injected.batches).toBeGreaterThan(0);
+    expect(byRun(await onTopics(memory), [runId])).toEqual(byRun(expected, [runId]));
   });
 });

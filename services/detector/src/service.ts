@@ -1,13 +1,16 @@
 // The detector service: the fact stream in (as a consumer group, so N instances share the runs
-// by partition), PhaseChanged and StopRun out. Per-run state is bounded and dropped when a run
-// finishes. It commits no offsets: after a restart it reads its partitions from the beginning
-// and rebuilds every run's state; outputs are deterministic, and those it already published
-// (read back from the phases and control topics at start) are not published again.
-import { Subject, type Subscription } from 'rxjs';
-import { TOPICS, type EventCodec } from '@grokstream/schemas';
-import { EventPublisher, eventConsumer, readAll, type Bus, type Consumer, type Producer } from '@grokstream/bus';
-import { detectRun, type DetectorOutput, type RunDetectorOptions } from './detect-run.ts';
-import type { AnyEvent } from '@grokstream/schemas';
+// by partition), PhaseChanged and StopRun out. It commits no offsets: every partition it is
+// given is read from the beginning, and its runs' state rebuilt; when a partition is taken away
+// its state goes. Each partition it holds has its own RunBook (the per-run bookkeeping replay
+// uses too) and an outbox of outputs not yet published. Redelivered, repeated and re-read events
+// are dropped per run (dropStale), and outputs already on the topics (read back continuously by
+// PublishedOutputs) are not published again, so what reaches the topics is what a replay of the
+// distinct events computes, whatever the rebalances, restarts and failures.
+import { TOPICS, type AnyEvent, type EventCodec } from '@grokstream/schemas';
+import { EventPublisher, eventConsumer, type Batch, type Bus, type Consumer, type Producer, type ReceivedEvent } from '@grokstream/bus';
+import type { DetectorOutput, RunDetectorOptions } from './detect-run.ts';
+import { RunBook } from './run-book.ts';
+import { PublishedOutputs } from './published-outputs.ts';
 
 export interface DetectorServiceOptions extends RunDetectorOptions {
   bus: Bus;
@@ -21,103 +24,179 @@ export interface DetectorServiceOptions extends RunDetectorOptions {
 }
 
 export interface DetectorStats {
+  /** Events handled, repeats included. */
   events: number;
+  /** Runs with live state on the partitions held now. */
   activeRuns: number;
   phaseChanges: number;
   stops: number;
+  /** Outputs computed again and not published, because they already were. */
   suppressed: number;
 }
 
-interface RunPipeline {
-  input: Subject<AnyEvent>;
-  subscription: Subscription;
+/** A partition of the fact stream this instance holds. */
+interface Held {
+  topic: string;
+  partition: number;
+  book: RunBook;
+  /** Outputs computed and not yet published, in order. */
+  outbox: DetectorOutput[];
+  /** Offset after the last message handled. */
+  next: number;
 }
+
+const key = (topic: string, partition: number) => `${topic}/${partition}`;
 
 export class DetectorService {
   readonly stats: DetectorStats = { events: 0, activeRuns: 0, phaseChanges: 0, stops: 0, suppressed: 0 };
-  private readonly runs = new Map<string, RunPipeline>();
-  private readonly published = new Set<string>();
+  private readonly held = new Map<string, Held>();
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
+  private publisher: EventPublisher | undefined;
+  private published: PublishedOutputs | undefined;
+  /** A pipeline failed: a bug, reported on every batch until fixed. */
+  private failure: unknown;
 
   constructor(private readonly o: DetectorServiceOptions) {}
 
+  private get phasesTopic(): string {
+    return this.o.phasesTopic ?? TOPICS.phases;
+  }
+
+  private get controlTopic(): string {
+    return this.o.controlTopic ?? TOPICS.control;
+  }
+
+  private get eventsTopic(): string {
+    return this.o.eventsTopic ?? TOPICS.events;
+  }
+
   async start(): Promise<void> {
+    if (this.consumer) return;
     const o = this.o;
-    const phasesTopic = o.phasesTopic ?? TOPICS.phases;
-    const controlTopic = o.controlTopic ?? TOPICS.control;
+    this.failure = undefined;
     this.producer = await o.bus.producer();
-    // What this detector already said, so a restart does not say it twice.
-    for (const m of await readAll(o.bus, [phasesTopic, controlTopic])) {
-      try {
-        const e = o.codec.decode(m.value);
-        if (e.name === 'PhaseChanged' && e.value.detector === o.identity.detector) this.published.add(e.value.event_id);
-        if (e.name === 'StopRun') this.published.add(e.value.event_id);
-      } catch {
-        // Undecodable records on these topics are the dead-letter path's business, not ours.
-      }
-    }
-    const publisher = new EventPublisher(this.producer, o.codec);
+    this.publisher = new EventPublisher(this.producer, o.codec);
+    // What this detector already said, by this instance or any other, so it is not said twice.
+    this.published = new PublishedOutputs(o.bus, o.codec, [this.phasesTopic, this.controlTopic], o.identity.detector);
+    await this.published.start();
     this.consumer = eventConsumer(o.bus, {
       groupId: o.groupId ?? `grokstream-detector-${o.identity.detector}`,
-      topics: [o.eventsTopic ?? TOPICS.events],
+      topics: [this.eventsTopic],
       fromBeginning: true,
       commit: false,
       codec: o.codec,
       deadLetters: this.producer,
-      handle: async (events) => {
-        const outputs: DetectorOutput[] = [];
-        for (const e of events) {
-          this.stats.events++;
-          this.pipeline(e.value.run_id, outputs).input.next(e);
-          if (e.name === 'RunFinished') this.finish(e.value.run_id);
-        }
-        const fresh = outputs.filter((out) => !this.published.has(out.value.event_id));
-        this.stats.suppressed += outputs.length - fresh.length;
-        const phases = fresh.filter((x) => x.name === 'PhaseChanged');
-        const stops = fresh.filter((x) => x.name === 'StopRun');
-        if (phases.length > 0) await publisher.publish(phasesTopic, phases);
-        if (stops.length > 0) await publisher.publish(controlTopic, stops);
-        for (const out of fresh) {
-          this.published.add(out.value.event_id);
-          if (out.name === 'PhaseChanged') this.stats.phaseChanges++;
-          else this.stats.stops++;
-          o.onOutput?.(out);
-        }
-      },
+      onAssignment: (assigned) => this.assign(assigned),
+      handle: (events, batch) => this.handle(events, batch),
+      onError: (err, batch) => o.log?.(`detector: batch ${batch.topic}/${batch.partition}@${batch.messages[0]?.offset} failed, to be redelivered: ${(err as Error).message}`),
     });
     await this.consumer.start();
-    o.log?.(`detector ${o.identity.detector} ${o.identity.version}: consuming ${o.eventsTopic ?? TOPICS.events}`);
+    o.log?.(`detector ${o.identity.detector} ${o.identity.version}: consuming ${this.eventsTopic}`);
   }
 
   async stop(): Promise<void> {
     await this.consumer?.stop();
-    for (const id of [...this.runs.keys()]) this.finish(id);
+    this.consumer = undefined;
+    for (const h of this.held.values()) h.book.dispose();
+    this.held.clear();
+    this.stats.activeRuns = 0;
+    await this.published?.stop();
+    this.published = undefined;
     await this.producer?.close();
+    this.producer = undefined;
   }
 
-  /** The run's pipeline; its outputs for the batch in hand go into `sink`. */
-  private pipeline(runId: string, sink: DetectorOutput[]): RunPipeline {
-    let p = this.runs.get(runId);
-    if (!p) {
-      const input = new Subject<AnyEvent>();
-      const subscription = input.pipe(detectRun(this.o)).subscribe((out) => this.currentSink.push(out));
-      p = { input, subscription };
-      this.runs.set(runId, p);
-      this.stats.activeRuns = this.runs.size;
+  /** A new group generation: forget the partitions lost, rebuild the new ones from offset 0. */
+  private assign(assigned: Array<{ topic: string; partition: number }>): void {
+    const now = new Set(assigned.map((a) => key(a.topic, a.partition)));
+    for (const [k, h] of this.held) {
+      if (now.has(k)) continue;
+      h.book.dispose();
+      this.held.delete(k);
     }
-    this.currentSink = sink;
-    return p;
+    for (const { topic, partition } of assigned) {
+      if (this.held.has(key(topic, partition))) continue; // kept: its state and read position go on together
+      this.held.set(key(topic, partition), this.hold(topic, partition));
+      this.consumer?.seek(topic, partition, '0');
+    }
+    this.countActive();
+    this.o.log?.(`detector ${this.o.identity.detector}: holds ${[...now].sort().join(', ') || 'no partitions'}`);
+    // A kept partition may have outputs it could not publish while it was briefly someone else's:
+    // its last message comes again (stale by now), and that batch publishes them.
+    for (const h of this.held.values()) if (h.outbox.length > 0 && h.next > 0) this.consumer?.seek(h.topic, h.partition, String(h.next - 1));
   }
 
-  private currentSink: DetectorOutput[] = [];
+  private async handle(events: ReceivedEvent[], batch: Batch): Promise<void> {
+    const h = this.held.get(key(batch.topic, batch.partition));
+    // Taken away since this batch was fetched: the next onAssignment drops it or reads it from 0.
+    if (!h) return;
+    for (const e of events) {
+      this.stats.events++;
+      h.book.push(e);
+    }
+    h.next = Number(batch.messages.at(-1)!.offset) + 1;
+    this.countActive();
+    if (this.failure !== undefined) throw this.failure;
+    await this.flush(h);
+  }
 
-  private finish(runId: string): void {
-    const p = this.runs.get(runId);
-    if (!p) return;
-    p.input.complete();
-    p.subscription.unsubscribe();
-    this.runs.delete(runId);
-    this.stats.activeRuns = this.runs.size;
+  private hold(topic: string, partition: number): Held {
+    const h: Held = { topic, partition, book: undefined as unknown as RunBook, outbox: [], next: 0 };
+    h.book = new RunBook(this.o, {
+      output: (out) => h.outbox.push(out),
+      error: (err) => {
+        this.failure = err;
+        this.o.log?.(`detector: a run pipeline failed (a bug; the partition stops here): ${(err as Error).stack ?? String(err)}`);
+      },
+    });
+    return h;
+  }
+
+  private countActive(): void {
+    let n = 0;
+    for (const h of this.held.values()) n += h.book.activeRuns;
+    this.stats.activeRuns = n;
+  }
+
+  /**
+   * Publishes the partition's outbox, less what is already on the topics. Throws when a send
+   * fails: the batch comes again, its events are stale by then, and the outbox is tried again.
+   */
+  private async flush(h: Held): Promise<void> {
+    if (h.outbox.length === 0 || !this.published || !this.publisher) return;
+    await this.published.ready();
+    // No await from here to the sends: every output another member published for this partition
+    // is known now, and none can be published by anyone else while this member holds it.
+    if (!this.consumer?.assignment().some((a) => a.topic === h.topic && a.partition === h.partition)) return;
+    const fresh = h.outbox.filter((out) => !this.published!.has(out.value.event_id));
+    this.stats.suppressed += h.outbox.length - fresh.length;
+    h.outbox = fresh;
+    if (fresh.length === 0) return;
+    const published = this.published;
+    const publisher = this.publisher;
+    const send = async (topic: string, outs: DetectorOutput[]): Promise<DetectorOutput[]> => {
+      if (outs.length === 0) return outs;
+      await publisher.publish(topic, outs as AnyEvent[]);
+      published.sent(topic, outs.map((x) => x.value.event_id));
+      return outs;
+    };
+    const results = await Promise.allSettled([
+      send(this.phasesTopic, fresh.filter((x) => x.name === 'PhaseChanged')),
+      send(this.controlTopic, fresh.filter((x) => x.name === 'StopRun')),
+    ]);
+    const done = new Set(results.flatMap((r) => (r.status === 'fulfilled' ? r.value : [])));
+    h.outbox = h.outbox.filter((x) => !done.has(x));
+    for (const out of fresh) {
+      if (!done.has(out)) continue;
+      if (out.name === 'PhaseChanged') this.stats.phaseChanges++;
+      else this.stats.stops++;
+      this.o.onOutput?.(out);
+    }
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      published.unsure();
+      throw failed.reason;
+    }
   }
 }
