@@ -7,7 +7,8 @@ import type { KafkaSettings, Settings, StoreSettings } from './settings.ts';
 /**
  * The Kafka client's lines through our logger, one readable line each, redacted. Its errors are
  * mostly retries our own code reports better (the trainer's outage messages, the errors we
- * throw), so they come as warnings, and a line repeated within `quietMs` is written once, with a
+ * throw), so they come as warnings, its info lines (group joins, starts, stops) at debug, and a
+ * line repeated within `quietMs` is written once, with a
  * count of what was held back: a broker outage is a few lines, not hundreds.
  */
 export function kafkaClientLog(log: Logger, quietMs = 30_000, now: () => number = Date.now): (level: LogLevel, line: string) => void {
@@ -26,7 +27,7 @@ export function kafkaClientLog(log: Logger, quietMs = 30_000, now: () => number 
     // Our producers bound their retries on purpose (the trainer's emitter retries whole batches
     // and counts the outage); kafkajs warns about that at every connect.
     const known = /Limiting retries for the idempotent producer/.test(line);
-    log.log(known ? 'debug' : level === 'error' ? 'warn' : level, `${line}${held}`);
+    log.log(known || level === 'info' ? 'debug' : level === 'error' ? 'warn' : level, `${line}${held}`);
   };
 }
 
