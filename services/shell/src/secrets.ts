@@ -1,6 +1,9 @@
 // Secrets (passwords) never reach a log, an error message or --help: they are held in a Secret,
 // which prints as ***, and every line a process writes goes through redact(), which blanks any
-// secret it was told about and the password part of any URL.
+// secret it was told about and the password part of any URL (the store's redactText).
+import { redactText, redactUrl } from '@grokstream/store';
+
+export { redactUrl };
 
 const MASK = '***';
 
@@ -33,12 +36,5 @@ export function rememberSecret(value: string): void {
 
 /** user:password@ in URLs becomes user:***@; registered secrets become ***. */
 export function redact(text: string): string {
-  let out = text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi, `$1:${MASK}@`);
-  for (const s of known) if (out.includes(s)) out = out.split(s).join(MASK);
-  return out;
-}
-
-/** A URL without its password, for messages: http://user:***@host:port/. */
-export function redactUrl(url: string): string {
-  return redact(url);
+  return redactText(text, [...known]);
 }

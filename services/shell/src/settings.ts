@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseBrokers } from '@grokstream/bus';
 import { ConfigurationError } from './errors.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
-import { Secret, rememberSecret } from './secrets.ts';
+import { Secret, redactUrl, rememberSecret } from './secrets.ts';
 
 export const DEFAULTS = {
   brokers: '127.0.0.1:19092',
@@ -162,7 +162,7 @@ function clickhouseStore(urlText: string, user: string | undefined, password: Se
   try {
     url = new URL(urlText);
   } catch {
-    problems.push(`GROKSTREAM_CLICKHOUSE_URL must be an http(s) URL, got "${urlText.replace(/:[^:@/]*@/, ':***@')}"`);
+    problems.push(`GROKSTREAM_CLICKHOUSE_URL must be an http(s) URL, got "${redactUrl(urlText)}"`);
     return undefined;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {

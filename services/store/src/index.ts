@@ -5,6 +5,6 @@ export { TABLES, TABLE_NAMES, insertColumns, createTableSql, type TableName, typ
 export { MIGRATIONS, migrate, type Migration, type MigrationStep, type SqlRunner } from './migrations.ts';
 export { sqlString, sqlNumber, sqlIdent } from './sql.ts';
 export type { CellValue } from './row-binary.ts';
-export { redactUrl, redactError } from './redact.ts';
+export { redactUrl, redactText, redactError } from './redact.ts';
 export { decodeJsonResult, type Row } from './results.ts';
 export { encodeRows } from './encode-rows.ts';
