@@ -1,6 +1,6 @@
 // What every subcommand is handed by main.ts: settings (read once, on first use), the logger and
 // the interruption signal. Buses are built here so every command configures Kafka the same way.
-import { MemoryBus, type Bus } from '@grokstream/bus';
+import { MemoryBus, parseBrokers, type Bus } from '@grokstream/bus';
 import {
   UsageError,
   createLogger,
@@ -11,7 +11,6 @@ import {
   type Logger,
   type Settings,
 } from '@grokstream/shell';
-import { parseBrokers } from '@grokstream/bus';
 
 export interface CommandContext {
   settings(): Settings;
