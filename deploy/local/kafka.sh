@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Local single-node Apache Kafka 4 broker (KRaft), run from the jars on Maven Central.
 # Usage: deploy/local/kafka.sh install|start|stop|status
-# Ports: GROKSTREAM_KAFKA_PORT (19092), GROKSTREAM_KAFKA_CONTROLLER_PORT (19093).
+# Ports: GROKSTREAM_KAFKA_PORT (19092, PLAINTEXT), GROKSTREAM_KAFKA_CONTROLLER_PORT (19093),
+# GROKSTREAM_KAFKA_SASL_PORT (19094, SASL_PLAINTEXT with PLAIN), GROKSTREAM_KAFKA_SSL_PORT (19095, TLS).
 # Data, logs and pid file: $GROKSTREAM_STACK_DIR/kafka (default .grokstream/stack/kafka).
+# SASL user grokstream: password from GROKSTREAM_KAFKA_SASL_PASSWORD, else from
+# $GROKSTREAM_STACK_DIR/kafka/sasl.password (generated at the first start, mode 600).
+# TLS: a self-signed CA made at the first start; clients trust $GROKSTREAM_STACK_DIR/kafka/ca.pem.
 SERVICE=kafka   # prefix of log lines (lib.sh)
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -17,6 +21,11 @@ CONFIG="$DIR/server.properties"
 PIDFILE="$DIR/kafka.pid"
 SERVER_LOG="$LOG_DIR/server.log"           # log4j2 (deploy/local/kafka/log4j2.xml)
 STDOUT_LOG="$LOG_DIR/stdout.log"           # JVM output before log4j2 is up (crashes, bad flags)
+SASL_USER=grokstream
+SASL_PASSWORD_FILE="$DIR/sasl.password"    # the SASL user's password, generated once (mode 600)
+TLS_DIR="$DIR/tls"                         # the broker's key and certificates (mode 700)
+KAFKA_SSL_KEYSTORE="$TLS_DIR/broker.pem"   # private key + certificate chain (ssl.keystore.type=PEM)
+CA_FILE="$DIR/ca.pem"                      # the CA certificate clients trust (GROKSTREAM_KAFKA_SSL_CA_FILE)
 PATTERN="kafka.Kafka $CONFIG"              # identifies our broker process in /proc/PID/cmdline
 # The line KafkaRaftServer logs once the broker and controller are both up and serving.
 READY_LINE="Kafka Server started"
@@ -75,6 +84,88 @@ format_once() {
   }
 }
 
+# Prints the SASL user's password: the environment's, else the file's first line, making the file
+# with a random password (192 bits, hex) when there is none. Never logged.
+sasl_password() {
+  if [[ -n "${GROKSTREAM_KAFKA_SASL_PASSWORD:-}" ]]; then
+    printf '%s' "$GROKSTREAM_KAFKA_SASL_PASSWORD"
+    return 0
+  fi
+  if [[ ! -s "$SASL_PASSWORD_FILE" ]]; then
+    # Made private before anything is written, and moved into place whole.
+    (umask 077 && od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$SASL_PASSWORD_FILE.tmp" && echo >>"$SASL_PASSWORD_FILE.tmp")
+    mv -f "$SASL_PASSWORD_FILE.tmp" "$SASL_PASSWORD_FILE"
+  fi
+  chmod 600 "$SASL_PASSWORD_FILE"
+  local password=""
+  IFS= read -r password <"$SASL_PASSWORD_FILE" || true
+  [[ -n "$password" ]] || die "$SASL_PASSWORD_FILE is empty: delete it to get a new password, or set GROKSTREAM_KAFKA_SASL_PASSWORD"
+  printf '%s' "$password"
+}
+
+# Where the SASL password comes from, for the start output (never the password itself).
+sasl_password_source() {
+  if [[ -n "${GROKSTREAM_KAFKA_SASL_PASSWORD:-}" ]]; then
+    echo "GROKSTREAM_KAFKA_SASL_PASSWORD"
+  else
+    echo "$SASL_PASSWORD_FILE"
+  fi
+}
+
+# Appends the SASL_PLAINTEXT listener's JAAS line (user grokstream and its password) to the
+# rendered config $1, which must be private already. The password goes through printf and a pipe,
+# never an argument, so it is in no process list. Quoted for JAAS (\ and ") and then for the
+# properties file (\); printable ASCII only, since Kafka reads the file as ISO-8859-1.
+append_sasl_jaas() {
+  local config="$1" password
+  password="$(sasl_password)"
+  if (($(printf '%s' "$password" | LC_ALL=C tr -d ' -~' | wc -c) > 0)); then
+    die "the SASL password (from $(sasl_password_source)) must be printable ASCII"
+  fi
+  password="${password//\\/\\\\}"
+  password="${password//\"/\\\"}"
+  password="${password//\\/\\\\}"
+  printf 'listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_%s="%s";\n' \
+    "$SASL_USER" "$password" >>"$config"
+}
+
+# Makes the TLS material once: a self-signed CA (certificate in $CA_FILE; its key is discarded once
+# it has signed) and the broker's key and certificate for 127.0.0.1 and localhost, valid 10 years.
+# Kept across restarts so clients keep trusting the same ca.pem; delete kafka/tls/ for new ones.
+ensure_tls() {
+  [[ -s "$KAFKA_SSL_KEYSTORE" && -s "$CA_FILE" ]] && return 0
+  command -v openssl >/dev/null || apt_install openssl  # makes the SSL listener's certificates
+  log "making a self-signed CA and the broker's TLS certificate in $TLS_DIR"
+  local work
+  rm -rf "$TLS_DIR"
+  mkdir -p "$TLS_DIR"
+  chmod 700 "$TLS_DIR"
+  work="$(mktemp -d "$TLS_DIR/.make.XXXXXX")"
+  if ! (
+    set -e
+    umask 077
+    cd "$work"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout ca.key -out ca.pem \
+      -subj "/CN=grokstream local Kafka CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj "/CN=127.0.0.1"
+    printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+      "extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost" >broker.ext
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -days 3650 -extfile broker.ext \
+      -set_serial "0x$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" -out broker.crt
+    cat broker.key broker.crt ca.pem >broker.pem
+  ) >"$work/openssl.log" 2>&1; then
+    show_logs 40 "$work/openssl.log"
+    rm -rf "$TLS_DIR"
+    die "could not make the TLS certificates with openssl (output above)"
+  fi
+  mv -f "$work/broker.pem" "$KAFKA_SSL_KEYSTORE"
+  mv -f "$work/broker.crt" "$TLS_DIR/broker.crt"
+  chmod 644 "$work/ca.pem"
+  mv -f "$work/ca.pem" "$CA_FILE"
+  rm -rf "$work"   # with the CA's key: nothing more can be signed by it
+}
+
 ready() { port_open "$KAFKA_PORT" && grep -qF "$READY_LINE" "$SERVER_LOG" 2>/dev/null; }
 
 start() {
@@ -87,14 +178,20 @@ start() {
   install
   require_free_port "$KAFKA_PORT" "Kafka broker"
   require_free_port "$KAFKA_CONTROLLER_PORT" "Kafka controller"
+  require_free_port "$KAFKA_SASL_PORT" "Kafka SASL"
+  require_free_port "$KAFKA_SSL_PORT" "Kafka SSL"
   mkdir -p "$DATA_DIR" "$LOG_DIR"
-  render "$LOCAL_DIR/kafka/server.properties" "$CONFIG"
+  ensure_tls
+  # Private: it holds the SASL password.
+  rm -f "$CONFIG"
+  (umask 077 && render "$LOCAL_DIR/kafka/server.properties" "$CONFIG")
+  append_sasl_jaas "$CONFIG"
   # Keep the previous run's logs as *.prev; the health check and a failure report then only see
   # this start.
   local f
   for f in "$SERVER_LOG" "$STDOUT_LOG"; do [[ -f "$f" ]] && mv -f "$f" "$f.prev"; done
   format_once
-  log "starting on 127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT, data in $DIR)"
+  log "starting on 127.0.0.1:$KAFKA_PORT (SASL :$KAFKA_SASL_PORT, SSL :$KAFKA_SSL_PORT, controller :$KAFKA_CONTROLLER_PORT, data in $DIR)"
   start_detached "$PIDFILE" "$STDOUT_LOG" "${JAVA[@]}" kafka.Kafka "$CONFIG"
   if ! wait_healthy "$START_TIMEOUT" "$PIDFILE" "$PATTERN" ready; then
     show_logs 80 "$SERVER_LOG" "$STDOUT_LOG"
@@ -103,6 +200,8 @@ start() {
     die "Kafka did not start; full logs in $LOG_DIR"
   fi
   log "ready (pid $(cat "$PIDFILE")): GROKSTREAM_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
+  log "SASL_PLAINTEXT on 127.0.0.1:$KAFKA_SASL_PORT: mechanism PLAIN, user $SASL_USER, password from $(sasl_password_source)"
+  log "SSL on 127.0.0.1:$KAFKA_SSL_PORT: CA certificate in $CA_FILE"
 }
 
 status() {
@@ -113,7 +212,11 @@ status() {
     return 3
   fi
   if port_open "$KAFKA_PORT"; then
-    log "running (pid $pid) on 127.0.0.1:$KAFKA_PORT, controller :$KAFKA_CONTROLLER_PORT, data in $DIR"
+    log "running (pid $pid) on 127.0.0.1:$KAFKA_PORT, SASL :$KAFKA_SASL_PORT, SSL :$KAFKA_SSL_PORT, controller :$KAFKA_CONTROLLER_PORT, data in $DIR"
+    # A broker started before the SASL and SSL listeners existed serves without them.
+    local port closed=""
+    for port in "$KAFKA_SASL_PORT" "$KAFKA_SSL_PORT"; do port_open "$port" || closed+=" $port"; done
+    [[ -z "$closed" ]] || log "WARNING: nothing accepts connections on port(s)$closed: restart Kafka for its SASL and SSL listeners (kafka.sh stop, then start)"
   else
     log "process $pid is alive but port $KAFKA_PORT does not accept connections (logs: $LOG_DIR)"
     return 1

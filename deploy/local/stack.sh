@@ -14,6 +14,7 @@ case "${1:-}" in
 Stack is up. Tests, services and benchmarks find it through these variables:
   export GROKSTREAM_KAFKA_BROKERS=127.0.0.1:${GROKSTREAM_KAFKA_PORT:-19092}
   export GROKSTREAM_CLICKHOUSE_URL=http://127.0.0.1:${GROKSTREAM_CLICKHOUSE_HTTP_PORT:-18123}
+Kafka also listens with SASL (PLAIN) on :${GROKSTREAM_KAFKA_SASL_PORT:-19094} and TLS on :${GROKSTREAM_KAFKA_SSL_PORT:-19095}: see deploy/local/README.md.
 EOF
     ;;
   down)

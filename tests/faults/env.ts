@@ -12,6 +12,9 @@ export const RESULTS_FILE = join(REPO, 'bench-results', 'faults.json');
 
 export const KAFKA_PORT = 29092;
 export const KAFKA_CONTROLLER_PORT = 29093;
+/** The SASL and SSL listeners every local Kafka has (deploy/local): unused here, but they must not collide with the shared stack's 19094/19095. */
+export const KAFKA_SASL_PORT = 29094;
+export const KAFKA_SSL_PORT = 29095;
 export const CLICKHOUSE_HTTP_PORT = 28123;
 export const CLICKHOUSE_TCP_PORT = 29000;
 
@@ -23,6 +26,8 @@ export const STACK_ENV: Record<string, string> = {
   GROKSTREAM_STACK_DIR: STACK_DIR,
   GROKSTREAM_KAFKA_PORT: String(KAFKA_PORT),
   GROKSTREAM_KAFKA_CONTROLLER_PORT: String(KAFKA_CONTROLLER_PORT),
+  GROKSTREAM_KAFKA_SASL_PORT: String(KAFKA_SASL_PORT),
+  GROKSTREAM_KAFKA_SSL_PORT: String(KAFKA_SSL_PORT),
   GROKSTREAM_CLICKHOUSE_HTTP_PORT: String(CLICKHOUSE_HTTP_PORT),
   GROKSTREAM_CLICKHOUSE_TCP_PORT: String(CLICKHOUSE_TCP_PORT),
 };
