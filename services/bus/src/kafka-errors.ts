@@ -70,9 +70,16 @@ export interface KafkaErrorContext {
 }
 
 /** The message of an error from `what`, naming the brokers and, when it is about reaching them, the fix. */
+const TLS_TROUBLE = /certificate|self[- ]signed|unable to verify|SSL routines|wrong version number|handshake/i;
+const SECURITY_HINT =
+  'The broker speaks TLS or SASL on this port and the client does not agree with it: check GROKSTREAM_KAFKA_SSL, ' +
+  'GROKSTREAM_KAFKA_SSL_CA_FILE (the CA that signed the broker certificate) and GROKSTREAM_KAFKA_SASL_*.';
+
 export function explainKafkaError(err: unknown, ctx: KafkaErrorContext): string {
   const at = ctx.brokers.join(',');
   const cause = describeError(err);
+  // A TLS failure looks like a connection error to kafkajs; "start the stack" would mislead.
+  if (TLS_TROUBLE.test(cause)) return `Kafka at ${at} refused the TLS connection (${ctx.what}): ${cause}. ${SECURITY_HINT}`;
   switch (isUnreachable(err)) {
     case 'silent':
       return `Kafka at ${at} did not answer within ${ctx.requestTimeoutMs / 1000} s (${ctx.what}): ${cause}. ${HOW_TO_FIX_KAFKA}`;

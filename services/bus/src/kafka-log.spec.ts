@@ -67,6 +67,10 @@ describe('Kafka errors', () => {
     expect(explainKafkaError(Object.assign(new Error('Topic authorization failed'), { type: 'TOPIC_AUTHORIZATION_FAILED' }), ctx)).toBe(
       'Kafka at 10.0.0.1:9092: connecting failed: Topic authorization failed',
     );
+    // A certificate failure is not an unreachable broker: point at the TLS settings instead.
+    expect(explainKafkaError(named('KafkaJSConnectionError', 'Connection error: self-signed certificate in certificate chain'), ctx)).toMatch(
+      /^Kafka at 10\.0\.0\.1:9092 refused the TLS connection \(connecting\): .*self-signed certificate.*GROKSTREAM_KAFKA_SSL_CA_FILE/,
+    );
     const wrapped = kafkaError(new Error('Broker not connected'), ctx);
     expect((wrapped.cause as Error).message).toBe('Broker not connected');
     const clear = new RecordTooLargeError('t', 0, 10, 5);
