@@ -27,6 +27,11 @@ Usage:
       The detector service: phases and early-stop commands for every run on the bus, until Ctrl-C.
   grokstream ingest [--help]
       The ingest service: every event on the bus into ClickHouse (or chdb), until Ctrl-C.
+  grokstream query "SQL" | NAME [--run RUN_ID] [--format table|csv|json|jsonl] [--write]
+  grokstream query --list
+      Ad hoc SQL, or a named query (--list shows them: runs, phases, stops, sweep), against the
+      configured store (GROKSTREAM_STORE). Read-only: the engine's readonly setting refuses
+      writes unless --write is given.
 
 Exit codes (every command): 0 done, 1 failed (a server unreachable, a bad file, a run suspended
 by an outage), 2 bad usage or configuration, 130 interrupted (Ctrl-C or SIGTERM; a run is

@@ -7,9 +7,10 @@ import { run, resend } from './run-command.ts';
 import { stop } from './stop-command.ts';
 import { detect, replay } from './detector-commands.ts';
 import { ingest } from './ingest-command.ts';
+import { query } from './query-command.ts';
 
 type Command = (args: string[], ctx: CommandContext) => Promise<number>;
-const COMMANDS: Record<string, Command> = { run, stop, resend, replay, detect, ingest };
+const COMMANDS: Record<string, Command> = { run, stop, resend, replay, detect, ingest, query };
 
 export function exitCodeOf(err: unknown): number {
   if (err instanceof Interrupted) return 130;

@@ -1,6 +1,6 @@
 // From settings to clients: the Kafka bus and the store, configured the same way in every process.
 import { KafkaBus } from '@grokstream/bus';
-import { ChdbStore, ClickHouseStore, type Store } from '@grokstream/store';
+import { ChdbStore, ClickHouseStore, namedQuerySql, type Row, type Store } from '@grokstream/store';
 import type { Logger, LogLevel } from './logger.ts';
 import type { KafkaSettings, Settings, StoreSettings } from './settings.ts';
 
@@ -44,11 +44,34 @@ export function kafkaBus(kafka: KafkaSettings, clientId: string, log: Logger): K
   });
 }
 
-export function openStore(settings: Pick<Settings, 'store' | 'database'>): Store {
+/** `readonly`: the engine refuses writes (its readonly=2 setting), for ad hoc queries. */
+export function openStore(settings: Pick<Settings, 'store' | 'database'>, o: { readonly?: boolean } = {}): Store {
   const s = settings.store;
   return s.kind === 'clickhouse'
-    ? new ClickHouseStore({ url: s.url, username: s.username, password: s.password?.reveal() ?? '', database: settings.database })
-    : new ChdbStore({ path: s.path, database: settings.database });
+    ? new ClickHouseStore({ url: s.url, username: s.username, password: s.password?.reveal() ?? '', database: settings.database, readonly: o.readonly })
+    : new ChdbStore({ path: s.path, database: settings.database, readonly: o.readonly });
+}
+
+const RETURNS_ROWS = /^\s*(\(|SELECT\b|WITH\b|SHOW\b|DESCRIBE\b|DESC\b|EXISTS\b|EXPLAIN\b)/i;
+
+export type QueryInput = { sql: string } | { named: string; params?: Record<string, string | undefined> };
+
+/**
+ * An ad hoc query against the configured store, read-only unless `write` (the library side of
+ * `grokstream query`): SQL as given, or a named query (NAMED_QUERIES) with its parameters.
+ */
+export async function queryStore(settings: Pick<Settings, 'store' | 'database'>, input: QueryInput, o: { write?: boolean } = {}): Promise<Row[]> {
+  const store = openStore(settings, { readonly: !o.write });
+  try {
+    const sql = 'sql' in input ? input.sql : namedQuerySql(input.named, settings.database, input.params ?? {});
+    // Statements that return rows go through query(); the rest through command() (the client
+    // appends FORMAT to a query). This picks the call, not the permission: the engine decides that.
+    if (RETURNS_ROWS.test(sql)) return await store.query(sql);
+    await store.command(sql);
+    return [];
+  } finally {
+    await store.close();
+  }
 }
 
 /** Where the store is, for messages: never with a password. */

@@ -17,9 +17,12 @@ export interface ChdbStoreOptions {
   /** Data directory; created if missing. */
   path: string;
   database?: string;
+  /** The engine runs with `readonly=2`: reads work, writes and DDL are refused by the engine itself. */
+  readonly?: boolean;
 }
 
-const sessions = new Map<string, { session: Session; users: number }>();
+// chdb holds one session per data directory in a process, so its mode is the session's.
+const sessions = new Map<string, { session: Session; users: number; readonly: boolean }>();
 
 export class ChdbStore implements Store {
   readonly kind = 'chdb' as const;
@@ -34,13 +37,21 @@ export class ChdbStore implements Store {
     this.path = resolve(options.path);
     this.spoolDir = join(this.path, 'insert-spool');
     mkdirSync(this.spoolDir, { recursive: true, mode: 0o700 });
+    const readonly = options.readonly ?? false;
     const shared = sessions.get(this.path);
     if (shared) {
+      if (shared.readonly !== readonly) {
+        throw new Error(
+          `chdb data at ${this.path} is already open ${shared.readonly ? 'read-only' : 'read-write'} in this process; ` +
+            'chdb takes one session per data directory, so one mode per process',
+        );
+      }
       shared.users++;
       this.session = shared.session;
     } else {
-      this.session = new Session(this.path, { connectionArgs: ['--output_format_json_quote_denormals=1'] });
-      sessions.set(this.path, { session: this.session, users: 1 });
+      const args = ['--output_format_json_quote_denormals=1', ...(readonly ? ['--readonly=2'] : [])];
+      this.session = new Session(this.path, { connectionArgs: args });
+      sessions.set(this.path, { session: this.session, users: 1, readonly });
     }
   }
 

@@ -19,6 +19,11 @@ export interface ClickHouseStoreOptions {
   username?: string;
   password?: string;
   requestTimeoutMs?: number;
+  /**
+   * Every statement runs with the server's `readonly=2` setting: reads (and their settings) work,
+   * writes and DDL are refused by ClickHouse itself (`grokstream query` without --write).
+   */
+  readonly?: boolean;
 }
 
 const READ_SETTINGS = { output_format_json_quote_denormals: 1 } as const;
@@ -47,7 +52,7 @@ export class ClickHouseStore implements Store {
   /** Strings that must not appear in any error this store throws. */
   private readonly secrets: string[];
 
-  constructor(options: ClickHouseStoreOptions) {
+  constructor(private readonly options: ClickHouseStoreOptions) {
     this.database = sqlIdent(options.database ?? 'grokstream');
     this.url = redactUrl(options.url);
     const fromUrl = splitCredentials(options.url);
@@ -65,6 +70,11 @@ export class ClickHouseStore implements Store {
     });
   }
 
+  /** Settings sent with every statement. */
+  private get settings() {
+    return this.options.readonly ? { readonly: '2' as const } : {};
+  }
+
   async migrate() {
     await this.ping();
     return migrate(this, this.database);
@@ -78,6 +88,7 @@ export class ClickHouseStore implements Store {
       const res = await this.client.exec({
         query: `INSERT INTO ${this.database}.${table} (${columns.join(', ')}) FORMAT RowBinary`,
         values: Readable.from([body], { objectMode: false }),
+        clickhouse_settings: this.settings,
       });
       // An INSERT answers with an empty body; reading it to the end frees the socket for reuse.
       res.stream.resume();
@@ -87,13 +98,13 @@ export class ClickHouseStore implements Store {
 
   async query<T = Row>(sql: string): Promise<T[]> {
     return this.guard(async () => {
-      const rs = await this.client.query({ query: sql, format: 'JSON', clickhouse_settings: READ_SETTINGS });
+      const rs = await this.client.query({ query: sql, format: 'JSON', clickhouse_settings: { ...READ_SETTINGS, ...this.settings } });
       return decodeJsonResult(await rs.text()) as T[];
     });
   }
 
   async command(sql: string): Promise<void> {
-    await this.guard(() => this.client.command({ query: sql }));
+    await this.guard(() => this.client.command({ query: sql, clickhouse_settings: this.settings }));
   }
 
   async close(): Promise<void> {

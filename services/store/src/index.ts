@@ -8,3 +8,5 @@ export type { CellValue } from './row-binary.ts';
 export { redactUrl, redactText, redactError } from './redact.ts';
 export { decodeJsonResult, type Row } from './results.ts';
 export { encodeRows } from './encode-rows.ts';
+export { NAMED_QUERIES, namedQuerySql, UnknownQueryError, type NamedQuery } from './named-queries.ts';
+export { RESULT_FORMATS, formatRows, type ResultFormat } from './result-formats.ts';
