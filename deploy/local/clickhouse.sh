@@ -34,33 +34,9 @@ install() {
 # Health: the HTTP interface answers /ping with "Ok.".
 healthy() { [[ "$(curl -sf --max-time 2 "http://127.0.0.1:$CLICKHOUSE_HTTP_PORT/ping" 2>/dev/null)" == "Ok." ]]; }
 
-# Prints the read-only user's password: the environment's, else the file's first line, making the
-# file with a random password (192 bits, hex) when there is none. Never logged.
-reader_password() {
-  if [[ -n "${GROKSTREAM_CLICKHOUSE_READER_PASSWORD:-}" ]]; then
-    printf '%s' "$GROKSTREAM_CLICKHOUSE_READER_PASSWORD"
-    return 0
-  fi
-  if [[ ! -s "$READER_PASSWORD_FILE" ]]; then
-    # Made private before anything is written, and moved into place whole.
-    (umask 077 && od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$READER_PASSWORD_FILE.tmp" && echo >>"$READER_PASSWORD_FILE.tmp")
-    mv -f "$READER_PASSWORD_FILE.tmp" "$READER_PASSWORD_FILE"
-  fi
-  chmod 600 "$READER_PASSWORD_FILE"
-  local password=""
-  IFS= read -r password <"$READER_PASSWORD_FILE" || true
-  [[ -n "$password" ]] || die "$READER_PASSWORD_FILE is empty: delete it to get a new password, or set GROKSTREAM_CLICKHOUSE_READER_PASSWORD"
-  printf '%s' "$password"
-}
-
-# Where the reader's password comes from, for the start output (never the password itself).
-reader_password_source() {
-  if [[ -n "${GROKSTREAM_CLICKHOUSE_READER_PASSWORD:-}" ]]; then
-    echo "GROKSTREAM_CLICKHOUSE_READER_PASSWORD"
-  else
-    echo "$READER_PASSWORD_FILE"
-  fi
-}
+# The read-only user's password and where it comes from (lib.sh: the environment, else a generated file).
+reader_password() { stack_password GROKSTREAM_CLICKHOUSE_READER_PASSWORD "$READER_PASSWORD_FILE"; }
+reader_password_source() { stack_password_source GROKSTREAM_CLICKHOUSE_READER_PASSWORD "$READER_PASSWORD_FILE"; }
 
 start() {
   local pid

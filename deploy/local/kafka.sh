@@ -84,33 +84,9 @@ format_once() {
   }
 }
 
-# Prints the SASL user's password: the environment's, else the file's first line, making the file
-# with a random password (192 bits, hex) when there is none. Never logged.
-sasl_password() {
-  if [[ -n "${GROKSTREAM_KAFKA_SASL_PASSWORD:-}" ]]; then
-    printf '%s' "$GROKSTREAM_KAFKA_SASL_PASSWORD"
-    return 0
-  fi
-  if [[ ! -s "$SASL_PASSWORD_FILE" ]]; then
-    # Made private before anything is written, and moved into place whole.
-    (umask 077 && od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$SASL_PASSWORD_FILE.tmp" && echo >>"$SASL_PASSWORD_FILE.tmp")
-    mv -f "$SASL_PASSWORD_FILE.tmp" "$SASL_PASSWORD_FILE"
-  fi
-  chmod 600 "$SASL_PASSWORD_FILE"
-  local password=""
-  IFS= read -r password <"$SASL_PASSWORD_FILE" || true
-  [[ -n "$password" ]] || die "$SASL_PASSWORD_FILE is empty: delete it to get a new password, or set GROKSTREAM_KAFKA_SASL_PASSWORD"
-  printf '%s' "$password"
-}
-
-# Where the SASL password comes from, for the start output (never the password itself).
-sasl_password_source() {
-  if [[ -n "${GROKSTREAM_KAFKA_SASL_PASSWORD:-}" ]]; then
-    echo "GROKSTREAM_KAFKA_SASL_PASSWORD"
-  else
-    echo "$SASL_PASSWORD_FILE"
-  fi
-}
+# The SASL user's password and where it comes from (lib.sh: the environment, else a generated file).
+sasl_password() { stack_password GROKSTREAM_KAFKA_SASL_PASSWORD "$SASL_PASSWORD_FILE"; }
+sasl_password_source() { stack_password_source GROKSTREAM_KAFKA_SASL_PASSWORD "$SASL_PASSWORD_FILE"; }
 
 # Appends the SASL_PLAINTEXT listener's JAAS line (user grokstream and its password) to the
 # rendered config $1, which must be private already. The password goes through printf and a pipe,

@@ -143,3 +143,28 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
+
+# stack_password VAR FILE: prints the password in environment variable VAR, else FILE's first line,
+# making FILE with a random password (192 bits, hex) when there is none. Never logged.
+stack_password() {
+  local var="$1" file="$2"
+  if [[ -n "${!var:-}" ]]; then
+    printf '%s' "${!var}"
+    return 0
+  fi
+  if [[ ! -s "$file" ]]; then
+    # Made private before anything is written, and moved into place whole.
+    (umask 077 && od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$file.tmp" && echo >>"$file.tmp")
+    mv -f "$file.tmp" "$file"
+  fi
+  chmod 600 "$file"
+  local password=""
+  IFS= read -r password <"$file" || true
+  [[ -n "$password" ]] || die "$file is empty: delete it to get a new password, or set $var"
+  printf '%s' "$password"
+}
+
+# stack_password_source VAR FILE: where stack_password takes it from, for start output (never the password).
+stack_password_source() {
+  if [[ -n "${!1:-}" ]]; then echo "$1"; else echo "$2"; fi
+}
