@@ -4,10 +4,45 @@
 // additions check system.columns first.
 import { TABLES, TABLE_NAMES, createTableSql } from './tables.ts';
 import { sqlString } from './sql.ts';
+import {
+  SUMMARY_SOURCE_TABLES,
+  backfillRunSummariesSql,
+  backfillStepRollupsSql,
+  runSummariesTableSql,
+  runSummariesViewSql,
+  runSummaryViewSql,
+  stepRollupsTableSql,
+  stepRollupsViewSql,
+} from './rollups.ts';
 
 export type MigrationStep =
   | { kind: 'sql'; sql: (db: string) => string }
   | { kind: 'add-column'; table: string; column: string; type: string; after?: string };
+
+const ROLLUP_SOURCES = ['steps', 'probes'] as const;
+
+/**
+ * The rollups (rollups.ts), built from nothing: dropped, created, filled from the rows already
+ * stored, then fed by their views. Run again after a crash part way, it starts over, so no row is
+ * counted twice. Rows inserted between a source's fill and its view's creation are missed:
+ * migrations run before ingest consumes (ingest.ts), so only a second writer running at the
+ * same moment could hit that window.
+ */
+export function rollupSteps(): MigrationStep[] {
+  const sql = (f: (db: string) => string): MigrationStep => ({ kind: 'sql', sql: f });
+  return [
+    ...ROLLUP_SOURCES.map((s) => sql((db) => `DROP TABLE IF EXISTS ${db}.step_rollups_from_${s}`)),
+    ...SUMMARY_SOURCE_TABLES.map((s) => sql((db) => `DROP TABLE IF EXISTS ${db}.run_summaries_from_${s}`)),
+    sql((db) => `DROP TABLE IF EXISTS ${db}.run_summary`),
+    sql((db) => `DROP TABLE IF EXISTS ${db}.step_rollups`),
+    sql((db) => `DROP TABLE IF EXISTS ${db}.run_summaries`),
+    sql(stepRollupsTableSql),
+    sql(runSummariesTableSql),
+    ...ROLLUP_SOURCES.flatMap((s) => [sql((db) => backfillStepRollupsSql(db, s)), sql((db) => stepRollupsViewSql(db, s))]),
+    ...SUMMARY_SOURCE_TABLES.flatMap((s) => [sql((db) => backfillRunSummariesSql(db, s)), sql((db) => runSummariesViewSql(db, s))]),
+    sql(runSummaryViewSql),
+  ];
+}
 
 export interface Migration {
   version: number;
@@ -30,6 +65,21 @@ export const MIGRATIONS: Migration[] = [
       { kind: 'add-column', table: 'steps', column: 'softmax_collapse_frac', type: 'Nullable(Float64)', after: 'update_norm' },
       { kind: 'add-column', table: 'steps', column: 'last_layer_norm', type: 'Nullable(Float64)', after: 'softmax_collapse_frac' },
       { kind: 'add-column', table: 'steps', column: 'init_distance', type: 'Nullable(Float64)', after: 'last_layer_norm' },
+    ],
+  },
+  {
+    // Dashboards (issue 8): when each row was ingested, and the rollups that keep panels fast.
+    version: 3,
+    name: 'ingested_at, step rollups, run summaries',
+    steps: [
+      ...TABLE_NAMES.map((t) => ({
+        kind: 'add-column' as const,
+        table: t,
+        column: 'ingested_at',
+        type: "DateTime('UTC') DEFAULT now()",
+        after: 'ts',
+      })),
+      ...rollupSteps(),
     ],
   },
 ];

@@ -3,33 +3,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { Store, StoreRow } from './store.ts';
-import { TABLES, TABLE_NAMES, createTableSql, insertColumns, type Column, type TableName } from './tables.ts';
+import { TABLES, TABLE_NAMES, createTableSql, insertColumns, type TableName } from './tables.ts';
 import { migrate, migrationsTableSql, type Migration } from './migrations.ts';
 import { doubleBits, hardDoubles } from './hard-doubles.ts';
 import { sqlNumber } from './sql.ts';
+import { SUMMARY_SOURCE_TABLES } from './rollups.ts';
 
 const V2_COLUMNS = ['softmax_collapse_frac', 'last_layer_norm', 'init_distance'];
+// Migration 3's rollup tables and views (rollups.ts).
+const ROLLUP_OBJECTS = [
+  'step_rollups',
+  'step_rollups_from_steps',
+  'step_rollups_from_probes',
+  'run_summaries',
+  ...SUMMARY_SOURCE_TABLES.map((s) => `run_summaries_from_${s}`),
+  'run_summary',
+];
 
-/** A value of a column type, different for every row i. */
-function sampleCell(col: Column, i: number): StoreRow[string] {
-  const t = col.type;
-  if (col.name === 'seq') return i + 1;
-  if (col.name === 'ts_ms') return 1_700_000_000_000 + i * 1000;
-  if (t.startsWith('Nullable(')) return i % 3 === 0 ? null : sampleCell({ ...col, type: t.slice(9, -1) }, i);
-  if (t === 'String') return `${col.name}-${i}`;
-  if (t === 'Float64') return i + 0.25;
-  if (/^U?Int\d+$/.test(t)) return i;
-  if (t === 'Array(String)') return [`a${i}`, `b${i}`];
-  if (t === 'Array(Float64)') return [i, i + 0.5];
-  if (t === 'Array(UInt32)') return [i, i + 1];
-  if (t === 'Array(Array(Float64))') return [[i], [i, 2]];
-  throw new Error(`no sample for ${t}`);
-}
-
-export function sampleRows(table: TableName, n: number): StoreRow[] {
-  const cols = TABLES[table].columns.filter((c) => c.default === undefined);
-  return Array.from({ length: n }, (_, i) => Object.fromEntries(cols.map((c) => [c.name, sampleCell(c, i)])));
-}
+import { sampleRows } from './sample-rows.ts';
+export { sampleRows };
 
 export function storeContract(name: string, makeStore: (database: string) => Promise<Store>): void {
   describe(`store contract: ${name}`, () => {
@@ -53,7 +45,7 @@ export function storeContract(name: string, makeStore: (database: string) => Pro
       const tables = await store.query<{ name: string }>(
         `SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`,
       );
-      expect(tables.map((t) => t.name)).toEqual([...TABLE_NAMES, 'schema_migrations'].sort());
+      expect(tables.map((t) => t.name)).toEqual([...TABLE_NAMES, ...ROLLUP_OBJECTS, 'schema_migrations'].sort());
     });
 
     it('adds a column in a later migration only when it is missing', async () => {
@@ -72,19 +64,24 @@ export function storeContract(name: string, makeStore: (database: string) => Pro
       await store.command(`ALTER TABLE ${database}.steps DROP COLUMN probe_col`);
     });
 
-    it('upgrades a database created at version 1 (steps without the precursor columns)', async () => {
+    it('upgrades a database created at version 1 (steps without the precursor columns, no ingested_at)', async () => {
       const old = `${database}_v1`;
-      const v1Steps = { ...TABLES.steps, columns: TABLES.steps.columns.filter((c) => !V2_COLUMNS.includes(c.name)) };
+      const v1 = (t: TableName) => ({
+        ...TABLES[t],
+        columns: TABLES[t].columns.filter((c) => !V2_COLUMNS.includes(c.name) && c.name !== 'ingested_at'),
+      });
       await store.command(`CREATE DATABASE IF NOT EXISTS ${old}`);
       await store.command(migrationsTableSql(old));
-      await store.command(createTableSql(old, v1Steps));
+      for (const t of TABLE_NAMES) await store.command(createTableSql(old, v1(t)));
       await store.command(`INSERT INTO ${old}.schema_migrations (version, name, applied_at) VALUES (1, 'event tables', now())`);
       try {
         const result = await migrate(store, old);
-        expect(result.applied).toEqual([2]);
+        expect(result.applied).toEqual([2, 3]);
         // DESCRIBE lists columns in table order (18.16's system.columns has no position).
-        const cols = await store.query<{ name: string }>(`DESCRIBE TABLE ${old}.steps`);
-        expect(cols.map((c) => c.name)).toEqual(TABLES.steps.columns.map((c) => c.name));
+        for (const t of TABLE_NAMES) {
+          const cols = await store.query<{ name: string }>(`DESCRIBE TABLE ${old}.${t}`);
+          expect(cols.map((c) => c.name)).toEqual(TABLES[t].columns.map((c) => c.name));
+        }
       } finally {
         await store.command(`DROP DATABASE IF EXISTS ${old}`);
       }

@@ -32,6 +32,8 @@ const ENVELOPE: Column[] = [
   { name: 'ts_ms', type: 'UInt64' },
   // Second resolution for Grafana's time filters; derived so writers cannot disagree.
   { name: 'ts', type: "DateTime('UTC')", default: "toDateTime(intDiv(ts_ms, 1000), 'UTC')" },
+  // When ingest wrote the row: the pipeline-health dashboard's ingest lag is ingested_at - ts.
+  { name: 'ingested_at', type: "DateTime('UTC')", default: 'now()' },
 ];
 
 const f64 = (name: string): Column => ({ name, type: 'Float64' });
