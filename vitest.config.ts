@@ -32,7 +32,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['schemas/**/*.spec.ts', 'services/**/*.spec.ts'],
+          include: ['schemas/**/*.spec.ts', 'services/**/*.spec.ts', 'deploy/**/*.spec.ts'],
           exclude: ['**/node_modules/**'],
           testTimeout: 20_000,
         },
