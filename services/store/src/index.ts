@@ -10,3 +10,13 @@ export { decodeJsonResult, type Row } from './results.ts';
 export { encodeRows } from './encode-rows.ts';
 export { NAMED_QUERIES, namedQuerySql, UnknownQueryError, type NamedQuery } from './named-queries.ts';
 export { RESULT_FORMATS, formatRows, type ResultFormat } from './result-formats.ts';
+export {
+  ROLLUP_WIDTHS,
+  ROLLUP_EIGS,
+  STEP_METRICS,
+  PROBE_METRICS,
+  GOP_METRICS,
+  HYPERPARAMETERS,
+  longFormSql,
+} from './rollups.ts';
+export { sampleRun, insertSampleRun, type SampleRun, type SampleRunOptions } from './sample-runs.ts';

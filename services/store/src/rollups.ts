@@ -105,10 +105,13 @@ function arrayJoinSql(source: 'steps' | 'probes'): string {
   return `ARRAY JOIN ${names} AS metric, ${values} AS maybe_value`;
 }
 
-/** Long form of a source table: (run_id, step, ts, metric, value) for every non-null value. */
-export function longFormSql(db: string, source: 'steps' | 'probes', where = ''): string {
+/**
+ * Long form of a source table: (run_id, step, ts, metric, value) for every non-null value, read
+ * through FINAL (one row per step) unless `final` is false.
+ */
+export function longFormSql(db: string, source: 'steps' | 'probes', where = '', final = true): string {
   return (
-    `SELECT run_id, step, ts, metric, assumeNotNull(maybe_value) AS value FROM ${db}.${source} ` +
+    `SELECT run_id, step, ts, metric, assumeNotNull(maybe_value) AS value FROM ${db}.${source}${final ? ' FINAL' : ''} ` +
     `${arrayJoinSql(source)} WHERE isNotNull(maybe_value)${where ? ` AND (${where})` : ''}`
   );
 }
