@@ -1,5 +1,5 @@
 // The SQL of a step-axis series panel: curves by step for the selected runs, read from the
-// rollups (docs/dashboards.md, "Rollups") at the coarsest bucket width that still gives about
+// rollups (dashboards/README.md, "Rollups") at the coarsest bucket width that still gives about
 // ${points} points over the visible step range (${step_from}..${step_to}), or from the raw rows
 // when the range is short enough to show every step. Fields: step, run_id, metric, value (the
 // bucket's avg, or the step's value), low and high (the bucket's min and max).

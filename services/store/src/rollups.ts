@@ -1,4 +1,4 @@
-// Rollups: what keeps dashboards fast at 10 million step rows and more (docs/store.md, "Rollups").
+// Rollups: what keeps dashboards fast at 10 million step rows and more (dashboards/README.md, "Rollups").
 //
 // step_rollups holds every curve of every run downsampled by step bucket, at three widths (10,
 // 100 and 1000 steps), in long form: one row per (run, metric, width, bucket) with the min, max,
