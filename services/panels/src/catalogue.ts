@@ -103,8 +103,13 @@ export const VARIABLES: Record<string, Variable> = {
     name: 'metric',
     label: 'Metric',
     kind: 'query',
-    query: `SELECT DISTINCT metric FROM ${DB}.step_rollups WHERE ${RUNS} AND width = 1000 ORDER BY metric`,
+    // The metrics of the ten latest selected runs: runs of a sweep log the same curves, and a
+    // scan of every run's rollups would cost seconds at 1,000 runs.
+    query:
+      `SELECT DISTINCT metric FROM ${DB}.step_rollups WHERE run_id IN ` +
+      `(SELECT run_id FROM ${DB}.runs WHERE ${RUNS} ORDER BY ts DESC LIMIT 10) AND width = 1000 ORDER BY metric`,
     multi: true,
+    default: 'test_acc',
   },
   layer: {
     name: 'layer',
@@ -314,7 +319,7 @@ const sweep: Dashboard = {
   allByDefault: ['run'],
   title: 'grokstream / Sweep comparison',
   description: 'Grokking delay and final accuracy against a hyperparameter from the runs’ configs.',
-  variables: ['database', 'sweep', 'run', 'hyperparameter'],
+  variables: ['database', 'sweep', 'run', 'metric', 'hyperparameter'],
   annotations: [],
   panels: [
     {
@@ -338,6 +343,23 @@ const sweep: Dashboard = {
       x: { field: 'x', label: '$hyperparameter', scale: 'linear' },
       y: linAxis('accuracy', 'percentunit', 0, 1),
       scope: 'cross-run',
+    },
+    {
+      id: 'metric-vs-hp',
+      title: 'Final $metric against $hyperparameter',
+      description: 'The last value of each chosen metric in every run (from the rollups), against the hyperparameter.',
+      visualization: 'xychart',
+      sql:
+        `SELECT x, final_value, metric, run_id FROM ` +
+        `(SELECT run_id, ${HP} AS x FROM ${DB}.run_summary WHERE ${RUN_SUMMARY_FILTER} AND isNotNull(${HP})) AS configs ` +
+        `ANY INNER JOIN (SELECT run_id, metric, argMaxMerge(last_value) AS final_value FROM ${DB}.step_rollups ` +
+        `WHERE metric IN (\${metric:singlequote}) AND width = 1000 GROUP BY run_id, metric) AS finals USING run_id ORDER BY metric, x`,
+      fields: ['x', 'final_value', 'metric', 'run_id'],
+      x: { field: 'x', label: '$hyperparameter', scale: 'linear' },
+      y: linAxis('final value'),
+      seriesBy: ['metric'],
+      scope: 'cross-run',
+      width: 24,
     },
     {
       id: 'sweep-table',

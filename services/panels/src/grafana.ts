@@ -60,7 +60,8 @@ function variableBuilder(v: Variable, startsOnAll: boolean): Builder<dash.Variab
         .refresh(dash.VariableRefresh.OnDashboardLoad)
         .multi(v.multi ?? false)
         .includeAll(v.includeAll ?? false);
-      return startsOnAll ? b.current({ text: 'All', value: '$__all' }) : b;
+      if (startsOnAll) return b.current({ text: 'All', value: '$__all' });
+      return v.default === undefined ? b : b.current({ text: v.default, value: v.default });
     }
   }
 }
@@ -100,7 +101,7 @@ function panelBuilder(p: Panel): Builder<dash.Panel> {
     }
     case 'xychart': {
       const series = p.fields
-        .filter((f) => f !== p.x!.field && f !== 'run_id')
+        .filter((f) => f !== p.x!.field && f !== 'run_id' && !(p.seriesBy ?? []).includes(f))
         .map((f) =>
           new xychart.XYSeriesConfigBuilder()
             .name({ fixed: f })

@@ -127,6 +127,12 @@ export function panelsContract(name: string, makeStore: (database: string) => Pr
         [0.1, 250, 'grok-b'],
         [1, 900, 'grok-a'],
       ]);
+      const finals = await run(panel('metric-vs-hp').sql, ctx);
+      const lastAcc = (r: typeof a) => [...r.steps].reverse().find((x) => x.test_acc !== null)!.test_acc;
+      expect(finals.map((r) => [r.metric, r.x, r.final_value, r.run_id])).toEqual([
+        ['test_acc', 0.1, lastAcc(b), 'grok-b'],
+        ['test_acc', 1, lastAcc(a), 'grok-a'],
+      ]);
       const table = await run(panel('grokking-table').sql, await resolveVariables(query, selection({ run: 'all' })));
       expect(table.map((r) => [r.run_id, r.memorized_step, r.grokked_step, r.stop_policy, r.ended])).toEqual([
         ['grok-a', 300, 1200, 'grokking', 'early_stopped'],
