@@ -3,7 +3,7 @@
 // ${points} points over the visible step range (${step_from}..${step_to}), or from the raw rows
 // when the range is short enough to show every step. Fields: step, run_id, metric, value (the
 // bucket's avg, or the step's value), low and high (the bucket's min and max).
-import { ROLLUP_WIDTHS, longFormSql } from '@grokstream/store';
+import { ROLLUP_WIDTHS, longFormSql, metricFamilies } from '@grokstream/store';
 
 export type SeriesSource = 'steps' | 'probes';
 
@@ -12,6 +12,11 @@ export interface SeriesOptions {
   sources: SeriesSource[];
   /** A boolean SQL expression over `metric` (a rollup metric name, rollups.ts). */
   metrics: string;
+  /**
+   * The metric families `metrics` can match (rollups.ts metricFamilies), so the raw branch
+   * expands only those; all of them when unset (a ${metric} choice can be anything).
+   */
+  families?: string[];
   /** Show layer_norm@<i> as layer_norm@<layer name> and keep the layers of ${layer}. */
   layerNames?: boolean;
 }
@@ -37,11 +42,13 @@ export function seriesSql(o: SeriesOptions): string {
     `WHERE ${RUNS} AND (${o.metrics}) AND width = ${width} ` +
     `AND bucket >= intDiv(\${step_from}, width) AND bucket <= intDiv(\${step_to}, width) ` +
     `GROUP BY run_id, metric, width, bucket`;
-  const raw = o.sources.map(
-    (s) =>
-      `SELECT step, run_id, metric, value, value AS low, value AS high FROM (${longFormSql(DB, s, `${RUNS} AND step >= \${step_from} AND step <= \${step_to}`)}) ` +
-      `WHERE (${o.metrics}) AND ${width} = 1`,
-  );
+  const raw = o.sources
+    .filter((s) => !o.families || metricFamilies(s).some((f) => o.families!.includes(f)))
+    .map(
+      (s) =>
+        `SELECT step, run_id, metric, value, value AS low, value AS high FROM (${longFormSql(DB, s, `${RUNS} AND step >= \${step_from} AND step <= \${step_to}`, true, o.families)}) ` +
+        `WHERE (${o.metrics}) AND ${width} = 1`,
+    );
   const union = [rolled, ...raw].join(' UNION ALL ');
   if (!o.layerNames) return `SELECT step, run_id, metric, value, low, high FROM (${union}) ORDER BY run_id, metric, step`;
   // layer_norm@<i> -> layer_norm@<name>, from the run's layer_names; then the ${layer} filter.

@@ -18,5 +18,6 @@ export {
   GOP_METRICS,
   HYPERPARAMETERS,
   longFormSql,
+  metricFamilies,
 } from './rollups.ts';
 export { sampleRun, insertSampleRun, type SampleRun, type SampleRunOptions } from './sample-runs.ts';

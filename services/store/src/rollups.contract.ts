@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Store, StoreRow } from './store.ts';
 import { MIGRATIONS, migrate } from './migrations.ts';
 import { insertSampleRun, sampleRun } from './sample-runs.ts';
+import { STEP_METRICS, longFormSql, metricFamilies } from './rollups.ts';
 
 interface Bucket {
   bucket: number;
@@ -96,6 +97,18 @@ export function rollupsContract(name: string, makeStore: (database: string) => P
         `SELECT argMaxMerge(last_value) AS last FROM ${database}.step_rollups WHERE run_id = 'grok-a' AND metric = 'gop_eig2@model' AND width = 1000 AND bucket = 0`,
       );
       expect(eig!.last).toBe(0.7);
+    });
+
+    it('reads the long form of chosen metric families as the same rows as the whole', async () => {
+      const sorted = (sql: string) => `SELECT metric, step, value FROM (${sql}) ORDER BY metric, step`;
+      const where = `run_id = 'grok-a' AND step < 100`;
+      const picked = await store.query(sorted(longFormSql(database, 'probes', where, true, ['gop_eig', 'hessian_trace', 'extra'])));
+      const whole = await store.query<{ metric: string }>(sorted(longFormSql(database, 'probes', where)));
+      const wanted = whole.filter((r) => /^gop_eig\d@|^hessian_trace$|^extra\./.test(r.metric));
+      expect(wanted.length).toBe(90); // 10 probes x (7 eigenvalues + hessian_trace + fourier_sparsity)
+      expect(picked).toEqual(wanted);
+      expect(await store.query(longFormSql(database, 'steps', where, true, ['gop_eig']))).toEqual([]);
+      expect(metricFamilies('steps')).toEqual([...STEP_METRICS, 'layer_norm', 'extra']);
     });
 
     it('keeps min, max and last when events are delivered twice', async () => {
