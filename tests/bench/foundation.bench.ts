@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { EventCodec, exampleStepMetrics, type StepMetrics } from '@grokstream/schemas';
 import { KafkaBus, eventConsumer, type Batch } from '@grokstream/bus';
-import { ChdbStore, ClickHouseStore, type Store } from '@grokstream/store';
+import { ChdbStore, ClickHouseStore, MIGRATIONS, migrate, type Store } from '@grokstream/store';
 import { project } from '@grokstream/ingest';
 import { waitUntil } from '../../services/bus/src/wait.ts';
 import { report, timed, type Figure } from './report.ts';
@@ -164,8 +164,10 @@ figures.push({
 
 // --- Stores: insert rows/s ---
 const rows = Array.from({ length: N_STORE }, (_, i) => project({ name: 'StepMetrics', value: step(i % 100, i) }).row);
-async function insertRate(store: Store): Promise<number> {
-  await store.migrate();
+/** Rows/s inserting steps; without the rollup views (migrations before 3) when `rollups` is false. */
+async function insertRate(store: Store, rollups: boolean): Promise<number> {
+  if (rollups) await store.migrate();
+  else await migrate(store, store.database, MIGRATIONS.filter((m) => m.version < 3));
   const { ms } = await timed(async () => {
     for (let i = 0; i < rows.length; i += 10_000) await store.insert('steps', rows.slice(i, i + 10_000));
   });
@@ -176,12 +178,18 @@ async function insertRate(store: Store): Promise<number> {
   return perSec(N_STORE, ms);
 }
 const database = `bench_${id.replace(/-/g, '')}`;
-progress(`store: ${N_STORE} rows into the ClickHouse server`);
-const serverRate = await insertRate(new ClickHouseStore({ url: CLICKHOUSE_URL, database }));
-progress(`store: ${N_STORE} rows into chdb`);
-const chdbRate = await insertRate(new ChdbStore({ path: mkdtempSync(join(tmpdir(), 'grokstream-bench-')), database }));
-figures.push({ name: 'insert steps: ClickHouse 18.16 server', value: serverRate, unit: 'rows/s', note: 'batches of 10,000' });
-figures.push({ name: 'insert steps: chdb (embedded)', value: chdbRate, unit: 'rows/s', note: 'batches of 10,000' });
+const chdbDir = mkdtempSync(join(tmpdir(), 'grokstream-bench-'));
+// The rollup views (dashboards/README.md) aggregate every inserted step: measured with and without.
+for (const rollups of [true, false]) {
+  const what = rollups ? 'with the rollup views' : 'without the rollup views';
+  progress(`store: ${N_STORE} rows into the ClickHouse server, ${what}`);
+  const serverRate = await insertRate(new ClickHouseStore({ url: CLICKHOUSE_URL, database }), rollups);
+  progress(`store: ${N_STORE} rows into chdb, ${what}`);
+  const chdbRate = await insertRate(new ChdbStore({ path: chdbDir, database }), rollups);
+  const suffix = rollups ? '' : ', no rollup views';
+  figures.push({ name: `insert steps: ClickHouse 18.16 server${suffix}`, value: serverRate, unit: 'rows/s', note: 'batches of 10,000' });
+  figures.push({ name: `insert steps: chdb (embedded)${suffix}`, value: chdbRate, unit: 'rows/s', note: 'batches of 10,000' });
+}
 
 report(OUT, 'grokstream foundation benchmark', figures, {
   scale,
