@@ -9,3 +9,4 @@ export { newEventId } from './ids.ts';
 export { exampleStepMetrics } from './examples.ts';
 export { stopRunCommand, type StopRunFields } from './commands.ts';
 export { EventLogWriter, EventLogError, eventLogType, readEventLog, type ReadEventLogOptions } from './event-log.ts';
+export { STEP_METRIC_FIELDS, type StepMetricField } from './metric-fields.ts';

@@ -23,24 +23,14 @@
 // Both engines run this: ClickHouse 18.16 has no arrayFlatten and no multiple-level subquery in
 // views, so the GOP eigenvalues are spelled out per index here instead.
 
+import { STEP_METRIC_FIELDS } from '@grokstream/schemas';
+
 export const ROLLUP_WIDTHS = [10, 100, 1000] as const;
 /** How many of the top GOP eigenvalues per scope the rollup keeps (the trainer's default top_k is 8). */
 export const ROLLUP_EIGS = 8;
 
 /** Scalar StepMetrics fields, in the order the rollup lists them. */
-export const STEP_METRICS = [
-  'train_loss',
-  'train_acc',
-  'test_loss',
-  'test_acc',
-  'lr',
-  'weight_norm',
-  'grad_norm_sq',
-  'update_norm',
-  'softmax_collapse_frac',
-  'last_layer_norm',
-  'init_distance',
-] as const;
+export const STEP_METRICS = STEP_METRIC_FIELDS;
 
 /** Scalar ProbeSummary fields. */
 export const PROBE_METRICS = [

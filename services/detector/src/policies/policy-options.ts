@@ -1,6 +1,6 @@
 // Construction-time validation of policy options: a bad option throws at once with an Error
 // naming the policy and the option, never later inside the stream.
-import type { StepMetrics } from '@grokstream/schemas';
+import { STEP_METRIC_FIELDS } from '@grokstream/schemas';
 
 export function requireFinite(policy: string, option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -35,19 +35,7 @@ export function requireOneOf<T extends string>(policy: string, option: string, v
 }
 
 /** Numeric StepMetrics fields a policy may monitor (bookkeeping fields seq/ts/step excluded). */
-export const METRIC_FIELDS = [
-  'train_loss',
-  'train_acc',
-  'test_loss',
-  'test_acc',
-  'lr',
-  'weight_norm',
-  'grad_norm_sq',
-  'update_norm',
-  'softmax_collapse_frac',
-  'last_layer_norm',
-  'init_distance',
-] as const satisfies readonly (keyof StepMetrics)[];
+export const METRIC_FIELDS = STEP_METRIC_FIELDS;
 
 export type MetricField = (typeof METRIC_FIELDS)[number];
 
