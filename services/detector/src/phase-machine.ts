@@ -173,7 +173,11 @@ export function stepPhase(o: PhaseOptions, prev: PhaseState, m: StepMetrics, _pr
       s.bestStep = m.step;
     }
   }
-  const oldest = s.history[0]?.[1] ?? null;
+  // GROKKING is the test metric rising after memorization (DESIGN: phases), so once the run has
+  // memorized, the rise is measured from the memorization step on: a test metric that crept up
+  // while the network was still fitting its train set is not grokking.
+  const memorizedAt = s.memorizedAt;
+  const oldest = (memorizedAt === null ? s.history[0] : s.history.find(([step]) => step >= memorizedAt))?.[1] ?? null;
   const rise = s.current !== null && oldest !== null ? s.current - oldest : 0;
   if (s.memorizedAt !== null && rise >= o.riseDelta) s.lastProgress = m.step;
   const generalized = s.current !== null && s.current >= threshold;
