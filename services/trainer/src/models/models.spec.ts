@@ -75,3 +75,22 @@ describe.each(cases)('$name', ({ model: make, inputDim, outDim, encoding, p }) =
     });
   }
 });
+
+describe('seeded initialization', () => {
+  // tfjs treats a seed of 0 as no seed: every model built with seed 0 must still be the same.
+  for (const seed of [0, 1, 7]) {
+    it(`builds the same weights twice from seed ${seed}`, () => {
+      const weights = () => {
+        const built = [
+          mlp({ inputDim: 10, outputDim: 5, hidden: [8], activation: 'relu', bias: true, initScale: 1, seed }),
+          deepLinear({ inputDim: 6, outputDim: 4, depth: 3, width: 5, gamma: 0.5, seed }),
+          transformer({ vocab: 6, seqLen: 3, outputDim: 5, nLayers: 1, dModel: 8, nHeads: 2, dMlp: 16, activation: 'gelu', layerNorm: false, initScale: 1, seed }),
+        ];
+        const values = built.flatMap((m) => m.params.map((p) => Array.from(p.dataSync())));
+        built.forEach((m) => m.dispose());
+        return values;
+      };
+      expect(weights()).toEqual(weights());
+    });
+  }
+});

@@ -4,7 +4,7 @@
 import { tf } from '../tf.ts';
 import { activate, type Activation } from './activations.ts';
 import { softmax } from '../second-order-ops.ts';
-import { gaussianWeight, nextModelId, zeroBias } from './init.ts';
+import { gaussianWeight, nextModelId, tfSeed, zeroBias } from './init.ts';
 import type { DenseLayer, ForwardTrace, Model } from './model.ts';
 import { denseRecorder } from './dense.ts';
 
@@ -47,7 +47,7 @@ export function transformer(o: TransformerOptions): Model {
   };
   const embed = layer('embed', o.vocab, o.dModel);
   const posSeed = seed++;
-  const pos = tf.tidy(() => tf.variable(tf.randomNormal([T, o.dModel], 0, o.initScale / Math.sqrt(o.dModel), 'float32', posSeed), true, `m${id}.pos`));
+  const pos = tf.tidy(() => tf.variable(tf.randomNormal([T, o.dModel], 0, o.initScale / Math.sqrt(o.dModel), 'float32', tfSeed(posSeed)), true, `m${id}.pos`));
   const blocks: Block[] = Array.from({ length: o.nLayers }, (_, i) => ({
     q: layer(`l${i}.q`, o.dModel, o.dModel),
     k: layer(`l${i}.k`, o.dModel, o.dModel),
