@@ -40,9 +40,15 @@ describe('grokstream query', () => {
       { step: 1, train_loss: 1.25 },
       { step: 2, train_loss: 2.25 },
     ]);
+    // Runs come from run_summary: a run with steps but no RunStarted yet is listed, its task unknown.
     const table = cli(['runs']);
     expect(table.status).toBe(0);
-    expect(table.stdout).toBe('(no rows)\n');
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^run_id +task +model +backend +started_at +ended +last_step$/);
+    expect(lines.at(-1)).toMatch(/^\(3 rows/);
+    expect(lines.slice(2, -1).map((l) => l.split(/ +/)[0]).sort()).toEqual(['run_id-0', 'run_id-1', 'run_id-2']);
+    const empty = cli([`SELECT 1 AS one WHERE 0`]);
+    expect(empty.stdout).toBe('(no rows)\n');
     const list = cli(['--list']);
     expect(list.stdout).toMatch(/^runs +the latest 100 runs/m);
     expect(list.stdout).toMatch(/^sweep +one row per run/m);

@@ -3,6 +3,7 @@
 // ReplacingMergeTree tables, ANY LEFT JOIN ... USING (18.16's join) of aliased subqueries (26.x
 // requires the aliases), values quoted by sql.ts.
 import { sqlIdent, sqlString } from './sql.ts';
+import { HYPERPARAMETERS } from './rollups.ts';
 
 export interface NamedQuery {
   name: string;
@@ -12,18 +13,15 @@ export interface NamedQuery {
   sql(database: string, params: Record<string, string>): string;
 }
 
-const runEnds = (db: string) =>
-  `(SELECT run_id, reason AS ended, step AS last_step FROM ${db}.run_ends FINAL) AS ends`;
-
 export const NAMED_QUERIES: NamedQuery[] = [
   {
     name: 'runs',
     description: 'the latest 100 runs: task, model, backend, when they started, how they ended',
     params: [],
+    // run_summary (rollups.ts): one merged row per run, kept by views as ingest writes.
     sql: (db) =>
-      `SELECT run_id, task, model, backend, toString(ts) AS started, ended, last_step ` +
-      `FROM (SELECT run_id, task, model, backend, ts FROM ${db}.runs FINAL) AS started_runs ` +
-      `ANY LEFT JOIN ${runEnds(db)} USING run_id ORDER BY started DESC, run_id LIMIT 100`,
+      `SELECT run_id, task, model, backend, toString(started) AS started_at, ended, last_step ` +
+      `FROM ${db}.run_summary ORDER BY started_at DESC, run_id LIMIT 100`,
   },
   {
     name: 'phases',
@@ -43,24 +41,12 @@ export const NAMED_QUERIES: NamedQuery[] = [
   },
   {
     name: 'sweep',
-    description: 'one row per run: hyperparameters from its config, memorization and grokking steps, final accuracies',
+    description:
+      'one row per run: hyperparameters from its config, memorization and grokking steps (the detector’s phases), final accuracies, how it ended',
     params: [],
-    // visitParamExtract* reads a key anywhere in config_json (18.16 has no JSONExtract); the
-    // config's keys are distinct enough for the hyperparameters a sweep varies.
     sql: (db) =>
-      `SELECT run_id, lr, weight_decay, train_fraction, seed, memorized_step, grokked_step, ` +
-      `if(memorized_step > 0 AND grokked_step > 0, grokked_step - memorized_step, 0) AS grok_delay, ` +
-      `final_train_acc, final_test_acc, steps ` +
-      `FROM (SELECT run_id, ` +
-      `visitParamExtractFloat(config_json, 'lr') AS lr, ` +
-      `visitParamExtractFloat(config_json, 'weight_decay') AS weight_decay, ` +
-      `visitParamExtractFloat(config_json, 'train_fraction') AS train_fraction, ` +
-      `seed_init AS seed FROM ${db}.runs FINAL) AS run_configs ` +
-      `ANY LEFT JOIN (SELECT run_id, ` +
-      `minIf(step, train_acc >= 0.99) AS memorized_step, ` +
-      `minIf(step, test_acc >= 0.95) AS grokked_step, ` +
-      `argMax(train_acc, step) AS final_train_acc, argMax(test_acc, step) AS final_test_acc, ` +
-      `max(step) AS steps FROM ${db}.steps FINAL GROUP BY run_id) AS run_steps USING run_id ORDER BY run_id`,
+      `SELECT run_id, sweep, ${HYPERPARAMETERS.map((h) => h.name).join(', ')}, memorized_step, grokked_step, grok_delay, ` +
+      `final_train_acc, final_test_acc, last_step, ended FROM ${db}.run_summary ORDER BY run_id`,
   },
 ];
 

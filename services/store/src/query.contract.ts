@@ -65,7 +65,7 @@ export function queryContract(name: string, o: { writable(database: string): Pro
       const runs = await ask('runs');
       expect(runs.map((r) => [r.run_id, r.ended, r.last_step]).sort()).toEqual([
         ['r1', 'early_stopped', 8],
-        ['r2', '', 0], // ANY LEFT JOIN fills a missing right side with defaults
+        ['r2', null, 8], // no RunFinished yet: still running, at its last stored step
       ]);
       expect(await ask('phases', { run: 'r1' })).toMatchObject([
         { step: 3, previous_phase: 'WARMUP', phase: 'MEMORIZATION' },
@@ -75,8 +75,8 @@ export function queryContract(name: string, o: { writable(database: string): Pro
       expect(await ask('stops')).toMatchObject([{ run_id: 'r1', step: 8, policy: 'converged', issued_by: 'd 1' }]);
       const sweep = await ask('sweep');
       expect(sweep).toMatchObject([
-        { run_id: 'r1', lr: 0.003, weight_decay: 1, train_fraction: 0.5, seed: 0, memorized_step: 3, grokked_step: 6, grok_delay: 3, final_test_acc: 0.97, steps: 8 },
-        { run_id: 'r2', lr: 0.006, memorized_step: 0, grokked_step: 0, grok_delay: 0, steps: 8 },
+        { run_id: 'r1', lr: 0.003, weight_decay: 1, train_fraction: 0.5, seed: 0, memorized_step: 3, grokked_step: 6, grok_delay: 3, final_test_acc: 0.97, last_step: 8, ended: 'early_stopped' },
+        { run_id: 'r2', lr: 0.006, width: null, memorized_step: null, grokked_step: null, grok_delay: null, last_step: 8, ended: null },
       ]);
       expect(NAMED_QUERIES.map((q) => q.name).sort()).toEqual(['phases', 'runs', 'stops', 'sweep']);
     });
