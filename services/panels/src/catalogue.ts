@@ -144,7 +144,7 @@ const STEP_X = { field: 'step', label: 'step', scale: 'linear' as const };
 const SERIES_FIELDS = ['step', 'run_id', 'metric', 'value', 'low', 'high'];
 const metricsIn = (...names: string[]) => `metric IN (${names.map((n) => `'${n}'`).join(', ')})`;
 /** Series options for a fixed list of scalar metrics (rollups.ts names). */
-const only = (...names: string[]) => ({ metrics: metricsIn(...names), families: names });
+const metricSet = (...names: string[]) => ({ metrics: metricsIn(...names), families: names });
 /** GOP metrics of the model and of the layers in ${layer}. */
 const scoped = (prefix: string) =>
   `(metric LIKE '${prefix}@%' AND (splitByChar('@', metric)[2] = 'model' OR $__conditionalAll(splitByChar('@', metric)[2] IN (\${layer:singlequote}), $layer)))`;
@@ -195,8 +195,8 @@ const runOverview: Dashboard = {
     },
   ],
   panels: [
-    stepPanel('loss', 'Loss by step', 'Train and test loss (log scale); downsampled curves show each bucket’s mean, with its min and max.', seriesSql({ sources: ['steps'], ...only('train_loss', 'test_loss') }), logAxis('loss')),
-    stepPanel('accuracy', 'Accuracy by step', 'Train and test accuracy: memorization is train accuracy reaching 1, grokking is test accuracy following late.', seriesSql({ sources: ['steps'], ...only('train_acc', 'test_acc') }), linAxis('accuracy', 'percentunit', 0, 1)),
+    stepPanel('loss', 'Loss by step', 'Train and test loss (log scale); downsampled curves show each bucket’s mean, with its min and max.', seriesSql({ sources: ['steps'], ...metricSet('train_loss', 'test_loss') }), logAxis('loss')),
+    stepPanel('accuracy', 'Accuracy by step', 'Train and test accuracy: memorization is train accuracy reaching 1, grokking is test accuracy following late.', seriesSql({ sources: ['steps'], ...metricSet('train_acc', 'test_acc') }), linAxis('accuracy', 'percentunit', 0, 1)),
     {
       id: 'accuracy-time',
       title: 'Accuracy over time, with phases and stops',
@@ -242,12 +242,12 @@ const norms: Dashboard = {
   variables: ['database', 'sweep', 'run', 'layer', 'metric', 'step_from', 'step_to', 'points'],
   annotations: [],
   panels: [
-    stepPanel('weight-norm', 'Weight norm', 'Total weight norm ‖θ‖; weight decay shrinks it through the grokking transition.', seriesSql({ sources: ['steps'], ...only('weight_norm') }), linAxis('‖θ‖')),
+    stepPanel('weight-norm', 'Weight norm', 'Total weight norm ‖θ‖; weight decay shrinks it through the grokking transition.', seriesSql({ sources: ['steps'], ...metricSet('weight_norm') }), linAxis('‖θ‖')),
     stepPanel('layer-norms', 'Weight norm per layer', 'Each layer’s weight norm, for the layers in $layer.', seriesSql({ sources: ['steps'], metrics: `metric LIKE 'layer_norm@%'`, families: ['layer_norm'], layerNames: true }), linAxis('‖W‖')),
-    stepPanel('grad-update', '‖g‖² and update size', 'Squared gradient norm and the size of each optimizer update (log scale).', seriesSql({ sources: ['steps'], ...only('grad_norm_sq', 'update_norm') }), logAxis('size')),
-    stepPanel('init-distance', 'Distance from init', '‖θ − θ₀‖.', seriesSql({ sources: ['steps'], ...only('init_distance') }), linAxis('distance')),
-    stepPanel('grad-noise', 'Gradient noise: Tr Σ and SNR', 'Trace of the gradient covariance and the gradient signal-to-noise ratio, from the probes.', seriesSql({ sources: ['probes'], ...only('grad_noise_trace', 'grad_snr') }), logAxis('value')),
-    stepPanel('curvature', 'Curvature: Hessian trace, top eigenvalue, Tr HΣ', 'Hessian trace and top eigenvalue, and Tr(HΣ), from the probes.', seriesSql({ sources: ['probes'], ...only('hessian_trace', 'hessian_top_eig', 'tr_h_sigma') }), logAxis('value')),
+    stepPanel('grad-update', '‖g‖² and update size', 'Squared gradient norm and the size of each optimizer update (log scale).', seriesSql({ sources: ['steps'], ...metricSet('grad_norm_sq', 'update_norm') }), logAxis('size')),
+    stepPanel('init-distance', 'Distance from init', '‖θ − θ₀‖.', seriesSql({ sources: ['steps'], ...metricSet('init_distance') }), linAxis('distance')),
+    stepPanel('grad-noise', 'Gradient noise: Tr Σ and SNR', 'Trace of the gradient covariance and the gradient signal-to-noise ratio, from the probes.', seriesSql({ sources: ['probes'], ...metricSet('grad_noise_trace', 'grad_snr') }), logAxis('value')),
+    stepPanel('curvature', 'Curvature: Hessian trace, top eigenvalue, Tr HΣ', 'Hessian trace and top eigenvalue, and Tr(HΣ), from the probes.', seriesSql({ sources: ['probes'], ...metricSet('hessian_trace', 'hessian_top_eig', 'tr_h_sigma') }), logAxis('value')),
     stepPanel('metric-explorer', 'Any metric', 'The metrics chosen in $metric, from either table.', seriesSql({ sources: ['steps', 'probes'], metrics: 'metric IN (${metric:singlequote})' }), linAxis('value'), 24),
   ],
 };
@@ -264,7 +264,7 @@ const gop: Dashboard = {
     stepPanel('gop-rank', 'Effective and numerical rank', 'exp(entropy) of the normalized spectrum, and the count above the tolerance.', seriesSql({ sources: ['probes'], metrics: `${scoped('gop_effective_rank')} OR ${scoped('gop_numerical_rank')}`, families: ['gop_effective_rank', 'gop_numerical_rank'] }), linAxis('rank')),
     stepPanel('gop-condition', 'Condition number', 'Largest over smallest kept eigenvalue (log scale).', seriesSql({ sources: ['probes'], metrics: scoped('gop_condition_number'), families: ['gop_condition_number'] }), logAxis('condition number')),
     stepPanel('fourier', 'Fourier sparsity', 'Share of the embedding’s energy in its top frequencies (modular tasks).', seriesSql({ sources: ['probes'], metrics: metricsIn('extra.fourier_sparsity', 'extra.fourier_key_freqs'), families: ['extra'] }), linAxis('share')),
-    stepPanel('softmax-collapse', 'Softmax collapse and last-layer norm', 'Share of samples whose softmax has collapsed, and the last layer’s norm.', seriesSql({ sources: ['steps'], ...only('softmax_collapse_frac', 'last_layer_norm') }), linAxis('value')),
+    stepPanel('softmax-collapse', 'Softmax collapse and last-layer norm', 'Share of samples whose softmax has collapsed, and the last layer’s norm.', seriesSql({ sources: ['steps'], ...metricSet('softmax_collapse_frac', 'last_layer_norm') }), linAxis('value')),
   ],
 };
 
