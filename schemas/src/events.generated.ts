@@ -34,7 +34,7 @@ export interface RunStarted {
   tags: Record<string, string>;
 }
 
-/** The cheap metrics of one optimisation step (definitions in DESIGN.md). */
+/** The cheap metrics of one optimisation step (definitions in docs/architecture.md, "Metrics"). */
 export interface StepMetrics {
   event_id: string;
   run_id: string;

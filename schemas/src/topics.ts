@@ -1,4 +1,5 @@
-// Topic names of the event model (DESIGN.md). Versioned: a breaking change gets a new topic.
+// Topic names of the event model (docs/architecture.md, "Topics"). Versioned: a breaking change
+// gets a new topic.
 export const TOPICS = {
   events: 'grokstream.events.v1',
   phases: 'grokstream.phases.v1',

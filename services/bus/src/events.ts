@@ -47,6 +47,11 @@ export interface EventConsumerOptions {
    */
   onDeadLetterSkipped?: (source: { topic: string; partition: number; offset: string }) => void;
   onError?: (err: unknown, batch: Batch) => void;
+  /**
+   * Called once a batch is fully processed (its letters written and its events handled), with
+   * the offset after its last message: how a caller knows how far it has read (Ingest.lag).
+   */
+  onBatchDone?: (batch: Batch, next: number) => void;
   /** See ConsumerOptions.onAssignment. */
   onAssignment?: ConsumerOptions['onAssignment'];
   /** See ConsumerOptions.onCrash. */
@@ -234,6 +239,7 @@ export function eventConsumer(bus: Bus, options: EventConsumerOptions): EventCon
       // cannot be, the whole batch comes again later (its good events too: at-least-once).
       if (letters.length > 0) await writeLetters(letters, batch, events.length);
       if (events.length > 0) await options.handle(events, batch);
+      options.onBatchDone?.(batch, Number(batch.messages[batch.messages.length - 1]!.offset) + 1);
     },
   });
 

@@ -25,3 +25,4 @@ export { standardTopics, DEAD_LETTER_MAX_MESSAGE_BYTES } from './topics.ts';
 export { readAll, scanAll } from './read-all.ts';
 export { waitUntil } from './wait.ts';
 export { readRunTail, type RunTail } from './run-tail.ts';
+export { consumerLag } from './lag.ts';

@@ -1,5 +1,5 @@
 // The bus over a real Kafka cluster, through kafkajs. Kept behind the Bus interface so the client
-// can be swapped (kafkajs 2.2.4 is its last release; see DESIGN.md).
+// can be swapped: kafkajs 2.2.4 is its last release (docs/architecture.md, "Machines and limits").
 import {
   Kafka,
   Partitioners,

@@ -3,18 +3,10 @@ import { existsSync, openSync, readFileSync, readSync, closeSync } from 'node:fs
 import { parseArgs } from 'node:util';
 import { EventCodec, EventLogError, TOPICS, readEventLog, type AnyEvent } from '@grokstream/schemas';
 import { EventPublisher, readAll, standardTopics } from '@grokstream/bus';
-import { ConfigurationError, RuntimeFailure, UsageError, kafkaBus, serve, type Service } from '@grokstream/shell';
+import { RuntimeFailure, UsageError, kafkaBus, serve, type Service } from '@grokstream/shell';
 import { kafkaSettings, type CommandContext } from './context.ts';
-import {
-  DetectorConfigError,
-  DetectorService,
-  JsonLinesError,
-  describeOutput,
-  detectorOptions,
-  loadDetectorConfig,
-  parseStepLines,
-  replayEvents,
-} from '@grokstream/detector';
+import { DetectorService, JsonLinesError, describeOutput, parseStepLines, replayEvents } from '@grokstream/detector';
+import { loadDetector } from './embedded-parts.ts';
 
 /** An Avro object container file starts with 'Obj' 0x01. */
 function isEventLog(path: string): boolean {
@@ -24,17 +16,6 @@ function isEventLog(path: string): boolean {
     return readSync(fd, head, 0, 4, 0) === 4 && head.equals(Buffer.from('Obj\x01', 'latin1'));
   } finally {
     closeSync(fd);
-  }
-}
-
-function loadConfig(file: string | undefined) {
-  try {
-    return detectorOptions(loadDetectorConfig(file));
-  } catch (err) {
-    if (err instanceof DetectorConfigError) throw err; // a ConfigurationError: exit 2
-    // detectorOptions() rejects policy options it cannot build with plain errors naming the option.
-    if ((err as Error).message.includes('option')) throw new ConfigurationError((err as Error).message);
-    throw err;
   }
 }
 
@@ -53,7 +34,7 @@ export async function replay(args: string[], ctx: CommandContext): Promise<numbe
   });
   const from = values.from;
   if (!from) throw new UsageError('replay needs --from FILE.avro, --from FILE.jsonl or --from TOPIC (a Kafka topic)');
-  const options = loadConfig(values.detector);
+  const options = loadDetector(values.detector);
   const codec = EventCodec.load();
   let events: AnyEvent[];
   const looksLikeFile = /[/\\]|\.(avro|jsonl|json)$/i.test(from);
@@ -111,7 +92,7 @@ export async function replay(args: string[], ctx: CommandContext): Promise<numbe
 /** `grokstream detect`: the detector service on Kafka, until Ctrl-C. */
 export async function detect(args: string[], ctx: CommandContext): Promise<number> {
   const { values } = parseArgs({ args, options: { kafka: { type: 'string' }, detector: { type: 'string' }, partitions: { type: 'string' } } });
-  const options = loadConfig(values.detector);
+  const options = loadDetector(values.detector);
   const partitions = values.partitions === undefined ? ctx.settings().partitions : Number(values.partitions);
   if (!Number.isInteger(partitions) || partitions < 1) throw new UsageError(`--partitions must be a positive integer, got ${values.partitions}`);
   const bus = kafkaBus(kafkaSettings(ctx, values.kafka), 'grokstream-detector', ctx.log);

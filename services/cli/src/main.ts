@@ -8,9 +8,11 @@ import { stop } from './stop-command.ts';
 import { detect, replay } from './detector-commands.ts';
 import { ingest } from './ingest-command.ts';
 import { query } from './query-command.ts';
+import { report, ui } from './report-commands.ts';
+import { importLog } from './import-command.ts';
 
 type Command = (args: string[], ctx: CommandContext) => Promise<number>;
-const COMMANDS: Record<string, Command> = { run, stop, resend, replay, detect, ingest, query };
+const COMMANDS: Record<string, Command> = { run, report, ui, import: importLog, stop, resend, replay, detect, ingest, query };
 
 export function exitCodeOf(err: unknown): number {
   if (err instanceof Interrupted) return 130;

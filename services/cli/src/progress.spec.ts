@@ -14,4 +14,9 @@ describe('progressLine', () => {
     const m = exampleStepMetrics({ run_id: 'r', step: 1, train_loss: NaN });
     expect(progressLine(m, 10, 1)).toBe('step  1/10  train NaN  |W| 1.00  lr 1.0e-3  1.0 steps/s');
   });
+
+  it('ends with the current phase when a detector runs beside the trainer', () => {
+    const m = exampleStepMetrics({ run_id: 'r', step: 7, train_loss: 1 });
+    expect(progressLine(m, 10, 2, 'MEMORIZATION')).toMatch(/2\.0 steps\/s {2}phase MEMORIZATION$/);
+  });
 });

@@ -1,13 +1,17 @@
 // grokstream run (train a config) and grokstream resend (send events a trainer spilled).
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EventCodec, TOPICS } from '@grokstream/schemas';
-import { EventPublisher, standardTopics } from '@grokstream/bus';
-import { RuntimeFailure, UsageError, kafkaBus, Interrupted } from '@grokstream/shell';
-import { configJson, findSpills, loadConfig, readSpills, removeSpills, runTraining, type RunSummary } from '@grokstream/trainer';
+import { EventPublisher, standardTopics, type Bus } from '@grokstream/bus';
+import { RuntimeFailure, UsageError, kafkaBus, Interrupted, describeStore } from '@grokstream/shell';
+import { configJson, findSpills, loadConfig, newRunId, readSpills, removeSpills, runTraining, type RunSummary } from '@grokstream/trainer';
+import type { Store } from '@grokstream/store';
+import { startUi, writeReport, type UiServer } from '@grokstream/report';
 import { Progress } from './progress.ts';
-import { busOrMemory, kafkaSettings, type CommandContext } from './context.ts';
+import { kafkaSettings, type CommandContext } from './context.ts';
+import { EmbeddedPipeline, type RunOutcome } from './embedded-pipeline.ts';
+import { loadDetector, openCommandStore, parsePort, storeFlagSettings } from './embedded-parts.ts';
 
 function positiveInt(flag: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -28,12 +32,20 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
+    allowNegative: true,
     options: {
       kafka: { type: 'string' },
+      clickhouse: { type: 'string' },
       resume: { type: 'string' },
       partitions: { type: 'string' },
       quiet: { type: 'boolean' },
       'events-file': { type: 'string' },
+      detect: { type: 'boolean', default: true },
+      detector: { type: 'string' },
+      store: { type: 'boolean', default: true },
+      report: { type: 'boolean', default: true },
+      ui: { type: 'boolean', default: false },
+      port: { type: 'string' },
     },
   });
   const [file, ...overrides] = positionals;
@@ -42,32 +54,94 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
   if (bad) throw new UsageError(`"${bad}" is not an override: write key.path=value`);
   const partitions = positiveInt('--partitions', values.partitions, ctx.settings().partitions);
   if (values['events-file']) checkEventsFile(values['events-file']);
+  const port = parsePort(values.port);
   const cfg = loadConfig(file, overrides); // ConfigError: exit 2 with every problem listed
+  const kafka = kafkaSettings(ctx, values.kafka);
+  const runId = values.resume ?? newRunId(cfg.run.name);
 
-  const { bus, where } = busOrMemory(ctx, values.kafka, 'grokstream-trainer');
+  // On Kafka the trainer runs alone: the stack's detect and ingest services do the rest.
+  let pipeline: EmbeddedPipeline | undefined;
+  let store: Store | undefined;
+  let ui: UiServer | undefined;
+  let bus: Bus;
+  let where: string;
+  let eventsFile = values['events-file'];
+  const settings = ctx.settings();
+  const storeSettings = storeFlagSettings(settings, values.clickhouse);
+  if (kafka.fromEnvironment) {
+    const embeddedOnly = (['detector', 'clickhouse', 'ui'] as const).filter((f) => values[f] !== undefined && values[f] !== false);
+    if (embeddedOnly.length) throw new UsageError(`--${embeddedOnly[0]} is for the embedded pipeline; with Kafka the stack's services detect and store (grokstream detect, grokstream ingest)`);
+    bus = kafkaBus(kafka, 'grokstream-trainer', ctx.log);
+    where = `Kafka at ${kafka.brokers.join(',')} (detect and ingest are the stack's services)`;
+  } else {
+    const detector = values.detect ? loadDetector(values.detector) : undefined;
+    if (values.store) store = await openCommandStore(storeSettings, settings.database);
+    if (!values.store && values.ui) throw new UsageError('--ui shows the store: it cannot go with --no-store');
+    eventsFile ??= join(settings.dataDir, 'events', `${runId}.avro`);
+    mkdirSync(dirname(resolve(eventsFile)), { recursive: true });
+    pipeline = new EmbeddedPipeline({ detector, store, log: (l) => ctx.log.info(l) });
+    await pipeline.start();
+    bus = pipeline.bus;
+    const parts = [detector ? 'detector' : undefined, store ? `store ${describeStore(storeSettings)}` : undefined, `event log ${shortPath(eventsFile)}`].filter(Boolean);
+    where = `the embedded pipeline (${parts.join(', ')})`;
+    if (values.ui && store) {
+      const q = store;
+      ui = await startUi({ query: (sql) => q.query(sql), database: settings.database, port: port ?? 8737, log: (l) => ctx.log.warn(l) });
+      console.error(`live page: ${ui.url}?run=${encodeURIComponent(runId)}`);
+    }
+  }
   console.error(`grokstream run ${file}: ${cfg.run.steps} steps, events to ${where}`);
   const progress = new Progress(process.stderr, cfg.run.steps, cfg.run.log_every);
   let summary: RunSummary;
+  let outcome: RunOutcome | undefined;
+  let reportPath: string | undefined;
   try {
-    summary = await runTraining(cfg, {
-      bus,
-      codec: EventCodec.load(),
-      partitions,
-      resumeRunId: values.resume,
-      eventsFile: values['events-file'],
-      configJson: configJson(cfg),
-      interrupted: () => ctx.interruption.signal.aborted,
-      onStep: values.quiet ? undefined : (m, rate) => progress.update(m, rate),
-      log: (line) => {
-        progress.end();
-        ctx.log.info(line);
-      },
-    });
+    try {
+      summary = await runTraining(cfg, {
+        bus,
+        codec: EventCodec.load(),
+        partitions,
+        resumeRunId: values.resume,
+        runId,
+        eventsFile,
+        configJson: configJson(cfg),
+        interrupted: () => ctx.interruption.signal.aborted,
+        onStep: values.quiet ? undefined : (m, rate) => progress.update(m, rate, pipeline?.phaseOf(m.run_id)),
+        log: (line) => {
+          progress.end();
+          ctx.log.info(line);
+        },
+      });
+    } finally {
+      progress.end();
+    }
+    if (pipeline) {
+      await pipeline.drain();
+      if (values.detect) outcome = pipeline.outcome(summary.runId);
+      if (store && values.report && summary.reason !== 'bus_outage') {
+        const q = store;
+        const out = join(settings.dataDir, 'reports', `${summary.runId}.html`);
+        reportPath = (await writeReport((sql) => q.query(sql), { database: settings.database, runs: [summary.runId] }, out)).path;
+      }
+    }
+    report(summary, outcome);
+    if (pipeline) {
+      const lines: string[] = [];
+      if (store) lines.push(`  data: ${storeSettings.kind === 'chdb' ? shortPath(storeSettings.path) : describeStore(storeSettings)}, database ${settings.database}; events: ${shortPath(eventsFile!)}`);
+      else lines.push(`  events: ${shortPath(eventsFile!)} (nothing stored: --no-store)`);
+      if (reportPath) lines.push(`  report: ${shortPath(reportPath)}`);
+      console.log(lines.join('\n'));
+    }
+    if (ui) {
+      console.error(`live page: ${ui.url}?run=${encodeURIComponent(summary.runId)} (Ctrl-C to stop serving)`);
+      await new Promise<void>((r) => ctx.interruption.signal.addEventListener('abort', () => r(), { once: true }));
+    }
   } finally {
-    progress.end();
-    await bus.close();
+    await ui?.close();
+    if (pipeline) await pipeline.stop();
+    else await bus.close();
+    await store?.close();
   }
-  report(summary);
   if (summary.reason === 'bus_outage') {
     throw new RuntimeFailure(
       `run ${summary.runId} suspended at step ${summary.step}: ${summary.error?.message}. It is checkpointed and ` +
@@ -77,11 +151,17 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
     );
   }
   if (summary.reason === 'failed') return 1;
-  if (summary.reason === 'interrupted') throw new Interrupted(String(ctx.interruption.signal.reason ?? 'SIGINT'));
+  if (summary.reason === 'interrupted' && !ui) throw new Interrupted(String(ctx.interruption.signal.reason ?? 'SIGINT'));
   return 0;
 }
 
-function report(s: RunSummary): void {
+/** A path relative to the working directory when it is inside it. */
+function shortPath(p: string): string {
+  const rel = relative(process.cwd(), resolve(p));
+  return rel.startsWith('..') ? resolve(p) : rel;
+}
+
+function report(s: RunSummary, outcome?: RunOutcome): void {
   const lines = [`run ${s.runId}: ${s.reason === 'bus_outage' ? 'suspended (bus outage)' : s.reason} at step ${s.step}${s.commandId ? ` (command ${s.commandId})` : ''}`];
   if (s.resent) lines.push(`  re-sent ${s.resent} events spilled by an earlier outage`);
   if (s.final) {
@@ -98,6 +178,10 @@ function report(s: RunSummary): void {
       `  grokked (test acc ≥ 0.95 after memorizing): ${s.grokkedAt === null ? 'no' : `step ${s.grokkedAt}`}` +
         (s.grokkedAt !== null && s.memorizedAt !== null ? ` (delay ${s.grokkedAt - s.memorizedAt} steps)` : ''),
     );
+  }
+  if (outcome) {
+    lines.push(`  phases (detector): ${outcome.phases.length ? outcome.phases.map((p) => `${p.phase} at ${p.step}`).join(', ') : 'none yet'}`);
+    lines.push(`  stop: ${outcome.stop ? `at step ${outcome.stop.step} by ${outcome.stop.policy}: ${outcome.stop.reason}` : 'none (the run went its full length)'}`);
   }
   if (s.error && s.reason === 'failed') lines.push(`  error: ${s.error.message}`);
   console.log(lines.join('\n'));

@@ -1,8 +1,8 @@
 // The phase classifier as a pure reducer: one StepMetrics (and the latest probe) in, the run's
-// phase and at most one phase change out. The phases follow DESIGN.md: WARMUP, MEMORIZATION
-// (train fitted, test not), PLATEAU (memorized, test flat), GROKKING (test rising after
-// memorization), CONVERGED (train and test fitted and stable), DEGRADATION (generalization
-// falling from its best: anti-grokking), DIVERGED (NaN/Inf or a loss spike; final).
+// phase and at most one phase change out. The phases follow docs/architecture.md, "Phases":
+// WARMUP, MEMORIZATION (train fitted, test not), PLATEAU (memorized, test flat), GROKKING (test
+// rising after memorization), CONVERGED (train and test fitted and stable), DEGRADATION
+// (generalization falling from its best: anti-grokking), DIVERGED (NaN/Inf or a loss spike; final).
 import type { Evidence, Phase, ProbeSummary, StepMetrics } from '@grokstream/schemas';
 
 export type NumericField = {
@@ -173,9 +173,9 @@ export function stepPhase(o: PhaseOptions, prev: PhaseState, m: StepMetrics, _pr
       s.bestStep = m.step;
     }
   }
-  // GROKKING is the test metric rising after memorization (DESIGN: phases), so once the run has
-  // memorized, the rise is measured from the memorization step on: a test metric that crept up
-  // while the network was still fitting its train set is not grokking.
+  // GROKKING is the test metric rising after memorization (docs/architecture.md, "Phases"), so
+  // once the run has memorized, the rise is measured from the memorization step on: a test metric
+  // that crept up while the network was still fitting its train set is not grokking.
   const memorizedAt = s.memorizedAt;
   const oldest = (memorizedAt === null ? s.history[0] : s.history.find(([step]) => step >= memorizedAt))?.[1] ?? null;
   const rise = s.current !== null && oldest !== null ? s.current - oldest : 0;

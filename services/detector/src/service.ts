@@ -89,6 +89,10 @@ export class DetectorService {
       deadLetters: this.producer,
       onAssignment: (assigned) => this.assign(assigned),
       handle: (events, batch) => this.handle(events, batch),
+      onBatchDone: (batch, next) => {
+        const h = this.held.get(key(batch.topic, batch.partition));
+        if (h) h.next = Math.max(h.next, next);
+      },
       onError: (err, batch) => o.log?.(`detector: batch ${batch.topic}/${batch.partition}@${batch.messages[0]?.offset} failed, to be redelivered: ${(err as Error).message}`),
     });
     await this.consumer.start();
@@ -105,6 +109,18 @@ export class DetectorService {
     this.published = undefined;
     await this.producer?.close();
     this.producer = undefined;
+  }
+
+  /**
+   * Events on the partitions of the fact stream this instance holds that it has not handled yet,
+   * plus outputs not yet published
+   * (0: every event sent so far has been judged and its phases and stops are on their topics).
+   */
+  async lag(): Promise<number> {
+    let lag = 0;
+    const ends = new Map((await this.o.bus.endOffsets(this.eventsTopic)).map((e) => [e.partition, Number(e.offset)]));
+    for (const h of this.held.values()) lag += h.outbox.length + Math.max(0, (ends.get(h.partition) ?? 0) - h.next);
+    return lag;
   }
 
   /** A new group generation: forget the partitions lost, rebuild the new ones from offset 0. */

@@ -2,7 +2,7 @@
 // committed only after the rows are in the store, so a crash re-delivers and the store's
 // ReplacingMergeTree keys collapse the repeats (at-least-once delivery, exactly-once results).
 import { TOPICS, type EventCodec } from '@grokstream/schemas';
-import { eventConsumer, type Bus, type Consumer, type Producer } from '@grokstream/bus';
+import { consumerLag, eventConsumer, type Bus, type Consumer, type Producer } from '@grokstream/bus';
 import type { Store } from '@grokstream/store';
 import { projectBatch } from './projection.ts';
 
@@ -34,6 +34,8 @@ export const INGEST_TOPICS = [TOPICS.events, TOPICS.phases, TOPICS.control, TOPI
 export class Ingest {
   readonly stats: IngestStats = { batches: 0, events: 0, rows: 0, deadLetters: 0, failures: 0 };
   private readonly consumer: Consumer;
+  /** topic/partition -> the offset after the last message stored. */
+  private readonly positions = new Map<string, number>();
 
   constructor(private readonly options: IngestOptions) {
     const { store } = options;
@@ -49,6 +51,7 @@ export class Ingest {
       onCrash: options.log
         ? (err, restart) => options.log!(`ingest: the consumer lost Kafka (${err.message})${restart ? '; it reconnects by itself' : ''}`)
         : undefined,
+      onBatchDone: (batch, next) => this.positions.set(`${batch.topic}/${batch.partition}`, next),
       onError: (err) => {
         this.stats.failures++;
         options.onError?.(err);
@@ -72,5 +75,10 @@ export class Ingest {
 
   async stop(): Promise<void> {
     await this.consumer.stop();
+  }
+
+  /** Messages on the ingest topics not stored yet by this instance (0: everything sent so far is in the store). */
+  lag(): Promise<number> {
+    return consumerLag(this.options.bus, this.options.topics ?? INGEST_TOPICS, (t, p) => this.positions.get(`${t}/${p}`));
   }
 }

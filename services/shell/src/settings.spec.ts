@@ -7,10 +7,27 @@ const noFiles = (path: string): string => {
 };
 
 describe('settings', () => {
-  it('has defaults that match the local stack', () => {
+  it('defaults to the embedded store, and to the local stack once its server is named', () => {
     expect(readSettings({})).toEqual({
       kafka: { brokers: ['127.0.0.1:19092'], fromEnvironment: false },
+      store: { kind: 'chdb', path: '.grokstream/data/chdb' },
+      storeFromEnvironment: false,
+      dataDir: '.grokstream/data',
+      database: 'grokstream',
+      partitions: 4,
+      ingestGroup: undefined,
+      logLevel: 'info',
+    });
+    expect(readSettings({ GROKSTREAM_DATA_DIR: '/tmp/d/' }).store).toEqual({ kind: 'chdb', path: '/tmp/d/chdb' });
+    expect(readSettings({ GROKSTREAM_CLICKHOUSE_URL: 'http://127.0.0.1:18123' })).toMatchObject({
       store: { kind: 'clickhouse', url: 'http://127.0.0.1:18123', username: 'default' },
+      storeFromEnvironment: true,
+    });
+    expect(readSettings({ GROKSTREAM_STORE: 'clickhouse' })).toEqual({
+      kafka: { brokers: ['127.0.0.1:19092'], fromEnvironment: false },
+      store: { kind: 'clickhouse', url: 'http://127.0.0.1:18123', username: 'default' },
+      storeFromEnvironment: true,
+      dataDir: '.grokstream/data',
       database: 'grokstream',
       partitions: 4,
       ingestGroup: undefined,

@@ -12,7 +12,8 @@ export const DEFAULTS = {
   brokers: '127.0.0.1:19092',
   clickhouseUrl: 'http://127.0.0.1:18123',
   clickhouseUser: 'default',
-  chdbPath: '.grokstream/chdb',
+  /** The embedded pipeline's data: chdb in chdb/, event logs in events/, reports in reports/. */
+  dataDir: '.grokstream/data',
   database: 'grokstream',
   partitions: 4,
   logLevel: 'info' as LogLevel,
@@ -33,9 +34,16 @@ export type StoreSettings =
   | { kind: 'clickhouse'; url: string; username: string; password?: Secret }
   | { kind: 'chdb'; path: string };
 
+/** chdb's directory under the data directory, unless GROKSTREAM_CHDB_PATH says otherwise. */
+export const chdbPathIn = (dataDir: string) => `${dataDir.replace(/\/$/, '')}/chdb`;
+
 export interface Settings {
   kafka: KafkaSettings;
   store: StoreSettings;
+  /** True when GROKSTREAM_STORE or a GROKSTREAM_CLICKHOUSE_* variable chose the store; false: the embedded default. */
+  storeFromEnvironment: boolean;
+  /** Where the embedded pipeline keeps chdb, event logs and reports (GROKSTREAM_DATA_DIR). */
+  dataDir: string;
   database: string;
   partitions: number;
   ingestGroup?: string;
@@ -53,11 +61,12 @@ export const SETTINGS_HELP = `Environment (read by every grokstream command and 
   GROKSTREAM_KAFKA_SASL_MECHANISM   plain | scram-sha-256 | scram-sha-512 (default: no SASL)
   GROKSTREAM_KAFKA_SASL_USERNAME    SASL user
   GROKSTREAM_KAFKA_SASL_PASSWORD    SASL password, or GROKSTREAM_KAFKA_SASL_PASSWORD_FILE: a file holding it
-  GROKSTREAM_STORE                  clickhouse | chdb       (default clickhouse)
+  GROKSTREAM_STORE                  clickhouse | chdb       (default chdb; clickhouse when a GROKSTREAM_CLICKHOUSE_* variable is set)
+  GROKSTREAM_DATA_DIR               the embedded data: chdb, event logs, reports (default ${DEFAULTS.dataDir})
   GROKSTREAM_CLICKHOUSE_URL         server URL              (default ${DEFAULTS.clickhouseUrl})
   GROKSTREAM_CLICKHOUSE_USER        user                    (default ${DEFAULTS.clickhouseUser})
   GROKSTREAM_CLICKHOUSE_PASSWORD    password, or GROKSTREAM_CLICKHOUSE_PASSWORD_FILE: a file holding it (default none)
-  GROKSTREAM_CHDB_PATH              chdb data directory     (default ${DEFAULTS.chdbPath})
+  GROKSTREAM_CHDB_PATH              chdb data directory     (default ${chdbPathIn(DEFAULTS.dataDir)})
   GROKSTREAM_DATABASE               database name           (default ${DEFAULTS.database})
   GROKSTREAM_PARTITIONS             partitions of new topics (default ${DEFAULTS.partitions})
   GROKSTREAM_INGEST_GROUP           ingest consumer group   (default grokstream-ingest-<store>-<database>)
@@ -130,12 +139,16 @@ export function readSettings(env: Env, readFile: (path: string) => string = (p) 
     }
   }
 
-  const kind = env.GROKSTREAM_STORE || 'clickhouse';
+  // Nothing configured: the embedded engine, so a fresh checkout needs no server. Any of the
+  // server's variables (URL, user, password) means the server.
+  const serverNamed = ['URL', 'USER', 'PASSWORD', 'PASSWORD_FILE'].some((v) => env[`GROKSTREAM_CLICKHOUSE_${v}`]);
+  const kind = env.GROKSTREAM_STORE || (serverNamed ? 'clickhouse' : 'chdb');
+  const dataDir = env.GROKSTREAM_DATA_DIR || DEFAULTS.dataDir;
   let store: StoreSettings | undefined;
   if (kind === 'clickhouse') {
     store = clickhouseStore(env.GROKSTREAM_CLICKHOUSE_URL || DEFAULTS.clickhouseUrl, env.GROKSTREAM_CLICKHOUSE_USER, secret('GROKSTREAM_CLICKHOUSE_PASSWORD'), problems);
   } else if (kind === 'chdb') {
-    store = { kind, path: env.GROKSTREAM_CHDB_PATH || DEFAULTS.chdbPath };
+    store = { kind, path: env.GROKSTREAM_CHDB_PATH || chdbPathIn(dataDir) };
   } else {
     problems.push(`GROKSTREAM_STORE must be clickhouse or chdb, got "${kind}"`);
   }
@@ -153,7 +166,8 @@ export function readSettings(env: Env, readFile: (path: string) => string = (p) 
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`GROKSTREAM_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.GROKSTREAM_LOG_LEVEL}"`);
 
   if (problems.length > 0) throw new SettingsError(`invalid settings:\n  - ${problems.join('\n  - ')}\n\n${SETTINGS_HELP}`);
-  return { kafka, store: store!, database, partitions, ingestGroup: env.GROKSTREAM_INGEST_GROUP || undefined, logLevel };
+  const storeFromEnvironment = Boolean(env.GROKSTREAM_STORE) || serverNamed;
+  return { kafka, store: store!, storeFromEnvironment, dataDir, database, partitions, ingestGroup: env.GROKSTREAM_INGEST_GROUP || undefined, logLevel };
 }
 
 /** The server URL without credentials; user and password from the URL or the variables (the variables win). */

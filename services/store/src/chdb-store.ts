@@ -2,7 +2,7 @@
 // chdb allows one data directory per process, so sessions are shared per path. Inserts send
 // RowBinary, like the server store (see row-binary.ts).
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Session } from 'chdb';
@@ -19,6 +19,44 @@ export interface ChdbStoreOptions {
   database?: string;
   /** The engine runs with `readonly=2`: reads work, writes and DDL are refused by the engine itself. */
   readonly?: boolean;
+}
+
+/**
+ * chdb opens a data directory in one process at a time (the engine locks its `status` file):
+ * a second process gets this error, naming the process that holds the data.
+ */
+export class ChdbBusyError extends Error {
+  override readonly name = 'ChdbBusyError';
+  readonly holder: number | undefined;
+
+  constructor(path: string, cause: unknown) {
+    const holder = lockHolder(path);
+    const who = holder === undefined ? 'another process' : `process ${holder.pid}${holder.command ? ` (${holder.command})` : ''}`;
+    super(
+      `the chdb data at ${path} is in use by ${who}: chdb opens a data directory in one process at a time. ` +
+        'Wait for it to finish, watch a run live with `grokstream run CONFIG --ui`, or set GROKSTREAM_DATA_DIR (or GROKSTREAM_CHDB_PATH) to another directory',
+      { cause },
+    );
+    this.holder = holder?.pid;
+  }
+}
+
+/** The live process named in the engine's status file, if any. */
+function lockHolder(path: string): { pid: number; command: string } | undefined {
+  try {
+    const pid = Number(/^PID: (\d+)/m.exec(readFileSync(join(path, 'status'), 'utf8'))?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid) return undefined;
+    process.kill(pid, 0); // throws when no such process
+    let command = '';
+    try {
+      command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1).join(' ').slice(0, 120);
+    } catch {
+      // not Linux, or gone: the pid is enough
+    }
+    return { pid, command };
+  } catch {
+    return undefined;
+  }
 }
 
 // chdb holds one session per data directory in a process, so its mode is the session's.
@@ -50,7 +88,11 @@ export class ChdbStore implements Store {
       this.session = shared.session;
     } else {
       const args = ['--output_format_json_quote_denormals=1', ...(readonly ? ['--readonly=2'] : [])];
-      this.session = new Session(this.path, { connectionArgs: args });
+      try {
+        this.session = new Session(this.path, { connectionArgs: args });
+      } catch (err) {
+        throw existsSync(join(this.path, 'status')) ? new ChdbBusyError(this.path, err) : err;
+      }
       sessions.set(this.path, { session: this.session, users: 1, readonly });
     }
   }

@@ -1,6 +1,6 @@
 // ClickHouse RowBinary encoding of values, shared by both stores. Binary, so every Float64
 // arrives bit for bit (NaN, ±Inf, -0, subnormals): ClickHouse 18.16 parses some decimal text
-// 1 ulp off (DESIGN.md, "Machine facts"), so text formats cannot promise that.
+// 1 ulp off (docs/architecture.md, "Machines and limits"), so text formats cannot promise that.
 //
 // Layout (https://clickhouse.com/docs/en/interfaces/formats#rowbinary), all little-endian:
 // integers and floats at their width; String = LEB128 length + bytes; Nullable = 1 byte

@@ -1,5 +1,5 @@
-// Per-step metrics computed on tensors (definitions in DESIGN.md). Every function returns
-// scalar tensors so the loop can read them all back in one transfer.
+// Per-step metrics computed on tensors (definitions in docs/architecture.md, "Metrics"). Every
+// function returns scalar tensors so the loop can read them all back in one transfer.
 import { tf } from './tf.ts';
 import type { Model } from './models/model.ts';
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { EventLogWriter, TOPICS, type AnyEvent, type EventCodec, type StepMetrics } from '@grokstream/schemas';
 import { EventPublisher, readRunTail, standardTopics, type Bus } from '@grokstream/bus';
 import { DEFAULTS } from '@grokstream/shell';
-import { chooseBackend, type BackendName } from './tf.ts';
+import { chooseBackend, describeBackend, type BackendName } from './tf.ts';
 import type { RunConfig } from './config/schema.ts';
 import { buildModel, buildOptimizer, buildTask } from './build.ts';
 import { BoundedEmitter, BusOutageError } from './emitter.ts';
@@ -28,13 +28,19 @@ function probeRunner(cfg: RunConfig, task: Task, model: Model): ((step: number) 
   const batch = { x: task.train.x.slice([0, 0], [n, -1]), y: task.train.y.slice([0, 0], [n, -1]) };
   const state = createProbeState(cfg.run.seeds.order);
   const fourier = p.fourier && cfg.task.kind === 'modular' ? { p: cfg.task.p } : false;
-  return () =>
-    runProbes(model, task.perSampleLoss, batch, state, {
+  let probeCalls = 0;
+  return () => {
+    // Every probes.hessian.every-th probe step, counting from the first.
+    const hessianNow = probeCalls++ % p.hessian.every === 0;
+    return runProbes(model, task.perSampleLoss, batch, state, {
       gop: { enabled: p.gop.enabled, topK: p.gop.top_k, perLayer: p.gop.per_layer },
       noise: p.noise,
-      hessian: { trace: p.hessian.trace, topEig: p.hessian.top_eig, powerIters: p.hessian.power_iters, trHSigma: p.hessian.tr_h_sigma },
+      hessian: hessianNow
+        ? { trace: p.hessian.trace, topEig: p.hessian.top_eig, powerIters: p.hessian.power_iters, trHSigma: p.hessian.tr_h_sigma }
+        : {},
       fourier,
     });
+  };
 }
 
 export interface RunOptions {
@@ -44,6 +50,8 @@ export interface RunOptions {
   partitions?: number;
   /** Continue this run from its latest checkpoint. */
   resumeRunId?: string;
+  /** The new run's id (default newRunId(cfg.run.name)); ignored with resumeRunId. */
+  runId?: string;
   /** Also append every event to this Avro object container file (grokstream replay reads it). */
   eventsFile?: string;
   /** The canonical JSON of the resolved config (config/load.ts). */
@@ -71,6 +79,11 @@ export interface RunSummary extends LoopResult {
   resumedFrom?: number;
 }
 
+/** A fresh run id: the config's run name, the start time and a random suffix. */
+export function newRunId(name: string, now = new Date()): string {
+  return `${name}-${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomUUID().slice(0, 6)}`;
+}
+
 export const MEMORIZED_ACC = 0.99;
 export const GENERALIZED_ACC = 0.95;
 
@@ -80,15 +93,14 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
   if (cfg.run.backend !== 'auto' && backend.name !== cfg.run.backend) {
     throw new Error(`backend ${cfg.run.backend} is not available: ${backend.skipped.map((s) => s.reason).join('; ')}`);
   }
-  const skipped = backend.skipped.map((s) => `${s.name}: ${s.reason.replace(/ imported from \S+/g, '')}`).join('; ');
-  log(`backend: ${backend.name}${skipped ? ` (skipped ${skipped})` : ''}`);
+  log(describeBackend(backend));
 
   const resume = o.resumeRunId ? latestCheckpoint(cfg.run.checkpoint.dir, o.resumeRunId) : undefined;
   if (o.resumeRunId && !resume) {
     throw new Error(`no checkpoint of run ${o.resumeRunId} under ${cfg.run.checkpoint.dir}; check --resume and run.checkpoint.dir`);
   }
   const checkpoint = resume ? loadCheckpoint(resume) : undefined;
-  const runId = o.resumeRunId ?? `${cfg.run.name}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomUUID().slice(0, 6)}`;
+  const runId = o.resumeRunId ?? o.runId ?? newRunId(cfg.run.name);
   if (checkpoint) log(`resuming ${runId} from step ${checkpoint.state.step} (${resume})`);
 
   const task = buildTask(cfg);

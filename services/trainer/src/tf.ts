@@ -45,3 +45,15 @@ export async function chooseBackend(preferred?: BackendName): Promise<BackendCho
   }
   throw new Error(`no TensorFlow.js backend works: ${skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}`);
 }
+
+/** Why a backend was passed over, in a few words a newcomer can act on. */
+function briefReason(name: BackendName, reason: string): string {
+  if (name === 'tensorflow' && /Cannot find (package|module) '@tensorflow\/tfjs-node/.test(reason)) return 'native TensorFlow not installed; see README';
+  return reason.split(/[;\n]/)[0]!.replace(/ imported from \S+/g, '').slice(0, 160);
+}
+
+/** The start-up line: `backend: wasm (native TensorFlow not installed; see README)`. */
+export function describeBackend(choice: BackendChoice): string {
+  const why = choice.skipped.map((s) => (choice.skipped.length > 1 ? `${s.name}: ${briefReason(s.name, s.reason)}` : briefReason(s.name, s.reason)));
+  return `backend: ${choice.name}${why.length ? ` (${[...new Set(why)].join('; ')})` : choice.name === 'tensorflow' ? ' (native TensorFlow)' : ''}`;
+}

@@ -320,6 +320,9 @@ const Probes = z.strictObject({
       top_eig: z.boolean().default(false),
       power_iters: posInt().default(3),
       tr_h_sigma: z.boolean().default(false),
+      // The Hessian probes cost a few Hessian-vector products each: run them at every k-th probe
+      // step only (1: at every probe step); the other probe steps report them as null.
+      every: posInt().default(1),
     })
     .prefault({}),
   fourier: z.boolean().default(false), // modular tasks only
