@@ -53,7 +53,7 @@ export async function openCommandStore(s: StoreSettings, database: string, o: { 
 
 export function parsePort(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const n = Number(text);
+  const n = /^\d+$/.test(text) ? Number(text) : NaN; // Number('') is 0: an empty --port= must not pick a random port
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be a port number (0 to 65535; 0 picks a free one), got ${text}`);
   return n;
 }

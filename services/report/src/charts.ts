@@ -297,11 +297,14 @@ function xychart(panel: Panel, rows: Record<string, unknown>[], xLabel?: string)
   };
 }
 
-/** A cell as the table shows it: numbers to 4 significant digits, big integers and text as they are. */
+/**
+ * A cell as the table shows it: numbers to 4 significant digits, big integers and text as they are;
+ * NaN and infinities as text (JSON, the model's way to the page, would turn them into null).
+ */
 export function cellText(v: unknown): Cell {
   if (v === null || v === undefined) return null;
   if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'number') return Number.isInteger(v) || !Number.isFinite(v) ? v : Number(v.toPrecision(4));
+  if (typeof v === 'number') return !Number.isFinite(v) ? String(v) : Number.isInteger(v) ? v : Number(v.toPrecision(4));
   if (Array.isArray(v)) return v.map((x) => String(cellText(x))).join(', ');
   if (typeof v === 'object') return JSON.stringify(v);
   return v as string | boolean;

@@ -82,11 +82,13 @@ export async function selectRuns(query: QueryRows, r: ReportRequest): Promise<st
     return rows.map((x) => String(x.run_id));
   }
   if (r.runs && r.runs.length > 0) {
-    const rows = await query(`SELECT run_id FROM ${db}.run_summary WHERE run_id IN (${r.runs.map(quote).join(', ')})`);
+    // Each run once (`?run=a&run=a` is one run, not "2 runs").
+    const wanted = [...new Set(r.runs)];
+    const rows = await query(`SELECT run_id FROM ${db}.run_summary WHERE run_id IN (${wanted.map(quote).join(', ')})`);
     const found = new Set(rows.map((x) => String(x.run_id)));
-    const missing = r.runs.filter((id) => !found.has(id));
+    const missing = wanted.filter((id) => !found.has(id));
     if (missing.length) throw new ReportSelectionError(`no run ${missing.join(', ')} in ${db}; ${await known()}`);
-    return r.runs;
+    return wanted;
   }
   const latest = await query(`SELECT run_id FROM ${db}.run_summary ORDER BY started DESC, run_id LIMIT 1`);
   if (latest.length === 0) throw new ReportSelectionError(await known());
