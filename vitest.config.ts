@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 import { FaultsLastInNameOrder } from './tests/faults/sequencer.ts';
 
 // Projects, like clickhouse-js: unit specs live beside the code and need no servers;
-// integration tests live in tests/ and need Kafka and ClickHouse (CI starts them).
+// integration tests live in tests/ and need Kafka and ClickHouse (their global setup starts the
+// local stack when it is not running).
 
 // The fault suite (issue 7): its own Kafka and ClickHouse on other ports, killed and restarted
 // under running services; about ten minutes, last in `pnpm test`; alone: `pnpm test:faults`.
@@ -32,7 +33,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['schemas/**/*.spec.ts', 'services/**/*.spec.ts', 'deploy/**/*.spec.ts'],
+          include: ['schemas/**/*.spec.ts', 'services/**/*.spec.ts', 'deploy/**/*.spec.ts', 'tests/*.spec.ts'],
           exclude: ['**/node_modules/**'],
           testTimeout: 20_000,
         },
@@ -41,6 +42,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
+          // Starts the local stack when it is not running, and stops it again at the end.
+          globalSetup: ['tests/stack-setup.ts'],
           testTimeout: 240_000,
           hookTimeout: 120_000,
           // One broker and one server are shared: run integration files one at a time.
@@ -52,6 +55,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
+          // The browser tests need Debian's Chromium: installed here when missing (as root).
+          globalSetup: ['tests/browser-setup.ts'],
           testTimeout: 300_000,
           // Each example trains on both cores: one at a time.
           pool: 'forks',

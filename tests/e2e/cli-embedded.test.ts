@@ -194,7 +194,7 @@ describe.concurrent('grokstream run, report and import on the embedded pipeline'
     const w = workspace('kafka-ui');
     const res = await cli([...tinyRun(w.tmp), '--kafka', '127.0.0.1:1', '--ui'], w.env);
     expect(res.code, said(res)).toBe(2);
-    expect(res.stderr).toMatch(/^grokstream run: --ui is for the embedded pipeline; with Kafka the stack's services detect and store/m);
+    expect(res.stderr).toMatch(/^grokstream run: --ui is for the embedded pipeline; with Kafka the trainer runs alone/m);
     expect(res.stderr).not.toMatch(/backend:/);
     expect(existsSync(w.dataDir)).toBe(false);
   });

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'grokstream.js');
 const dir = mkdtempSync(join(tmpdir(), 'grokstream-cli-'));
-const env = { ...process.env, GROKSTREAM_KAFKA_BROKERS: '' };
+// The embedded default, with its data in this spec's own directory (not the checkout's).
+const env: NodeJS.ProcessEnv = { ...process.env, GROKSTREAM_KAFKA_BROKERS: '', GROKSTREAM_DATA_DIR: join(dir, 'data') };
+for (const k of Object.keys(env)) if (k.startsWith('GROKSTREAM_CLICKHOUSE') || k === 'GROKSTREAM_STORE') delete env[k];
 const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 120_000 });
 
 const config = join(dir, 'tiny.yaml');

@@ -26,7 +26,7 @@ export function storeFlagSettings(settings: Pick<Settings, 'store'>, clickhouse:
   } catch {
     throw new UsageError(`--clickhouse must be the server's http(s) URL, e.g. http://127.0.0.1:18123, got "${clickhouse}"`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--clickhouse must be an http(s) URL, got "${url.protocol}//${url.host}"`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--clickhouse must be an http(s) URL such as http://127.0.0.1:18123, got "${clickhouse}"`);
   const current = settings.store.kind === 'clickhouse' ? settings.store : undefined;
   return { kind: 'clickhouse', url: `${url.origin}${url.pathname}`.replace(/\/$/, ''), username: current?.username ?? 'default', ...(current?.password ? { password: current.password } : {}) };
 }

@@ -5,13 +5,38 @@ export const HELP = `grokstream: an event-sourced pipeline for training dynamics
 Usage:
   grokstream run CONFIG.yaml [key.path=value ...] [options]
       Train the run CONFIG describes (examples/*.yaml), with dotted overrides such as
-      optimizer.lr=1e-3. Events go to the in-process bus, or to Kafka with --kafka.
-      --kafka BROKERS     host:port[,host:port] (default: $GROKSTREAM_KAFKA_BROKERS, else in-process)
+      optimizer.lr=1e-3. With nothing configured, the whole pipeline runs in this process: the
+      trainer, the detector (its early stops are obeyed as over Kafka), ingest into the embedded
+      store (chdb) under $GROKSTREAM_DATA_DIR (default .grokstream/data), the Avro event log, and
+      at the end an HTML report. With --kafka (or GROKSTREAM_KAFKA_BROKERS) only the trainer runs,
+      against Kafka: the stack's detect and ingest services do the rest.
+      --no-detect         no detector (no phases, no early stops)
+      --no-store          store nothing (the event log is still written); implies --no-report
+      --no-report         no HTML report at the end
+      --detector FILE     the detector's phases and policies (YAML; default: the built-in defaults)
+      --clickhouse URL    store into this ClickHouse server instead of chdb
+      --ui [--port N]     serve the live page while the run trains (default port 8737; 0: any free
+                          port), and keep serving after it ends, until Ctrl-C
+      --kafka BROKERS     host:port[,host:port] (default: $GROKSTREAM_KAFKA_BROKERS, else embedded)
       --resume RUN_ID     continue RUN_ID from its latest checkpoint (same config); first re-sends
                           any events an outage left in a spill file
       --partitions N      partitions for topics created on Kafka (default $GROKSTREAM_PARTITIONS or 4)
-      --events-file PATH  also append every event to an Avro object container file (for replay)
+      --events-file PATH  the Avro event log (for replay; default <data>/events/RUN_ID.avro when embedded)
       --quiet             no progress line
+  grokstream report [RUN_ID ...] [--sweep ID] [--out FILE] [--points N] [--clickhouse URL]
+      A self-contained HTML report (opens offline) of runs (default: the latest) or of a sweep,
+      from the configured store: every panel of the Grafana dashboards, with the same SQL, phases
+      as shaded bands and stops as markers. Default file: <data>/reports/<run or sweep>.html.
+  grokstream ui [--port N] [--host H] [--refresh SECONDS] [--clickhouse URL]
+      The same page served live (default http://127.0.0.1:8737/), refreshed every few seconds,
+      with the runs and sweeps to choose from, until Ctrl-C. chdb opens its data in one process
+      at a time: to watch an embedded run as it trains, use grokstream run --ui.
+  grokstream import FILE.csv|FILE.jsonl [--map field=column ...] [--name NAME] [--run-id ID]
+                    [--format csv|jsonl] [--no-detect] [--no-report] [--detector FILE] [--clickhouse URL]
+      A log written by another trainer (Keras CSVLogger, Lightning CSVLogger, JSON Lines) as
+      grokstream events: into the store, through the detectors, and into a report. Well-known
+      column names are mapped by themselves (epoch, loss, accuracy, val_loss, val_accuracy, ...);
+      --map train_loss=my_loss maps one explicitly. See examples/imported/README.md.
   grokstream stop RUN_ID [--reason TEXT] [--kafka BROKERS] [--force]
       Ask a running trainer to stop at its next step boundary (a StopRun command). The run must
       be on the events topic (--force sends the command anyway).
@@ -30,7 +55,7 @@ Usage:
   grokstream query "SQL" | NAME [--run RUN_ID] [--format table|csv|json|jsonl] [--write]
   grokstream query --list
       Ad hoc SQL, or a named query (--list shows them: runs, phases, stops, sweep), against the
-      configured store (GROKSTREAM_STORE). Read-only: the engine's readonly setting refuses
+      configured store (the embedded chdb by default). Read-only: the engine's readonly setting refuses
       writes unless --write is given.
 
 Exit codes (every command): 0 done, 1 failed (a server unreachable, a bad file, a run suspended

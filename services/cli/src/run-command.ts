@@ -69,14 +69,24 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
   const settings = ctx.settings();
   const storeSettings = storeFlagSettings(settings, values.clickhouse);
   if (kafka.fromEnvironment) {
-    const embeddedOnly = (['detector', 'clickhouse', 'ui'] as const).filter((f) => values[f] !== undefined && values[f] !== false);
-    if (embeddedOnly.length) throw new UsageError(`--${embeddedOnly[0]} is for the embedded pipeline; with Kafka the stack's services detect and store (grokstream detect, grokstream ingest)`);
+    const embeddedOnly = [
+      ...(['detector', 'clickhouse', 'port'] as const).filter((f) => values[f] !== undefined).map((f) => `--${f}`),
+      ...(values.ui ? ['--ui'] : []),
+      ...(['detect', 'store', 'report'] as const).filter((f) => values[f] === false).map((f) => `--no-${f}`),
+    ];
+    if (embeddedOnly.length) {
+      throw new UsageError(
+        `${embeddedOnly[0]} is for the embedded pipeline; with Kafka the trainer runs alone and the stack's services detect, store and show ` +
+          '(grokstream detect, grokstream ingest, grokstream ui --clickhouse URL)',
+      );
+    }
     bus = kafkaBus(kafka, 'grokstream-trainer', ctx.log);
     where = `Kafka at ${kafka.brokers.join(',')} (detect and ingest are the stack's services)`;
   } else {
     const detector = values.detect ? loadDetector(values.detector) : undefined;
     if (values.store) store = await openCommandStore(storeSettings, settings.database);
     if (!values.store && values.ui) throw new UsageError('--ui shows the store: it cannot go with --no-store');
+    if (values.port !== undefined && !values.ui) throw new UsageError('--port is the live page\'s: give --ui too');
     eventsFile ??= join(settings.dataDir, 'events', `${runId}.avro`);
     mkdirSync(dirname(resolve(eventsFile)), { recursive: true });
     pipeline = new EmbeddedPipeline({ detector, store, log: (l) => ctx.log.info(l) });

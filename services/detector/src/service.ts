@@ -117,6 +117,7 @@ export class DetectorService {
    * (0: every event sent so far has been judged and its phases and stops are on their topics).
    */
   async lag(): Promise<number> {
+    if (this.failure !== undefined) throw this.failure instanceof Error ? this.failure : new Error(String(this.failure));
     let lag = 0;
     const ends = new Map((await this.o.bus.endOffsets(this.eventsTopic)).map((e) => [e.partition, Number(e.offset)]));
     for (const h of this.held.values()) lag += h.outbox.length + Math.max(0, (ends.get(h.partition) ?? 0) - h.next);

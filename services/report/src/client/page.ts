@@ -163,8 +163,11 @@ async function live(root: HTMLElement, side: HTMLElement, status: HTMLElement, r
       status.className = 'status problem';
     }
   };
-  await tick();
-  setInterval(() => void tick(), refreshMs);
+  // The next refresh is asked for once this one is drawn: a slow store never piles up requests.
+  for (;;) {
+    await tick();
+    await new Promise((r) => setTimeout(r, refreshMs));
+  }
 }
 
 function main(): void {
