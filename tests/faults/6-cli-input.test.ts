@@ -84,7 +84,9 @@ describe('fault: bad configs and CLI input', () => {
     r.write();
   });
 
-  const inProcess = { GROKSTREAM_KAFKA_BROKERS: undefined };
+  // Embedded: no Kafka, and the embedded store in this case's directory (only the Ctrl-C row
+  // gets as far as opening it), not the private ClickHouse the other cases use.
+  const inProcess = { GROKSTREAM_KAFKA_BROKERS: undefined, GROKSTREAM_CLICKHOUSE_URL: undefined, GROKSTREAM_DATA_DIR: join(dir, 'data') };
   const ckpt = () => `run.checkpoint.dir=${join(dir, 'checkpoints')}`;
   const addr = (port: number) => new RegExp(`127\\.0\\.0\\.1:${port}`);
   const rows: Row[] = [
