@@ -5,7 +5,7 @@ export { parsingCanonicalForm } from './canonical.ts';
 export { crc64Avro, schemaFingerprint } from './fingerprint.ts';
 export { loadCurrentSchemas, loadHistory, EVENT_ORDER } from './catalog.ts';
 export { TOPICS, type TopicName } from './topics.ts';
-export { newEventId } from './ids.ts';
+export { newEventId, deterministicId } from './ids.ts';
 export { exampleStepMetrics } from './examples.ts';
 export { stopRunCommand, type StopRunFields } from './commands.ts';
 export { EventLogWriter, EventLogError, eventLogType, readEventLog, type ReadEventLogOptions } from './event-log.ts';

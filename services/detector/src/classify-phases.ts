@@ -4,7 +4,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { AnyEvent, PhaseChanged, ProbeSummary } from '@grokstream/schemas';
 import { initialPhaseState, resumedPhaseState, stepPhase, type PhaseCarry, type PhaseOptions, type PhaseState } from './phase-machine.ts';
-import { deterministicId } from './deterministic-id.ts';
+import { deterministicId } from '@grokstream/schemas';
 import type { RunView } from './views.ts';
 
 export interface Classified {

@@ -8,7 +8,7 @@ import { stopRunCommand, type AnyEvent, type PhaseChanged, type StopRun } from '
 import { classifyPhases, type DetectorIdentity } from './classify-phases.ts';
 import { initialPhaseState, phaseCarry, type PhaseCarry, type PhaseOptions, type PhaseState } from './phase-machine.ts';
 import type { RunView, StopDecision } from './views.ts';
-import { deterministicId } from './deterministic-id.ts';
+import { deterministicId } from '@grokstream/schemas';
 import { dropStale } from './drop-stale.ts';
 import { positionOf, type EventPosition } from './event-position.ts';
 

@@ -19,7 +19,7 @@
 //   host '' (where it ran is unknown), task and backend 'imported', resumed_from_step null.
 import type { AnyEvent, RunFinished, RunStarted, StepMetrics } from '@grokstream/schemas';
 import { ImportError } from './errors.ts';
-import { deterministicId } from './ids.ts';
+import { deterministicId } from '@grokstream/schemas';
 import type { Cell, LogRow, LogRows } from './parse-log.ts';
 import { IMPORT_FIELDS, type ImportField, type Mapping } from './mapping.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { deterministicId } from './deterministic-id.ts';
+import { deterministicId } from './ids.ts';
 
 describe('deterministicId', () => {
   it('is a version-5-shaped UUID, the same for the same parts and different otherwise', () => {
