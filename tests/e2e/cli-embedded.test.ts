@@ -198,4 +198,29 @@ describe.concurrent('grokstream run, report and import on the embedded pipeline'
     expect(res.stderr).not.toMatch(/backend:/);
     expect(existsSync(w.dataDir)).toBe(false);
   });
+  it('(g) Ctrl-C while a --ui run trains ends it at once, checkpointed, exit 130 (not left serving)', async ({ expect }) => {
+    const w = workspace('ui-interrupt');
+    const res = await slot(
+      () =>
+        new Promise<Result>((resolveResult, reject) => {
+          const child = spawn(process.execPath, [BIN, ...tinyRun(w.tmp, 100_000), 'run.log_every=10', '--ui', '--port', '0'], { cwd: ROOT, env: w.env, timeout: SPAWN_TIMEOUT_MS });
+          const r: Result = { code: null, signal: null, stdout: '', stderr: '' };
+          let sent = false;
+          child.stdout.on('data', (d) => (r.stdout += d));
+          child.stderr.on('data', (d) => {
+            r.stderr += d;
+            if (!sent && /step +20\//.test(r.stderr)) {
+              sent = true;
+              child.kill('SIGINT');
+            }
+          });
+          child.on('error', reject);
+          child.on('close', (code, signal) => resolveResult({ ...r, code, signal }));
+        }),
+    );
+    expect(res.code, said(res)).toBe(130);
+    expect(res.stderr).toMatch(/live page: http:\/\/127\.0\.0\.1:\d+\//);
+    expect(res.stderr).not.toMatch(/Ctrl-C to stop serving/);
+    expect(res.stdout).toMatch(/interrupted at step \d+/);
+  });
 });

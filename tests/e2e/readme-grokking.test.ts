@@ -153,7 +153,7 @@ describe("the README's first command", () => {
     const dir = mkdtempSync(join(tmpdir(), 'grokstream-live-'));
     const run = start(
       process.execPath,
-      [join(ROOT, 'services/cli/bin/grokstream.js'), 'run', 'examples/modular-addition-grokking.yaml', 'run.steps=300', '--ui', '--port', '0'],
+      [join(ROOT, 'services/cli/bin/grokstream.js'), 'run', 'examples/modular-addition-grokking.yaml', 'run.steps=400', '--ui', '--port', '0'],
       newcomerEnv(dir),
     );
     try {
@@ -166,19 +166,22 @@ describe("the README's first command", () => {
       const first = await loss();
       console.log(`live: first render, ${first} loss points`);
       const rendered = Number(await watch.page.evaluate(() => document.getElementById('report')!.dataset.rendered));
-      await watch.page.waitForFunction((n) => Number(document.getElementById('report')!.dataset.rendered) >= n + 2, rendered, { timeout: 60_000 });
+      // One refresh later (the run's own process answers it between steps: slow on a loaded machine).
+      await watch.page.waitForFunction((n) => Number(document.getElementById('report')!.dataset.rendered) >= n + 1, rendered, { timeout: 150_000 });
       const later = await loss();
       expect(later).toBeGreaterThan(first);
       expect(watch.problems).toEqual([]);
       await screenshot(watch.page, join(SHOTS, 'ui-live.png'));
       await watch.page.close();
-      await waitForLine(run.out, /Ctrl-C to stop serving/, 180_000);
+      await waitForLine(run.out, /Ctrl-C to stop serving/, 240_000);
       console.log(`live page: loss points ${first} -> ${later} between refreshes while training`);
-    } finally {
+      // Ctrl-C ends the serving after a finished run: exit 0, and the report was written.
       run.child.kill('SIGINT');
       const res = await run.done;
       expect(res.code, res.stderr.slice(-1500)).toBe(0);
       expect(res.stdout).toMatch(/report: /);
+    } finally {
+      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
     }
-  }, 300_000);
+  }, 480_000);
 });

@@ -105,6 +105,7 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
   let summary: RunSummary;
   let outcome: RunOutcome | undefined;
   let reportPath: string | undefined;
+  let served = false;
   try {
     try {
       summary = await runTraining(cfg, {
@@ -142,9 +143,12 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
       if (reportPath) lines.push(`  report: ${shortPath(reportPath)}`);
       console.log(lines.join('\n'));
     }
-    if (ui) {
+    // Serving on after the run, until Ctrl-C; a run interrupted by Ctrl-C ends at once, as without --ui.
+    const signal = ctx.interruption.signal;
+    if (ui && !signal.aborted) {
       console.error(`live page: ${ui.url}?run=${encodeURIComponent(summary.runId)} (Ctrl-C to stop serving)`);
-      await new Promise<void>((r) => ctx.interruption.signal.addEventListener('abort', () => r(), { once: true }));
+      await new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
+      served = true;
     }
   } finally {
     await ui?.close();
@@ -161,7 +165,8 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
     );
   }
   if (summary.reason === 'failed') return 1;
-  if (summary.reason === 'interrupted' && !ui) throw new Interrupted(String(ctx.interruption.signal.reason ?? 'SIGINT'));
+  // Ctrl-C that ends the serving after a finished run is the normal way out: exit 0.
+  if (summary.reason === 'interrupted' && !served) throw new Interrupted(String(ctx.interruption.signal.reason ?? 'SIGINT'));
   return 0;
 }
 

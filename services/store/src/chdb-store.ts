@@ -60,13 +60,23 @@ function lockHolder(path: string): { pid: number; command: string } | undefined 
 }
 
 // chdb holds one session per data directory in a process, so its mode is the session's.
-const sessions = new Map<string, { session: Session; users: number; readonly: boolean }>();
+// Statements on a session run one at a time, in the order they were asked for (chdb runs one at a
+// time anyway): a reader (the live page) and a writer (ingest) in one process take turns.
+interface Shared {
+  session: Session;
+  users: number;
+  readonly: boolean;
+  /** Settles when the last statement asked for has finished. */
+  tail: Promise<unknown>;
+}
+const sessions = new Map<string, Shared>();
 
 export class ChdbStore implements Store {
   readonly kind = 'chdb' as const;
   readonly database: string;
   private readonly path: string;
   private session: Session | undefined;
+  private shared!: Shared;
   /** Where insert bodies wait for the engine to read them: beside the data, gone after each insert. */
   readonly spoolDir: string;
 
@@ -78,6 +88,7 @@ export class ChdbStore implements Store {
     const readonly = options.readonly ?? false;
     const shared = sessions.get(this.path);
     if (shared) {
+      this.shared = shared;
       if (shared.readonly !== readonly) {
         throw new Error(
           `chdb data at ${this.path} is already open ${shared.readonly ? 'read-only' : 'read-write'} in this process; ` +
@@ -93,7 +104,8 @@ export class ChdbStore implements Store {
       } catch (err) {
         throw existsSync(join(this.path, 'status')) ? new ChdbBusyError(this.path, err) : err;
       }
-      sessions.set(this.path, { session: this.session, users: 1, readonly });
+      this.shared = { session: this.session, users: 1, readonly, tail: Promise.resolve() };
+      sessions.set(this.path, this.shared);
     }
   }
 
@@ -110,22 +122,24 @@ export class ChdbStore implements Store {
     const file = join(this.spoolDir, `${randomUUID()}.rowbinary`);
     await writeFile(file, body, { mode: 0o600 });
     try {
-      await session.queryAsync(
+      await this.serially(() => session.queryAsync(
         `INSERT INTO ${this.database}.${table} (${columns.join(', ')}) FROM INFILE ${sqlString(file)} FORMAT RowBinary`,
         { format: 'TabSeparated' },
-      );
+      ));
     } finally {
       await rm(file, { force: true });
     }
   }
 
   async query<T = Row>(sql: string): Promise<T[]> {
-    const res = await this.open().queryAsync(sql, { format: 'JSON' });
+    const session = this.open();
+    const res = await this.serially(() => session.queryAsync(sql, { format: 'JSON' }));
     return decodeJsonResult(res.text()) as T[];
   }
 
   async command(sql: string): Promise<void> {
-    await this.open().queryAsync(sql, { format: 'TabSeparated' });
+    const session = this.open();
+    await this.serially(() => session.queryAsync(sql, { format: 'TabSeparated' }));
   }
 
   async close(): Promise<void> {
@@ -136,6 +150,13 @@ export class ChdbStore implements Store {
       sessions.delete(this.path);
       shared.session.close();
     }
+  }
+
+  /** Runs `fn` once every statement asked for before it on this data directory has finished. */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.shared.tail.then(fn, fn);
+    this.shared.tail = run.catch(() => undefined);
+    return run;
   }
 
   private open(): Session {
