@@ -24,6 +24,19 @@ const FAULTS = {
   },
 };
 
+// The trainer's specs again on the two backends a run can use besides the specs' default cpu:
+// wasm (the zero-setup default of grokstream run) and native TensorFlow (pnpm setup:native, which
+// the project's global setup runs), so neither rots.
+const trainerOn = (name: string, backend: 'wasm' | 'tensorflow', globalSetup?: string[]) => ({
+  test: {
+    name,
+    include: ['services/trainer/src/**/*.spec.ts'],
+    env: { GROKSTREAM_TEST_BACKEND: backend },
+    testTimeout: 60_000,
+    ...(globalSetup ? { globalSetup } : {}),
+  },
+});
+
 export default defineConfig({
   test: {
     reporters: ['default', './tests/summary-reporter.ts'],
@@ -63,6 +76,8 @@ export default defineConfig({
           poolOptions: { forks: { singleFork: true } },
         },
       },
+      trainerOn('trainer-wasm', 'wasm'),
+      trainerOn('trainer-native', 'tensorflow', ['tests/native-setup.ts']),
       FAULTS,
     ],
   },

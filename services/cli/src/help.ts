@@ -37,6 +37,9 @@ Usage:
       grokstream events: into the store, through the detectors, and into a report. Well-known
       column names are mapped by themselves (epoch, loss, accuracy, val_loss, val_accuracy, ...);
       --map train_loss=my_loss maps one explicitly. See examples/imported/README.md.
+  grokstream doctor
+      What this machine gives grokstream: the backends that load (native TensorFlow's version and
+      library location, GPU or CPU; wasm; cpu) and why any does not, the store, Kafka.
   grokstream stop RUN_ID [--reason TEXT] [--kafka BROKERS] [--force]
       Ask a running trainer to stop at its next step boundary (a StopRun command). The run must
       be on the events topic (--force sends the command anyway).

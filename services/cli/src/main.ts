@@ -10,9 +10,10 @@ import { ingest } from './ingest-command.ts';
 import { query } from './query-command.ts';
 import { report, ui } from './report-commands.ts';
 import { importLog } from './import-command.ts';
+import { doctor } from './doctor-command.ts';
 
 type Command = (args: string[], ctx: CommandContext) => Promise<number>;
-const COMMANDS: Record<string, Command> = { run, report, ui, import: importLog, stop, resend, replay, detect, ingest, query };
+const COMMANDS: Record<string, Command> = { run, report, ui, import: importLog, doctor, stop, resend, replay, detect, ingest, query };
 
 export function exitCodeOf(err: unknown): number {
   if (err instanceof Interrupted) return 130;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnyEvent, StepMetrics, StopRun } from '@grokstream/schemas';
 import { tf } from './tf.ts';
+import { useTestBackend } from './testing-backend.ts';
 import { modularTask } from './tasks/modular.ts';
 import { mlp } from './models/mlp.ts';
 import { deepLinear } from './models/deep-linear.ts';
@@ -14,7 +15,7 @@ import { trainLoop, type LoopOptions } from './loop.ts';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.ts';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend();
   await tf.ready();
 });
 

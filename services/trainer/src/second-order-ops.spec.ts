@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from './tf.ts';
+import { useTestBackend } from './testing-backend.ts';
 import * as so from './second-order-ops.ts';
 
-await tf.setBackend('cpu');
+await useTestBackend();
 await tf.ready();
 
 const xs = [0.3, -0.7, 1.1, 0.2, -1.6];

@@ -15,18 +15,43 @@ export interface BackendChoice {
   skipped: Array<{ name: BackendName; reason: string }>;
 }
 
+/** Why the native backend did not load, in a few words a newcomer can act on. */
+export class NativeUnavailable extends Error {
+  override readonly name = 'NativeUnavailable';
+}
+
+/**
+ * Why neither native package loaded, from what each import threw: not installed (the optional
+ * dependency is absent), installed but its binding never built (pnpm setup:native), or another
+ * error, named by package.
+ */
+export function nativeUnavailableReason(failures: Array<{ pkg: string; message: string }>): string {
+  const present = failures.filter((f) => !/Cannot find (package|module) '@tensorflow\/tfjs-node/.test(f.message));
+  if (present.length === 0) return 'native TensorFlow not installed; see README';
+  return present
+    .map((f) =>
+      /tfjs_binding\.node\) can not be found/.test(f.message)
+        ? 'native TensorFlow not built: pnpm setup:native builds it (see README)'
+        : `${f.pkg}: ${f.message.split('\n')[0]!.replace(/ imported from \S+/g, '')}`,
+    )
+    .join('; ');
+}
+
 async function loadNative(): Promise<void> {
+  // TensorFlow's C++ logging: errors and worse only (every load otherwise prints oneDNN, CPU
+  // feature and "no CUDA driver" lines); TF_CPP_MIN_LOG_LEVEL set by the user wins.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '3';
   // tfjs-node-gpu first, then tfjs-node; both register the 'tensorflow' backend when they load.
-  const errors: string[] = [];
+  const failures: Array<{ pkg: string; message: string }> = [];
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     try {
       await import(pkg);
       return;
     } catch (err) {
-      errors.push(`${pkg}: ${String((err as Error).message).split('\n')[0]}`);
+      failures.push({ pkg, message: String((err as Error).message) });
     }
   }
-  throw new Error(errors.join('; '));
+  throw new NativeUnavailable(nativeUnavailableReason(failures));
 }
 
 /** Picks the first backend that works, in BACKEND_ORDER from `preferred` on (default: all). */
@@ -46,14 +71,13 @@ export async function chooseBackend(preferred?: BackendName): Promise<BackendCho
   throw new Error(`no TensorFlow.js backend works: ${skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}`);
 }
 
-/** Why a backend was passed over, in a few words a newcomer can act on. */
-function briefReason(name: BackendName, reason: string): string {
-  if (name === 'tensorflow' && /Cannot find (package|module) '@tensorflow\/tfjs-node/.test(reason)) return 'native TensorFlow not installed; see README';
-  return reason.split(/[;\n]/)[0]!.replace(/ imported from \S+/g, '').slice(0, 160);
+/** Why a backend was passed over: the native backend says it itself; others by their first line. */
+function briefReason(reason: string): string {
+  return reason.split(/\n/)[0]!.replace(/ imported from \S+/g, '').slice(0, 200);
 }
 
 /** The start-up line: `backend: wasm (native TensorFlow not installed; see README)`. */
 export function describeBackend(choice: BackendChoice): string {
-  const why = choice.skipped.map((s) => (choice.skipped.length > 1 ? `${s.name}: ${briefReason(s.name, s.reason)}` : briefReason(s.name, s.reason)));
+  const why = choice.skipped.map((s) => (choice.skipped.length > 1 ? `${s.name}: ${briefReason(s.reason)}` : briefReason(s.reason)));
   return `backend: ${choice.name}${why.length ? ` (${[...new Set(why)].join('; ')})` : choice.name === 'tensorflow' ? ' (native TensorFlow)' : ''}`;
 }

@@ -2,6 +2,7 @@
 // changes the output as it should), parameter bookkeeping, and that a few steps of training help.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf.ts';
+import { useTestBackend } from '../testing-backend.ts';
 import { mlp } from './mlp.ts';
 import { deepLinear } from './deep-linear.ts';
 import { transformer } from './transformer.ts';
@@ -10,7 +11,7 @@ import { modularTask } from '../tasks/modular.ts';
 import { crossEntropyPerSample } from '../tasks/losses.ts';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 const cases: Array<{ name: string; model: () => Model; inputDim: number; outDim: number; encoding?: 'pair' | 'sequence'; p?: number }> = [

@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf.ts';
+import { useTestBackend } from '../testing-backend.ts';
 import { optimizer, type OptimizerOptions } from './optimizer.ts';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 const base: OptimizerOptions = { kind: 'sgd', momentum: 0, nesterov: false, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };

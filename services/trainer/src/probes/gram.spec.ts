@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf.ts';
+import { useTestBackend } from '../testing-backend.ts';
 import { symmetricEigenvalues } from './eigen.ts';
 import { gopGrams } from './gram.ts';
 import { summarizeGram, summarizeSpectrum } from './spectrum.ts';
@@ -14,7 +15,7 @@ import {
 import { testBatch, testLoss, testMlp, type TestLossKind, type TestMlpOptions } from './testing-models.ts';
 
 // Top level, not beforeAll: describe.each bodies build models at collection time.
-await tf.setBackend('cpu');
+await useTestBackend();
 await tf.ready();
 
 const B = 6;

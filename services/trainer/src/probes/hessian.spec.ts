@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf.ts';
+import { useTestBackend } from '../testing-backend.ts';
 import { Rng } from '../random.ts';
 import { symmetricEigenvalues } from './eigen.ts';
 import {
@@ -24,7 +25,7 @@ import {
 } from './testing-brute-force.ts';
 import { testBatch, testLoss, testMlp, type TestLossKind, type TestMlpOptions } from './testing-models.ts';
 
-await tf.setBackend('cpu');
+await useTestBackend();
 await tf.ready();
 
 function setup(opts: TestMlpOptions, kind: TestLossKind, B: number, seed: number) {

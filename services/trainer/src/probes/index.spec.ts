@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventCodec, newEventId, type ProbeSummary } from '@grokstream/schemas';
 import { tf } from '../tf.ts';
+import { useTestBackend } from '../testing-backend.ts';
 import { Rng } from '../random.ts';
 import { symmetricEigenvalues } from './eigen.ts';
 import { createProbeState, runProbes, SecondOrderHazardError, type ProbeFields, type ProbeOptions } from './index.ts';
@@ -14,7 +15,7 @@ import {
 } from './testing-brute-force.ts';
 import { testBatch, testLoss, testMlp } from './testing-models.ts';
 
-await tf.setBackend('cpu');
+await useTestBackend();
 await tf.ready();
 
 const all: ProbeOptions = {

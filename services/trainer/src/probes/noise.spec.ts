@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../tf.ts';
+import { useTestBackend } from '../testing-backend.ts';
 import { Rng } from '../random.ts';
 import { gopGrams } from './gram.ts';
 import { gradientNoise } from './noise.ts';
 import { explicitGram, explicitPerSampleGradients, relativeError } from './testing-brute-force.ts';
 import { testBatch, testLoss, testMlp } from './testing-models.ts';
 
-await tf.setBackend('cpu');
+await useTestBackend();
 await tf.ready();
 
 /** Tr(Sigma) and SNR straight from the definitions. */

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../tf.ts';
+import { useTestBackend } from '../testing-backend.ts';
 import { traceDeltas } from './deltas.ts';
 import { perSampleGradients, perSampleGradientsByLoop } from './per-sample-gradients.ts';
 import { explicitPerSampleGradients, maxRelativeError, paramRanges } from './testing-brute-force.ts';
 import { testBatch, testLoss, testMlp, type TestLossKind, type TestMlpOptions } from './testing-models.ts';
 
-await tf.setBackend('cpu');
+await useTestBackend();
 await tf.ready();
 
 const cases: Array<{ name: string; opts: TestMlpOptions; kind: TestLossKind }> = [

@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf.ts';
+import { useTestBackend } from '../testing-backend.ts';
 import { applyOp, modularPairs, modularTask } from './modular.ts';
 import { sparseParityTask } from './sparse-parity.ts';
 import { deepLinearTask } from './deep-linear.ts';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 describe('modular arithmetic', () => {
