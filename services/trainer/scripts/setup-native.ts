@@ -144,6 +144,8 @@ function main(): void {
     if (!existsSync(wheel)) fail(`--wheel ${wheel} does not exist`);
     say(`unpacking the libraries and C-API headers of ${wheel}`);
     unzip(wheel, WHEEL_MEMBERS, dir, 'unpacking the wheel');
+    // A wheel we downloaded is not needed once unpacked (570 MB); one given with --wheel is the user's.
+    if (!values.wheel) rmSync(join(dir, 'wheels'), { recursive: true, force: true });
   } else {
     say('the TensorFlow libraries are there already');
   }
