@@ -60,6 +60,19 @@ export interface LoopResult {
   finished?: boolean;
 }
 
+/**
+ * Turns of the event loop between two steps. A step is one synchronous block, so a message that
+ * arrived during it (a StopRun) is only handled after it; the Kafka client then needs a few
+ * turns of its own (response, decode, batch handler) before the command is seen. One turn per
+ * step let the trainer run 4-5 more steps on Kafka after a StopRun arrived (bench:stop); a few
+ * cost microseconds and let those turns happen at the same step boundary.
+ */
+export const TURNS_PER_STEP = 4;
+
+async function yieldToEventLoop(): Promise<void> {
+  for (let i = 0; i < TURNS_PER_STEP; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   const { task, model } = o;
   const log = o.log ?? ((l: string) => console.error(l));
@@ -161,7 +174,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       // Yield to the event loop once per step. The step itself only awaits promises that settle
       // as microtasks, so without this the bus's sockets (events out, commands in) would not be
       // serviced until training ends.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
       const stop = o.stopRequested?.();
       if (stop) {
         reason = 'early_stopped';

@@ -1,0 +1,119 @@
+// pnpm bench:stop — how fast a stop takes effect: from the step that triggers it, through the
+// StopRun on the control topic, to the trainer having stopped and its RunFinished on the events
+// topic; and how many steps the trainer trained past the trigger. Embedded (the in-process bus)
+// and on Kafka (the local stack; CI starts it before the benchmarks). The trainer runs the
+// grokking example in this process; the StopRun is published the moment the trigger step's
+// metrics are out, as a detector that decides at once would (the detector's own decision time is
+// bench:detector's). Writes bench-results/stop-latency.json.
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventCodec, TOPICS, stopRunCommand } from '@grokstream/schemas';
+import { EventPublisher, KafkaBus, MemoryBus, eventConsumer, standardTopics, type Bus } from '@grokstream/bus';
+import { configJson, loadConfig, runTraining } from '@grokstream/trainer';
+import { report, type Figure } from './report.ts';
+
+const REPS = Number(process.env.BENCH_REPS ?? 8);
+const BROKERS = (process.env.GROKSTREAM_KAFKA_BROKERS || '127.0.0.1:19092').split(',');
+const codec = EventCodec.load();
+const checkpoints = mkdtempSync(join(tmpdir(), 'grokstream-stop-bench-'));
+
+interface Sample {
+  /** Trigger step's metrics out -> StopRun accepted by the bus. */
+  publishMs: number;
+  /** Trigger -> RunFinished seen on the events topic. */
+  finishedMs: number;
+  /** Steps trained after the trigger step. */
+  extraSteps: number;
+}
+
+async function once(bus: Bus, trigger: number): Promise<Sample> {
+  const cfg = loadConfig('examples/modular-addition-grokking.yaml', ['run.steps=100000', 'probes.every=0', `run.checkpoint.dir=${checkpoints}`, 'run.log_every=100000']);
+  const producer = await bus.producer();
+  const publisher = new EventPublisher(producer, codec);
+  let t0 = 0;
+  let published = 0;
+  let finishedAt = 0;
+  let runId = '';
+  const seen = new Promise<void>((resolve) => {
+    const watcher = eventConsumer(bus, {
+      groupId: `stop-bench-${randomUUID()}`,
+      topics: [TOPICS.events],
+      fromBeginning: false,
+      codec,
+      deadLetters: producer,
+      seedFromDeadLetters: false,
+      handle: async (events) => {
+        for (const e of events) {
+          if (e.name === 'RunFinished' && e.value.run_id === runId) {
+            finishedAt = performance.now();
+            void watcher.stop();
+            resolve();
+          }
+        }
+      },
+    });
+    void watcher.start();
+  });
+  const summary = await runTraining(cfg, {
+    bus,
+    codec,
+    partitions: 4,
+    configJson: configJson(cfg),
+    log: () => {},
+    onStep: (m) => {
+      runId = m.run_id;
+      if (m.step !== trigger) return;
+      t0 = performance.now();
+      void publisher
+        .publish(TOPICS.control, [{ name: 'StopRun', value: stopRunCommand({ runId: m.run_id, policy: 'bench', reason: 'stop-latency benchmark', issuedBy: 'bench:stop', step: trigger }) }])
+        .then(() => (published = performance.now()));
+    },
+  });
+  await Promise.race([seen, new Promise((r) => setTimeout(r, 30_000))]);
+  await producer.close();
+  if (summary.reason !== 'early_stopped') throw new Error(`the run ended ${summary.reason} at step ${summary.step}, not stopped`);
+  if (!finishedAt) throw new Error('no RunFinished seen on the events topic within 30 s');
+  return { publishMs: published - t0, finishedMs: finishedAt - t0, extraSteps: summary.step - trigger };
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+
+async function series(name: string, bus: Bus): Promise<Figure[]> {
+  await bus.ensureTopics(standardTopics(4));
+  const samples: Sample[] = [];
+  for (let i = 0; i < REPS; i++) {
+    samples.push(await once(bus, 40 + i));
+    process.stdout.write(`${name}: ${i + 1}/${REPS} stops, last ${samples.at(-1)!.finishedMs.toFixed(0)} ms, ${samples.at(-1)!.extraSteps} extra steps\n`);
+  }
+  const f = samples.map((s) => s.finishedMs);
+  const x = samples.map((s) => s.extraSteps);
+  return [
+    { name: `${name}: trigger -> StopRun sent, p50`, value: pct(samples.map((s) => s.publishMs), 50), unit: 'ms' },
+    { name: `${name}: trigger -> RunFinished, p50`, value: pct(f, 50), unit: 'ms' },
+    { name: `${name}: trigger -> RunFinished, p99`, value: pct(f, 99), unit: 'ms', note: `${REPS} stops; goal ≤ 100 ms` },
+    { name: `${name}: extra steps after the trigger, p50`, value: pct(x, 50), unit: 'steps' },
+    { name: `${name}: extra steps after the trigger, max`, value: Math.max(...x), unit: 'steps', note: 'goal ≤ 1' },
+  ];
+}
+
+const figures: Figure[] = [];
+const memory = new MemoryBus(4);
+figures.push(...(await series('embedded', memory)));
+await memory.close();
+const kafka = new KafkaBus({ brokers: BROKERS, logLevel: 'nothing' });
+try {
+  figures.push(...(await series('kafka', kafka)));
+} catch (err) {
+  if (process.env.CI === 'true') throw err;
+  console.error(`kafka: skipped here (not in CI): ${(err as Error).message}`);
+} finally {
+  await kafka.close();
+}
+report('bench-results/stop-latency.json', 'grokstream stop latency (grokking example, probes off)', figures, { reps: REPS, brokers: BROKERS });
+process.exit(0);
