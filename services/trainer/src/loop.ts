@@ -7,7 +7,7 @@ import type { Model } from './models/model.ts';
 import type { Task } from './tasks/task.ts';
 import { optimizer as makeOptimizer, type OptimizerOptions } from './optim/optimizer.ts';
 import { learningRate, type ScheduleOptions } from './optim/schedule.ts';
-import { accuracy, deepLinearExtras, gradNormSq, initDistance, paramNorms, softmaxCollapse } from './metrics.ts';
+import { accuracy, gradNormSq, initDistance, paramNorms, softmaxCollapse } from './metrics.ts';
 import { Rng } from './random.ts';
 import { BusOutageError, type BoundedEmitter } from './emitter.ts';
 import { saveCheckpoint, type CheckpointState } from './checkpoint.ts';
@@ -99,7 +99,6 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   }
   const initial = o.resume ? undefined : model.params.map((p) => tf.clone(p));
   const lastDense = model.denseLayers[model.denseLayers.length - 1]!;
-  const isDeepLinear = model.description.startsWith('deep_linear');
 
   const envelope = () => ({ event_id: newEventId(), run_id: o.runId, seq: seq++, ts: Date.now() });
   await o.emitter.emit({
@@ -217,9 +216,8 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
         paramNorms(model).forEach((n, i) => (s[`norm_${i}`] = n));
         s.last = tf.norm(lastDense.weight) as tf.Scalar;
         if (initial) s.init = initDistance(model, initial);
-        if (isDeepLinear) {
-          for (const [k, v] of Object.entries(deepLinearExtras(model.denseLayers.map((l) => l.weight as tf.Tensor2D)))) s[`x_${k}`] = v;
-        }
+        // What the model itself can tell (a capability, models/model.ts), into StepMetrics.extra.
+        for (const [k, v] of Object.entries(model.diagnostics?.() ?? {})) s[`x_${k}`] = v;
         return s;
       });
       const keys = Object.keys(scalars);

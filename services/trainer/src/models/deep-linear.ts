@@ -1,6 +1,7 @@
 // Deep linear network y = x W_1 W_2 ... W_L (no bias), as in Saxe et al. and S3. Small init γ
 // gives the stage-like plateaus; weights start N(0, γ²/fan_in).
 import { tf } from '../tf.ts';
+import { deepLinearExtras } from '../metrics.ts';
 import { gaussianWeight, nextModelId } from './init.ts';
 import type { DenseLayer, ForwardTrace, Model } from './model.ts';
 
@@ -39,6 +40,7 @@ export function deepLinear(o: DeepLinearOptions): Model {
     denseLayers: dense,
     forward: (x) => trace(x).output,
     trace,
+    diagnostics: () => deepLinearExtras(dense.map((l) => l.weight as tf.Tensor2D)),
     dispose: () => tf.dispose(params),
   };
 }

@@ -37,5 +37,11 @@ export interface Model {
   forward(x: tf.Tensor2D): tf.Tensor2D;
   /** forward() that also exposes each dense layer's input and pre-activation (see ForwardTrace). */
   trace(x: tf.Tensor2D, dz?: tf.Tensor2D[]): ForwardTrace;
+  /**
+   * A capability: diagnostics of this kind of model, as named scalars the loop reports every step
+   * in StepMetrics.extra (e.g. a deep linear network's Gram norms and balance). Called inside
+   * tf.tidy; absent when the model has none.
+   */
+  diagnostics?(): Record<string, tf.Scalar>;
   dispose(): void;
 }
