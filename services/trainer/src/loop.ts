@@ -7,13 +7,16 @@ import type { Model } from './models/model.ts';
 import type { Task } from './tasks/task.ts';
 import { optimizer as makeOptimizer, type OptimizerOptions } from './optim/optimizer.ts';
 import { learningRate, type ScheduleOptions } from './optim/schedule.ts';
-import { accuracy, gradNormSq, initDistance, paramNorms, softmaxCollapse } from './metrics.ts';
+import { gradNormSq } from './metrics.ts';
+import { measureStep } from './measurements.ts';
 import { Rng } from './random.ts';
 import { BusOutageError, type BoundedEmitter } from './emitter.ts';
 import { saveCheckpoint, type CheckpointState } from './checkpoint.ts';
 import type { ProbeFields } from './probes/index.ts';
+import { BatchSource, type BatchSize } from './batches.ts';
 
-export type BatchSize = number | 'full';
+export type { BatchSize };
+
 
 export type { ProbeFields };
 
@@ -98,7 +101,6 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     for (const c of state.obeyedCommands) obeyed.add(c);
   }
   const initial = o.resume ? undefined : model.params.map((p) => tf.clone(p));
-  const lastDense = model.denseLayers[model.denseLayers.length - 1]!;
 
   const envelope = () => ({ event_id: newEventId(), run_id: o.runId, seq: seq++, ts: Date.now() });
   await o.emitter.emit({
@@ -137,30 +139,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     if (announce) await o.emitter.emit({ name: 'Checkpointed', value: { ...envelope(), step, uri: saved.uri, bytes: saved.bytes, sha256: saved.sha256 } });
   };
 
-  // at_step is 0-based (config/schema.ts): update `s` (1-based) is t = s − 1.
-  const batchSizeAt = (s: number): BatchSize =>
-    o.batchSwitch && s - 1 >= o.batchSwitch.atStep ? o.batchSwitch.batchSize : o.batchSize;
-  const nTrain = task.train.x.shape[0];
-  let order: number[] = [];
-  const nextBatch = (s: number): { x: tf.Tensor2D; y: tf.Tensor2D; labels?: tf.Tensor1D; owned: boolean } => {
-    const size = batchSizeAt(s);
-    if (task.resample) {
-      const n = size === 'full' ? nTrain : size;
-      const fresh = task.resample(n);
-      return { ...fresh, owned: true };
-    }
-    if (size === 'full' || size >= nTrain) return { ...task.train, owned: false };
-    if (order.length < size) order = orderRng.shuffle(Array.from({ length: nTrain }, (_, i) => i));
-    const idx = tf.tensor1d(order.splice(0, size), 'int32');
-    const batch = {
-      x: tf.gather(task.train.x, idx) as tf.Tensor2D,
-      y: tf.gather(task.train.y, idx) as tf.Tensor2D,
-      labels: task.train.labels ? (tf.gather(task.train.labels, idx) as tf.Tensor1D) : undefined,
-      owned: true,
-    };
-    idx.dispose();
-    return batch;
-  };
+  const batches = new BatchSource(task, orderRng, o.batchSize, o.batchSwitch);
 
   let reason: RunFinished['reason'] = 'completed';
   let commandId: string | null = null;
@@ -188,7 +167,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       }
       o.emitter.check(); // the bus has been gone past the outage limit: stop here (below)
       step++;
-      const batch = nextBatch(step);
+      const batch = batches.next(step);
       const lr = learningRate(o.schedule, step);
       const { loss, grads, out } = tf.tidy(() => {
         let logits!: tf.Tensor2D;
@@ -203,51 +182,27 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       tf.dispose(grads);
 
       const evaluate = step % o.evalEvery === 0 || step === o.steps;
-      const isClassification = task.kind === 'classification';
-      const scalars = tf.tidy(() => {
-        const s: Record<string, tf.Scalar> = { loss, gsq };
-        if (isClassification && batch.labels) s.train_acc = accuracy(out, batch.labels);
-        if (isClassification) s.collapse = softmaxCollapse(out);
-        if (evaluate) {
-          const testOut = model.forward(task.test.x);
-          s.test_loss = tf.mean(task.perSampleLoss(testOut, task.test.y)) as tf.Scalar;
-          if (isClassification && task.test.labels) s.test_acc = accuracy(testOut, task.test.labels);
-        }
-        paramNorms(model).forEach((n, i) => (s[`norm_${i}`] = n));
-        s.last = tf.norm(lastDense.weight) as tf.Scalar;
-        if (initial) s.init = initDistance(model, initial);
-        // What the model itself can tell (a capability, models/model.ts), into StepMetrics.extra.
-        for (const [k, v] of Object.entries(model.diagnostics?.() ?? {})) s[`x_${k}`] = v;
-        return s;
-      });
-      const keys = Object.keys(scalars);
-      const stacked = tf.stack(keys.map((k) => scalars[k]!));
-      const values = (await stacked.data()) as Float32Array;
-      const v: Record<string, number> = {};
-      keys.forEach((k, i) => (v[k] = values[i]!));
-      tf.dispose([stacked, ...Object.values(scalars), loss, out, gsq]);
-      if (batch.owned) tf.dispose([batch.x, batch.y, ...(batch.labels ? [batch.labels] : [])]);
+      const m = await measureStep({ model, task, out, labels: batch.labels, loss, gradNormSq: gsq, evaluate, initial });
+      tf.dispose([loss, out, gsq]);
+      batch.release();
 
-      const norms = model.params.map((_, i) => v[`norm_${i}`]!);
-      const extra: Record<string, number> = {};
-      for (const k of keys) if (k.startsWith('x_')) extra[k.slice(2)] = v[k]!;
       const quiet = step <= quietThrough;
       const metrics: StepMetrics = {
         ...(quiet ? { event_id: '', run_id: o.runId, seq: -1, ts: Date.now() } : envelope()),
         step,
-        train_loss: v.loss!,
-        train_acc: v.train_acc ?? null,
-        test_loss: v.test_loss ?? null,
-        test_acc: v.test_acc ?? null,
+        train_loss: m.trainLoss,
+        train_acc: m.trainAcc,
+        test_loss: m.testLoss,
+        test_acc: m.testAcc,
         lr,
-        weight_norm: Math.sqrt(norms.reduce((a, n) => a + n * n, 0)),
-        layer_norms: norms,
-        grad_norm_sq: v.gsq!,
+        weight_norm: Math.sqrt(m.norms.reduce((a, n) => a + n * n, 0)),
+        layer_norms: m.norms,
+        grad_norm_sq: m.gradNormSq,
         update_norm: Math.sqrt(updateNormSq),
-        softmax_collapse_frac: v.collapse ?? null,
-        last_layer_norm: v.last!,
-        init_distance: v.init ?? null,
-        extra,
+        softmax_collapse_frac: m.softmaxCollapse,
+        last_layer_norm: m.lastLayerNorm,
+        init_distance: m.initDistance,
+        extra: m.diagnostics,
       };
       if (!quiet) await o.emitter.emit({ name: 'StepMetrics', value: metrics });
 
