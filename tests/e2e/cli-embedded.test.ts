@@ -223,4 +223,14 @@ describe.concurrent('grokstream run, report and import on the embedded pipeline'
     expect(res.stderr).not.toMatch(/Ctrl-C to stop serving/);
     expect(res.stdout).toMatch(/interrupted at step \d+/);
   });
+  it('(h) grokstream doctor lists every backend with its state and why, and the store', async ({ expect }) => {
+    const w = workspace('doctor');
+    const res = await cli(['doctor'], w.env);
+    expect(res.code, said(res)).toBe(0);
+    for (const b of ['tensorflow', 'wasm', 'cpu']) expect(res.stdout).toMatch(new RegExp(`^(ok  |MISS)  backend ${b} `, 'm'));
+    // Native TensorFlow either runs (its version and where it runs) or says why not and what to do.
+    expect(res.stdout).toMatch(/^ok {4}backend tensorflow +TensorFlow \d+\.\d+\.\d+, on the (CPU|GPU)|^MISS {2}backend tensorflow +native TensorFlow not (installed|built)/m);
+    expect(res.stdout).toMatch(/^ok {4}runs use +(tensorflow|wasm|cpu) /m);
+    expect(res.stdout).toMatch(/^ok {4}store +chdb .*chdb, database grokstream: 0 runs$/m);
+  });
 });
