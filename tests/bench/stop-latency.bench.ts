@@ -27,6 +27,10 @@ interface Sample {
   finishedMs: number;
   /** Steps trained after the trigger step. */
   extraSteps: number;
+  /** StopRun accepted by the bus -> RunFinished seen: the trainer's share. */
+  afterSendMs: number;
+  /** Steps trained after the StopRun was on the topic: the trainer's share of the extra steps. */
+  stepsAfterSend: number;
 }
 
 async function once(bus: Bus, trigger: number): Promise<Sample> {
@@ -35,6 +39,8 @@ async function once(bus: Bus, trigger: number): Promise<Sample> {
   const publisher = new EventPublisher(producer, codec);
   let t0 = 0;
   let published = 0;
+  let lastStep = 0;
+  let stepAtSend = 0;
   let finishedAt = 0;
   let runId = '';
   const seen = new Promise<void>((resolve) => {
@@ -65,18 +71,28 @@ async function once(bus: Bus, trigger: number): Promise<Sample> {
     log: () => {},
     onStep: (m) => {
       runId = m.run_id;
+      lastStep = m.step;
       if (m.step !== trigger) return;
       t0 = performance.now();
       void publisher
         .publish(TOPICS.control, [{ name: 'StopRun', value: stopRunCommand({ runId: m.run_id, policy: 'bench', reason: 'stop-latency benchmark', issuedBy: 'bench:stop', step: trigger }) }])
-        .then(() => (published = performance.now()));
+        .then(() => {
+          published = performance.now();
+          stepAtSend = lastStep;
+        });
     },
   });
   await Promise.race([seen, new Promise((r) => setTimeout(r, 30_000))]);
   await producer.close();
   if (summary.reason !== 'early_stopped') throw new Error(`the run ended ${summary.reason} at step ${summary.step}, not stopped`);
   if (!finishedAt) throw new Error('no RunFinished seen on the events topic within 30 s');
-  return { publishMs: published - t0, finishedMs: finishedAt - t0, extraSteps: summary.step - trigger };
+  return {
+    publishMs: published - t0,
+    finishedMs: finishedAt - t0,
+    extraSteps: summary.step - trigger,
+    afterSendMs: finishedAt - published,
+    stepsAfterSend: summary.step - stepAtSend,
+  };
 }
 
 const pct = (xs: number[], p: number) => {
@@ -99,6 +115,10 @@ async function series(name: string, bus: Bus): Promise<Figure[]> {
     { name: `${name}: trigger -> RunFinished, p99`, value: pct(f, 99), unit: 'ms', note: `${REPS} stops; goal ≤ 100 ms` },
     { name: `${name}: extra steps after the trigger, p50`, value: pct(x, 50), unit: 'steps' },
     { name: `${name}: extra steps after the trigger, max`, value: Math.max(...x), unit: 'steps', note: 'goal ≤ 1' },
+    // The trainer's share: from the StopRun on the topic (here it is sent from the training
+    // process itself, whose busy event loop also delays the send; a detector is another process).
+    { name: `${name}: StopRun sent -> RunFinished, p99`, value: pct(samples.map((s) => s.afterSendMs), 99), unit: 'ms' },
+    { name: `${name}: steps trained after the StopRun was sent, max`, value: Math.max(...samples.map((s) => s.stepsAfterSend)), unit: 'steps' },
   ];
 }
 
