@@ -55,6 +55,14 @@ const RETRY_DELAY_MS = 200;
 const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 const TOPIC_CONFIG_SOURCE = 1;
 const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+/**
+ * The broker no longer knows this idempotent producer's sequence: after a broker killed mid-send
+ * and restarted, every later send of the same producer fails with OUT_OF_ORDER_SEQUENCE_NUMBER,
+ * for ever (seen in the fault suite: a trainer stuck for 300 s, then spilling). The way out is a
+ * new producer (a new producer id). A batch the broker did store before the crash may then be on
+ * the topic twice: consumers drop repeats by event id and the store's keys collapse them.
+ */
+const PRODUCER_STATE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
 
 /** Parses "host:port,host:port" (GROKSTREAM_KAFKA_BROKERS) with a clear error. */
 export function parseBrokers(list: string): string[] {
@@ -167,18 +175,22 @@ export class KafkaBus implements Bus {
   }
 
   async producer(): Promise<Producer> {
-    const producer: KafkaProducer = this.kafka.producer({
-      idempotent: true, // exactly one copy per send even when a retry follows a lost ack
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: true,
-    });
-    try {
-      await producer.connect();
-    } catch (err) {
-      await producer.disconnect().catch(() => {});
-      throw this.error(err, 'connecting a producer');
-    }
+    const connect = async (): Promise<KafkaProducer> => {
+      const p: KafkaProducer = this.kafka.producer({
+        idempotent: true, // exactly one copy per send even when a retry follows a lost ack
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: true,
+      });
+      try {
+        await p.connect();
+      } catch (err) {
+        await p.disconnect().catch(() => {});
+        throw this.error(err, 'connecting a producer');
+      }
+      return p;
+    };
+    let producer = await connect();
     const handle = {
       send: async (topic: string, messages: OutgoingMessage[]) => {
         if (messages.length === 0) return;
@@ -191,6 +203,16 @@ export class KafkaBus implements Bus {
           try {
             await producer.send({ topic, acks: -1, messages: chunk.map((m) => ({ key: m.key, value: m.value })) });
           } catch (err) {
+            if (PRODUCER_STATE_LOST.has(kafkaErrorType(err) ?? '')) {
+              // A new producer for the next attempt (the caller retries the send); this one's
+              // sequence numbers will never be accepted again.
+              const stale = producer;
+              producer = await connect().catch(() => stale);
+              if (producer !== stale) {
+                this.log('warn', `producer: the broker lost this producer's sequence (${kafkaErrorType(err)}); sending on a new producer`);
+                void stale.disconnect().catch(() => {});
+              }
+            }
             if (TOO_LARGE.has(kafkaErrorType(err) ?? '')) {
               // The topic's limit changed since we described it: describe it again.
               this.limits.delete(topic);
