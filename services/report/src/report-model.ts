@@ -132,9 +132,10 @@ export async function buildReport(query: QueryRows, r: ReportRequest, now = new 
 
   // Phases and stops come from the run overview's own panels: bands and markers on every chart.
   const marks: Marks = { phases: [], stops: [] };
+  const swept = varying(runs);
   const sections: SectionModel[] = [];
   for (const dashboard of REPORT_DASHBOARDS) {
-    const hps = dashboard.variables.includes('hyperparameter') ? (varying(runs).length ? varying(runs) : [undefined]) : [undefined];
+    const hps = dashboard.variables.includes('hyperparameter') && swept.length ? swept : [undefined];
     for (const hp of hps) {
       const ctx = await resolveVariables(query, { database: db, values: values(hp), fromMs, toMs, intervalS, dashboard });
       const results: { panel: Panel; sql: string; rows: Record<string, unknown>[] }[] = [];
