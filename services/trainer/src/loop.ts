@@ -1,19 +1,28 @@
-// The training loop: one optimisation step at a time, every step's metrics, probes at their
-// cadence, checkpoints, and a check for stop commands and signals at each step boundary.
+// The training loop. Each step, in order, is a named part with a typed result:
+//   the stop         (stops.ts)        an obeyed StopRun or a signal ends the run here
+//   the batch        (batches.ts)      the step's training samples
+//   the update       (update.ts)       forward, loss, gradients, the optimiser's step
+//   the measurements (measurements.ts) the StepMetrics of the step, one read-back
+//   the probes       (probe-step.ts)   the ProbeSummary, at probes.every
+//   the checkpoint   (checkpointing.ts) at checkpoint.every, and when the run ends
 import { hostname } from 'node:os';
-import { newEventId, type AnyEvent, type RunFinished, type RunStarted, type StepMetrics, type StopRun } from '@grokstream/schemas';
+import type { AnyEvent, RunFinished, RunStarted, StepMetrics, StopRun } from '@grokstream/schemas';
 import { tf } from './tf.ts';
 import type { Model } from './models/model.ts';
 import type { Task } from './tasks/task.ts';
 import { optimizer as makeOptimizer, type OptimizerOptions } from './optim/optimizer.ts';
 import { learningRate, type ScheduleOptions } from './optim/schedule.ts';
-import { gradNormSq } from './metrics.ts';
-import { measureStep } from './measurements.ts';
+import { measureStep, stepMetrics } from './measurements.ts';
 import { Rng } from './random.ts';
 import { BusOutageError, type BoundedEmitter } from './emitter.ts';
-import { saveCheckpoint, type CheckpointState } from './checkpoint.ts';
+import type { CheckpointState } from './checkpoint.ts';
 import type { ProbeFields } from './probes/index.ts';
 import { BatchSource, type BatchSize } from './batches.ts';
+import { optimisationStep } from './update.ts';
+import { pendingStop } from './stops.ts';
+import { RunCursor } from './run-cursor.ts';
+import { Checkpointer } from './checkpointing.ts';
+import { probeDue, probeStep, type Probe } from './probe-step.ts';
 
 export type { BatchSize };
 
@@ -32,7 +41,7 @@ export interface LoopOptions {
   batchSwitch?: { atStep: number; batchSize: BatchSize };
   seeds: { data: number; init: number; order: number };
   probeEvery: number;
-  probe?: (step: number) => ProbeFields;
+  probe?: Probe;
   emitter: BoundedEmitter;
   stopRequested?: () => StopRun | undefined;
   /** The step the trainer had completed when the obeyed StopRun arrived (for RunFinished.summary). */
@@ -83,10 +92,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   // mulberry32's state is its seed, so a checkpoint's snapshot continues the same batch order.
   const orderRng = new Rng(o.resume ? o.resume.state.orderRng : o.seeds.order);
   const obeyed = new Set<string>();
-  let step = 0;
-  let seq = 0;
-  /** Steps up to this one are already on the log (see LoopOptions.resume). */
-  let quietThrough = 0;
+  const cursor = new RunCursor(o.runId);
 
   if (o.resume) {
     const { state, data } = o.resume;
@@ -94,51 +100,39 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     const nParams = model.params.length;
     model.params.forEach((p, i) => tf.tidy(() => p.assign(tf.tensor(data[i]!, p.shape))));
     opt.load(state.optimizerUpdates, data.slice(nParams));
-    step = state.step;
-    seq = Math.max(state.nextSeq, (o.resume.log?.lastSeq ?? -1) + 1);
-    quietThrough = Math.max(step, o.resume.log?.lastStep ?? -1);
-    if (quietThrough > step) log(`steps ${step + 1}..${quietThrough} are on the event log already: trained again, not sent again`);
+    cursor.step = state.step;
+    cursor.seq = Math.max(state.nextSeq, (o.resume.log?.lastSeq ?? -1) + 1);
+    cursor.quietThrough = Math.max(state.step, o.resume.log?.lastStep ?? -1);
+    if (cursor.quietThrough > state.step) log(`steps ${state.step + 1}..${cursor.quietThrough} are on the event log already: trained again, not sent again`);
     for (const c of state.obeyedCommands) obeyed.add(c);
   }
   const initial = o.resume ? undefined : model.params.map((p) => tf.clone(p));
 
-  const envelope = () => ({ event_id: newEventId(), run_id: o.runId, seq: seq++, ts: Date.now() });
   await o.emitter.emit({
     name: 'RunStarted',
     value: {
-      ...envelope(),
+      ...cursor.envelope(),
       ...o.started,
       seeds: o.seeds,
       model: model.description,
       layer_names: model.paramNames,
       param_count: model.params.reduce((n, p) => n + p.size, 0),
       host: hostname(),
-      resumed_from_step: o.resume ? step : null,
+      resumed_from_step: o.resume ? cursor.step : null,
     },
   });
 
-  let checkpointedAt = -1;
-  /** `final`: RunFinished follows, so the resumed run's first seq skips it too. */
-  const checkpoint = async (final: boolean, announce = true) => {
-    checkpointedAt = step;
-    const slots = opt.state().slots;
-    const tensors = [...model.params, ...slots];
-    const state: CheckpointState = {
-      runId: o.runId,
-      step,
-      // Checkpointed itself takes one seq, and RunFinished one more after the last checkpoint.
-      // (After a crash the log may hold more than this checkpoint knows: see resume.log.)
-      nextSeq: seq + (announce ? 1 : 0) + (final ? 1 : 0),
-      orderRng: orderRng.snapshot,
-      optimizerUpdates: opt.updates,
-      obeyedCommands: [...obeyed],
-      configJson: o.started.config_json,
-      tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })),
-    };
-    const saved = saveCheckpoint(o.checkpoint.dir, state, tensors.map((t) => t.dataSync() as Float32Array));
-    if (announce) await o.emitter.emit({ name: 'Checkpointed', value: { ...envelope(), step, uri: saved.uri, bytes: saved.bytes, sha256: saved.sha256 } });
-  };
-
+  const checkpointer = new Checkpointer({
+    ...o.checkpoint,
+    steps: o.steps,
+    model,
+    opt,
+    orderRng,
+    obeyed,
+    configJson: o.started.config_json,
+    emitter: o.emitter,
+    cursor,
+  });
   const batches = new BatchSource(task, orderRng, o.batchSize, o.batchSwitch);
 
   let reason: RunFinished['reason'] = 'completed';
@@ -146,73 +140,51 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   let error: Error | undefined;
   let outage: BusOutageError | undefined;
   const t0 = performance.now();
-  const firstStep = step;
+  const firstStep = cursor.step;
+  const rate = () => ((cursor.step - firstStep) * 1000) / Math.max(1, performance.now() - t0);
   try {
-    while (step < o.steps) {
-      // Yield to the event loop once per step. The step itself only awaits promises that settle
-      // as microtasks, so without this the bus's sockets (events out, commands in) would not be
-      // serviced until training ends.
+    while (cursor.step < o.steps) {
+      // The step itself only awaits promises that settle as microtasks, so without this the bus's
+      // sockets (events out, commands in) would not be serviced until training ends.
       await yieldToEventLoop();
-      const stop = o.stopRequested?.();
+
+      // The stop.
+      const stop = pendingStop(o.stopRequested, o.interrupted);
       if (stop) {
-        reason = 'early_stopped';
-        commandId = stop.command_id;
-        obeyed.add(stop.command_id);
-        log(`stop: ${stop.policy} (${stop.reason}) from ${stop.issued_by}, command ${stop.command_id}`);
-        break;
-      }
-      if (o.interrupted?.()) {
-        reason = 'interrupted';
+        reason = stop.reason;
+        if (stop.reason === 'early_stopped') {
+          const c = stop.command;
+          commandId = c.command_id;
+          obeyed.add(c.command_id);
+          log(`stop: ${c.policy} (${c.reason}) from ${c.issued_by}, command ${c.command_id}`);
+        }
         break;
       }
       o.emitter.check(); // the bus has been gone past the outage limit: stop here (below)
-      step++;
+
+      // The batch and the optimisation step.
+      cursor.step++;
+      const step = cursor.step;
       const batch = batches.next(step);
       const lr = learningRate(o.schedule, step);
-      const { loss, grads, out } = tf.tidy(() => {
-        let logits!: tf.Tensor2D;
-        const { value, grads: g } = tf.variableGrads(() => {
-          logits = tf.keep(model.forward(batch.x));
-          return tf.mean(task.perSampleLoss(logits, batch.y)) as tf.Scalar;
-        }, model.params);
-        return { loss: value, grads: model.params.map((p) => g[p.name]!), out: logits };
-      });
-      const gsq = tf.tidy(() => gradNormSq(grads));
-      const updateNormSq = opt.apply(grads, lr);
-      tf.dispose(grads);
+      const update = optimisationStep(model, task, opt, batch, lr);
 
+      // The measurements.
       const evaluate = step % o.evalEvery === 0 || step === o.steps;
-      const m = await measureStep({ model, task, out, labels: batch.labels, loss, gradNormSq: gsq, evaluate, initial });
-      tf.dispose([loss, out, gsq]);
+      const m = await measureStep({ model, task, out: update.out, labels: batch.labels, loss: update.loss, gradNormSq: update.gradNormSq, evaluate, initial });
+      update.dispose();
       batch.release();
-
-      const quiet = step <= quietThrough;
-      const metrics: StepMetrics = {
-        ...(quiet ? { event_id: '', run_id: o.runId, seq: -1, ts: Date.now() } : envelope()),
-        step,
-        train_loss: m.trainLoss,
-        train_acc: m.trainAcc,
-        test_loss: m.testLoss,
-        test_acc: m.testAcc,
-        lr,
-        weight_norm: Math.sqrt(m.norms.reduce((a, n) => a + n * n, 0)),
-        layer_norms: m.norms,
-        grad_norm_sq: m.gradNormSq,
-        update_norm: Math.sqrt(updateNormSq),
-        softmax_collapse_frac: m.softmaxCollapse,
-        last_layer_norm: m.lastLayerNorm,
-        init_distance: m.initDistance,
-        extra: m.diagnostics,
-      };
+      const quiet = cursor.quiet;
+      const header = quiet ? { event_id: '', run_id: o.runId, seq: -1, ts: Date.now() } : cursor.envelope();
+      const metrics = stepMetrics(header, step, lr, m, update.updateNormSq);
       if (!quiet) await o.emitter.emit({ name: 'StepMetrics', value: metrics });
 
-      if (!quiet && o.probe && o.probeEvery > 0 && step % o.probeEvery === 0) {
-        const p0 = performance.now();
-        const fields = o.probe(step);
-        await o.emitter.emit({ name: 'ProbeSummary', value: { ...envelope(), step, ...fields, elapsed_ms: performance.now() - p0 } });
-      }
-      if (o.checkpoint.every > 0 && step % o.checkpoint.every === 0 && step < o.steps) await checkpoint(false, !quiet);
-      o.onStep?.(metrics, ((step - firstStep) * 1000) / (performance.now() - t0));
+      // The probes.
+      if (!quiet && probeDue(o.probe, o.probeEvery, step)) await o.emitter.emit({ name: 'ProbeSummary', value: probeStep(o.probe, cursor) });
+
+      // The checkpoint.
+      if (checkpointer.due) await checkpointer.save(false, !quiet);
+      o.onStep?.(metrics, rate());
     }
   } catch (err) {
     if (err instanceof BusOutageError) {
@@ -220,7 +192,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     } else {
       reason = 'failed';
       error = err as Error;
-      log(`training failed at step ${step}: ${error.message}`);
+      log(`training failed at step ${cursor.step}: ${error.message}`);
     }
   }
 
@@ -232,17 +204,17 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   if (outage) {
     // Not finished: checkpoint here so --resume continues from this step (unless the step that
     // ran into the outage limit was just checkpointed; its Checkpointed event is among the unsent).
-    if (checkpointedAt !== step) await checkpoint(false).catch(ridingOut);
+    if (checkpointer.lastStep !== cursor.step) await checkpointer.save(false).catch(ridingOut);
   } else {
     try {
-      if (reason !== 'failed') await checkpoint(true);
-      const summary: Record<string, number> = { steps_per_second: ((step - firstStep) * 1000) / Math.max(1, performance.now() - t0) };
+      if (reason !== 'failed') await checkpointer.save(true);
+      const summary: Record<string, number> = { steps_per_second: rate() };
       const receivedAt = reason === 'early_stopped' ? o.stopReceivedAt?.() : undefined;
       if (receivedAt !== undefined) summary.stop_received_at_step = receivedAt;
       finished = true;
       await o.emitter.emit({
         name: 'RunFinished',
-        value: { ...envelope(), step, reason, command_id: commandId, error: error ? error.message : null, summary },
+        value: { ...cursor.envelope(), step: cursor.step, reason, command_id: commandId, error: error ? error.message : null, summary },
       });
       await o.emitter.flush();
     } catch (err) {
@@ -251,6 +223,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   }
   opt.dispose();
   if (initial) tf.dispose(initial);
+  const step = cursor.step;
   if (outage) {
     log(`emit: giving up: ${outage.message}`);
     return { reason: 'bus_outage', step, commandId, error: outage, unsent: o.emitter.drain(), finished };

@@ -1,5 +1,6 @@
 // What one training step measures (docs/architecture.md, "Metrics"), computed on tensors and read
 // back in one transfer: a typed layout of slots in one stacked tensor, not a string-keyed bag.
+import type { StepMetrics } from '@grokstream/schemas';
 import { tf } from './tf.ts';
 import type { Model } from './models/model.ts';
 import type { Task } from './tasks/task.ts';
@@ -79,5 +80,32 @@ export async function measureStep(s: StepInputs): Promise<Measurements> {
     lastLayerNorm: at(layout.lastLayerNorm),
     initDistance: maybe(layout.initDistance),
     diagnostics: Object.fromEntries(layout.diagnostics.map(([name, i]) => [name, at(i)])),
+  };
+}
+
+/** The StepMetrics event of a measured step; `envelope` is the event's id, run, seq and time. */
+export function stepMetrics(
+  envelope: Pick<StepMetrics, 'event_id' | 'run_id' | 'seq' | 'ts'>,
+  step: number,
+  lr: number,
+  m: Measurements,
+  updateNormSq: number,
+): StepMetrics {
+  return {
+    ...envelope,
+    step,
+    train_loss: m.trainLoss,
+    train_acc: m.trainAcc,
+    test_loss: m.testLoss,
+    test_acc: m.testAcc,
+    lr,
+    weight_norm: Math.sqrt(m.norms.reduce((a, n) => a + n * n, 0)),
+    layer_norms: m.norms,
+    grad_norm_sq: m.gradNormSq,
+    update_norm: Math.sqrt(updateNormSq),
+    softmax_collapse_frac: m.softmaxCollapse,
+    last_layer_norm: m.lastLayerNorm,
+    init_distance: m.initDistance,
+    extra: m.diagnostics,
   };
 }

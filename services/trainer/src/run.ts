@@ -36,7 +36,13 @@ function probeRunner(cfg: RunConfig, task: Task, model: Model): ((step: number) 
       gop: { enabled: p.gop.enabled, topK: p.gop.top_k, perLayer: p.gop.per_layer },
       noise: p.noise,
       hessian: hessianNow
-        ? { trace: p.hessian.trace, topEig: p.hessian.top_eig, powerIters: p.hessian.power_iters, trHSigma: p.hessian.tr_h_sigma }
+        ? {
+            trace: p.hessian.trace,
+            topEig: p.hessian.top_eig,
+            powerIters: p.hessian.power_iters,
+            trHSigma: p.hessian.tr_h_sigma,
+            trHSigmaSamples: p.hessian.tr_h_sigma_samples,
+          }
         : {},
       fourier,
     });

@@ -48,7 +48,7 @@ describe('defaults', () => {
       batch_size: 64,
       gop: { enabled: true, top_k: 8, per_layer: true },
       noise: true,
-      hessian: { trace: false, top_eig: false, power_iters: 3, tr_h_sigma: false, every: 1 },
+      hessian: { trace: false, top_eig: false, power_iters: 3, tr_h_sigma: false, tr_h_sigma_samples: 1, every: 1 },
       fourier: false,
     });
     expect(cfg.emit).toEqual({ buffer: 10_000, outage_limit_s: 300 });

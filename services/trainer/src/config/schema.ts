@@ -318,8 +318,11 @@ const Probes = z.strictObject({
     .strictObject({
       trace: z.boolean().default(false),
       top_eig: z.boolean().default(false),
-      power_iters: posInt().default(3),
+      power_iters: posInt().default(3), // power-iteration HVPs per call, warm-started from the last
       tr_h_sigma: z.boolean().default(false),
+      // HVPs behind tr_h_sigma: random sign combinations of the centred per-sample gradients
+      // (an unbiased estimate each), or 'exact': one per probe-batch sample (probes/hessian.ts).
+      tr_h_sigma_samples: z.union([posInt(), z.literal('exact')]).default(1),
       // The Hessian probes cost a few Hessian-vector products each: run them at every k-th probe
       // step only (1: at every probe step); the other probe steps report them as null.
       every: posInt().default(1),

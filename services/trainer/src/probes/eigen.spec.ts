@@ -45,35 +45,102 @@ function expectClose(got: ArrayLike<number>, want: number[], scale: number, tol 
   for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(tol * scale);
 }
 
-describe('symmetricEigen (cyclic Jacobi)', () => {
+/** The two routes to the eigenvalues: both must meet every spectrum test below. */
+const routes: Array<[string, (a: ArrayLike<number>, n: number) => Float64Array]> = [
+  ['tridiagonal + implicit QL (symmetricEigenvalues)', symmetricEigenvalues],
+  ['cyclic Jacobi (symmetricEigen)', (a, n) => symmetricEigen(a, n).values],
+];
+
+describe.each(routes)('eigenvalues by %s', (_, eigenvalues) => {
+  it('diagonal, 1 x 1, 2 x 2 and empty matrices', () => {
+    expectClose(eigenvalues([5, 0, 0, 0, -2, 0, 0, 0, 7], 3), [7, 5, -2], 7);
+    expectClose(eigenvalues([4.5], 1), [4.5], 4.5);
+    expectClose(eigenvalues([2, 1, 1, 2], 2), [3, 1], 3);
+    expect(eigenvalues([], 0).length).toBe(0);
+    expectClose(eigenvalues(new Float64Array(16), 4), [0, 0, 0, 0], 1);
+  });
+
+  it.each([3, 5, 20, 64, 65])('recovers a known spectrum of size %i (mixed signs, spread magnitudes)', (n) => {
+    const rng = new Rng(n);
+    const lambda = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? -1 : 1) * Math.exp(rng.normal() * 3));
+    const a = withSpectrum(lambda, rng);
+    const scale = Math.max(...lambda.map(Math.abs));
+    expectClose(eigenvalues(a, n), desc(lambda), scale, 1e-12);
+  });
+
+  it('repeated eigenvalues and an exact null space (a rank-3 Gram-like matrix)', () => {
+    const rng = new Rng(7);
+    const lambda = [4, 4, 1, 0, 0, 0, 0, 0];
+    expectClose(eigenvalues(withSpectrum(lambda, rng), 8), lambda, 4, 1e-13);
+  });
+
+  it('an already tridiagonal matrix, and one that splits into blocks', () => {
+    // Path graph Laplacian-like tridiagonal: eigenvalues 2 - 2 cos(k pi / (n + 1)).
+    const n = 12;
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      a[i * n + i] = 2;
+      if (i + 1 < n) a[i * n + i + 1] = a[(i + 1) * n + i] = -1;
+    }
+    const want = desc(Array.from({ length: n }, (_, k) => 2 - 2 * Math.cos(((k + 1) * Math.PI) / (n + 1))));
+    expectClose(eigenvalues(a, n), want, 4, 1e-13);
+    // Decoupled at the middle: the two halves' spectra together.
+    a[5 * n + 6] = a[6 * n + 5] = 0;
+    const half = Array.from({ length: 6 }, (_, k) => 2 - 2 * Math.cos(((k + 1) * Math.PI) / 7));
+    expectClose(eigenvalues(a, n), desc([...half, ...half]), 4, 1e-13);
+  });
+
+  it('a Gram matrix G^T G of rank r < n: r positive eigenvalues, the rest zero to rounding', () => {
+    const rng = new Rng(13);
+    const n = 64;
+    const r = 10;
+    const g = Array.from({ length: r * n }, () => rng.normal());
+    const k = new Float64Array(n * n);
+    for (let i = 0; i < n; i++)
+      for (let j = i; j < n; j++) {
+        let s = 0;
+        for (let t = 0; t < r; t++) s += g[t * n + i]! * g[t * n + j]!;
+        k[i * n + j] = k[j * n + i] = s;
+      }
+    const values = eigenvalues(k, n);
+    let trace = 0;
+    for (let i = 0; i < n; i++) trace += k[i * n + i]!;
+    expect(values.reduce((x, y) => x + y, 0)).toBeCloseTo(trace, 8);
+    expect(values.filter((v) => v > 1e-9 * values[0]!).length).toBe(r);
+    for (const v of values.slice(r)) expect(Math.abs(v)).toBeLessThan(1e-12 * values[0]!);
+  });
+
+  it('nearly degenerate pair is resolved', () => {
+    const rng = new Rng(3);
+    const lambda = [1 + 1e-9, 1, 0.5, 1e-8];
+    expectClose(eigenvalues(withSpectrum(lambda, rng), 4), lambda, 1, 1e-14);
+  });
+
+  it('reads only the upper triangle', () => {
+    // Lower triangle garbage must not matter.
+    expectClose(eigenvalues([2, 1, 99, 2], 2), [3, 1], 3);
+  });
+
+  it('n = 256 (the largest probe batch the GOP probe is meant for)', () => {
+    const rng = new Rng(5);
+    const n = 256;
+    const lambda = Array.from({ length: n }, (_, i) => 1 / (1 + i));
+    expectClose(eigenvalues(withSpectrum(lambda, rng), n), lambda, 1, 1e-12);
+  });
+
+  it('rejects bad input', () => {
+    expect(() => eigenvalues([1, 2, 3], 2)).toThrow(/expected 4/);
+    expect(() => eigenvalues([1, NaN, NaN, 1], 2)).toThrow(/non-finite/);
+  });
+});
+
+describe('symmetricEigen eigenvectors (cyclic Jacobi)', () => {
   it('2 x 2 closed form', () => {
     // [[2, 1], [1, 2]] has eigenvalues 3 and 1 with eigenvectors (1, 1)/√2 and (1, -1)/√2.
     const { values, vectors } = symmetricEigen([2, 1, 1, 2], 2, { vectors: true });
     expectClose(values, [3, 1], 3);
     const v0 = [vectors![0]!, vectors![2]!];
     expect(Math.abs(v0[0]! * Math.SQRT1_2 + v0[1]! * Math.SQRT1_2)).toBeCloseTo(1, 14);
-  });
-
-  it('diagonal, 1 x 1 and empty matrices', () => {
-    expectClose(symmetricEigenvalues([5, 0, 0, 0, -2, 0, 0, 0, 7], 3), [7, 5, -2], 7);
-    expectClose(symmetricEigenvalues([4.5], 1), [4.5], 4.5);
-    expect(symmetricEigenvalues([], 0).length).toBe(0);
-    expectClose(symmetricEigenvalues(new Float64Array(16), 4), [0, 0, 0, 0], 1);
-  });
-
-  it.each([5, 20, 64])('recovers a known spectrum of size %i (mixed signs, spread magnitudes)', (n) => {
-    const rng = new Rng(n);
-    const lambda = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? -1 : 1) * Math.exp(rng.normal() * 3));
-    const a = withSpectrum(lambda, rng);
-    const scale = Math.max(...lambda.map(Math.abs));
-    expectClose(symmetricEigenvalues(a, n), desc(lambda), scale, 1e-12);
-  });
-
-  it('repeated eigenvalues and an exact null space (a rank-3 Gram-like matrix)', () => {
-    const rng = new Rng(7);
-    const lambda = [4, 4, 1, 0, 0, 0, 0, 0];
-    const a = withSpectrum(lambda, rng);
-    expectClose(symmetricEigenvalues(a, 8), lambda, 4, 1e-13);
   });
 
   it('eigenvectors are orthonormal and satisfy A v = lambda v', () => {
@@ -95,32 +162,5 @@ describe('symmetricEigen (cyclic Jacobi)', () => {
         expect(Math.abs(dot - (j === k ? 1 : 0))).toBeLessThan(1e-12);
       }
     }
-  });
-
-  it('nearly degenerate pair is resolved', () => {
-    const rng = new Rng(3);
-    const lambda = [1 + 1e-9, 1, 0.5, 1e-8];
-    expectClose(symmetricEigenvalues(withSpectrum(lambda, rng), 4), lambda, 1, 1e-14);
-  });
-
-  it('reads only the upper triangle', () => {
-    // Lower triangle garbage must not matter.
-    expectClose(symmetricEigenvalues([2, 1, 99, 2], 2), [3, 1], 3);
-  });
-
-  it('n = 256 finishes quickly', () => {
-    const rng = new Rng(5);
-    const n = 256;
-    const lambda = Array.from({ length: n }, (_, i) => 1 / (1 + i));
-    const a = withSpectrum(lambda, rng);
-    const t0 = performance.now();
-    const values = symmetricEigenvalues(a, n);
-    expect(performance.now() - t0).toBeLessThan(5000);
-    expectClose(values, lambda, 1, 1e-12);
-  });
-
-  it('rejects bad input', () => {
-    expect(() => symmetricEigen([1, 2, 3], 2)).toThrow(/expected 4/);
-    expect(() => symmetricEigen([1, NaN, NaN, 1], 2)).toThrow(/non-finite/);
   });
 });

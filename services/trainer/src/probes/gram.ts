@@ -32,24 +32,57 @@ function dot(x: Float32Array, xo: number, y: Float32Array, yo: number, n: number
   return s;
 }
 
-/** K of one dense layer (all its uses, all its positions) from its inputs and deltas. */
+/**
+ * The rows of all uses of a layer, sample-major: sample i's rows (every use, every position) are
+ * rows [i*R, (i+1)*R) of the result, R = the layer's rows per sample. `pick` chooses a or δ.
+ */
+function sampleMajorRows(uses: LayerDeltas['uses'], batchSize: number, width: number, pick: (u: LayerDeltas['uses'][number]) => tf.Tensor2D): Float32Array {
+  const data = uses.map((u) => ({ values: pick(u).dataSync() as Float32Array, T: u.positions }));
+  if (data.length === 1) return data[0]!.values;
+  const R = data.reduce((n, d) => n + d.T, 0);
+  const out = new Float32Array(batchSize * R * width);
+  for (let i = 0; i < batchSize; i++) {
+    let row = i * R;
+    for (const { values, T } of data) {
+      out.set(values.subarray(i * T * width, (i + 1) * T * width), row * width);
+      row += T;
+    }
+  }
+  return out;
+}
+
+/** The Gram of the rows of x (n rows of `width`), float64, n x n row-major. */
+function rowGram(x: Float32Array, n: number, width: number): Float64Array {
+  const g = new Float64Array(n * n);
+  for (let p = 0; p < n; p++) {
+    for (let q = p; q < n; q++) {
+      const s = dot(x, p * width, x, q * width, width);
+      g[p * n + q] = s;
+      g[q * n + p] = s;
+    }
+  }
+  return g;
+}
+
+/**
+ * K of one dense layer (all its uses, all its positions) from its inputs and deltas: with R rows
+ * per sample, K_ij = (1/B) sum over sample i's rows p and sample j's rows q of
+ * (a_p . a_q + [bias]) (δ_p . δ_q), from the float64 row Grams of a and δ.
+ */
 export function denseLayerGram({ layer, uses }: LayerDeltas, batchSize: number): Float64Array {
   const B = batchSize;
   const [nIn, nOut] = layer.weight.shape as [number, number];
   const bias = layer.bias ? 1 : 0;
-  // Each sample's rows over every use and position: offsets into that use's a and δ.
-  const data = uses.map((u) => ({ a: u.input.dataSync() as Float32Array, d: u.delta.dataSync() as Float32Array, T: u.positions }));
-  const rowsOf = (i: number) => data.flatMap(({ a, d, T }) => Array.from({ length: T }, (_, t) => ({ a, d, r: i * T + t })));
-  const rows = Array.from({ length: B }, (_, i) => rowsOf(i));
+  const R = uses.reduce((n, u) => n + u.positions, 0);
+  const n = B * R;
+  const ga = rowGram(sampleMajorRows(uses, B, nIn, (u) => u.input), n, nIn);
+  const gd = rowGram(sampleMajorRows(uses, B, nOut, (u) => u.delta), n, nOut);
   const k = new Float64Array(B * B);
   for (let i = 0; i < B; i++) {
     for (let j = i; j < B; j++) {
       let s = 0;
-      for (const p of rows[i]!) {
-        for (const q of rows[j]!) {
-          const dd = dot(p.d, p.r * nOut, q.d, q.r * nOut, nOut);
-          if (dd !== 0) s += (dot(p.a, p.r * nIn, q.a, q.r * nIn, nIn) + bias) * dd;
-        }
+      for (let p = i * R; p < (i + 1) * R; p++) {
+        for (let q = j * R; q < (j + 1) * R; q++) s += (ga[p * n + q]! + bias) * gd[p * n + q]!;
       }
       k[i * B + j] = s / B;
       k[j * B + i] = s / B;

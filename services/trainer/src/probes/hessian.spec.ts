@@ -10,10 +10,13 @@ import {
   hessianVectorProduct,
   hutchinsonSample,
   topHessianEigenvalue,
+  combinationQuadraticForm,
+  createTraceHSigmaState,
+  sampledTraceHSigma,
   traceHSigma,
   unflatten,
 } from './hessian.ts';
-import { perSampleGradients } from './per-sample-gradients.ts';
+import { perSampleGradients, perSampleGradientsByLoop, weightedGradientSum } from './per-sample-gradients.ts';
 import { traceDeltas } from './deltas.ts';
 import { SecondOrderHazardError } from '../second-order-ops.ts';
 import {
@@ -141,6 +144,52 @@ describe.each(models)('Hessian probes: $name', ({ opts, kind }) => {
     tf.dispose(psg);
   });
 
+  it('sampled Tr(H Sigma): u = (1/√B) sum ε_i d_i is built from the trace, and its quadratic form averages to the exact Tr(H Sigma) over all 2^B signs', () => {
+    const g = explicitPerSampleGradients(model, lossFn, batch.x, batch.y);
+    const mean = new Float64Array(M);
+    for (const gi of g) gi.forEach((x, a) => (mean[a]! += x / B));
+    const exact = g.reduce((s, gi) => s + quad(H, gi.map((x, a) => x - mean[a]!)), 0) / B;
+
+    const traced = traceDeltas(model, lossFn, batch);
+    const fallback = perSampleGradientsByLoop(model, lossFn, batch, traced.uncovered);
+    const combine = (c: Float32Array) => weightedGradientSum(model, traced, fallback, c);
+    // The combination itself: sum_i c_i g_i against the explicit per-sample gradients.
+    const c = Float32Array.from({ length: B }, (_, i) => (i % 2 ? 0.5 : -1.25) * (i + 1));
+    const combined = combine(c);
+    const want = new Float64Array(M);
+    g.forEach((gi, i) => gi.forEach((x, a) => (want[a]! += c[i]! * x)));
+    expect(maxRelativeError(flatten(combined), want)).toBeLessThan(1e-4);
+    tf.dispose(combined);
+
+    let average = 0;
+    let averageSquare = 0;
+    for (let bits = 0; bits < 2 ** B; bits++) {
+      const signs = Float32Array.from({ length: B }, (_, i) => ((bits >> i) & 1 ? 1 : -1));
+      const form = combinationQuadraticForm(model, lossFn, batch, combine, signs);
+      // Each term is u^T H u for the centred combination, against the brute-force H.
+      const eps = Array.from(signs);
+      const u = new Float64Array(M);
+      g.forEach((gi, i) => gi.forEach((x, a) => (u[a]! += (eps[i]! * (x - mean[a]!)) / Math.sqrt(B))));
+      expect(Math.abs(form - quad(H, u))).toBeLessThan(1e-4 * Math.max(1e-3, Math.abs(exact), Math.abs(quad(H, u))));
+      average += form / 2 ** B;
+      averageSquare += form ** 2 / 2 ** B;
+    }
+    expect(relativeError(average, exact)).toBeLessThan(1e-4);
+
+    // The stateful estimator: its signs advance between calls; many samples approach the exact value.
+    const state = createTraceHSigmaState(5);
+    const one = sampledTraceHSigma(model, lossFn, batch, combine, state);
+    const again = sampledTraceHSigma(model, lossFn, batch, combine, createTraceHSigmaState(5));
+    expect(again).toBe(one);
+    const many = sampledTraceHSigma(model, lossFn, batch, combine, state, 64);
+    // Within 5 standard errors of the exact value (the variance from the exhaustive pass).
+    const se = Math.sqrt(Math.max(0, averageSquare - average ** 2) / 64);
+    expect(Math.abs(many - exact)).toBeLessThan(5 * se + 1e-4 * Math.abs(exact));
+    expect(() => sampledTraceHSigma(model, lossFn, batch, combine, state, 0)).toThrow(/samples must be/);
+    traced.dispose();
+    tf.dispose(fallback);
+  });
+
   it('frees every tensor it makes', () => {
     const hs = createHutchinsonState(1);
     const ps = createPowerIterationState(1);
@@ -152,6 +201,11 @@ describe.each(models)('Hessian probes: $name', ({ opts, kind }) => {
       traced.dispose();
       traceHSigma(model, lossFn, batch, psg, { maxVectors: 2 });
       tf.dispose(psg);
+      const again = traceDeltas(model, lossFn, batch);
+      const fallback = perSampleGradientsByLoop(model, lossFn, batch, again.uncovered);
+      sampledTraceHSigma(model, lossFn, batch, (c) => weightedGradientSum(model, again, fallback, c), createTraceHSigmaState(2), 2);
+      again.dispose();
+      tf.dispose(fallback);
     };
     run();
     const before = tf.memory().numTensors;

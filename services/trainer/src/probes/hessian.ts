@@ -204,6 +204,70 @@ export function topHessianEigenvalue<Y extends tf.Tensor>(
 
 // ---------------------------------------------------------------- Tr(H Sigma)
 
+/** Running state of the sampled Tr(H Sigma) estimator (its random signs), kept between steps. */
+export interface TraceHSigmaState {
+  /** mulberry32 state for the Rademacher signs. */
+  rngState: number;
+}
+
+export function createTraceHSigmaState(seed = 0x9abc): TraceHSigmaState {
+  return { rngState: seed >>> 0 };
+}
+
+/**
+ * u^T H u for u = (1/√B) sum_i ε_i d_i, d_i = g_i - g_bar the centred per-sample gradients, given
+ * the signs ε (length B). Since sum_i ε_i d_i = sum_i (ε_i - mean ε) g_i, u comes from
+ * `combine(c)` = sum_i c_i g_i (weightedGradientSum, per-sample-gradients.ts) without the g_i.
+ * One HVP.
+ */
+export function combinationQuadraticForm<Y extends tf.Tensor>(
+  model: Model,
+  lossFn: PerSampleLoss<Y>,
+  batch: ProbeBatch<Y>,
+  combine: (c: Float32Array) => ParamVector,
+  signs: Float32Array,
+): number {
+  const B = signs.length;
+  let mean = 0;
+  for (const e of signs) mean += e / B;
+  const scale = 1 / Math.sqrt(B);
+  const u = combine(Float32Array.from(signs, (e) => (e - mean) * scale));
+  try {
+    const hu = hessianVectorProduct(model, lossFn, batch, u);
+    const value = dotParams(u, hu);
+    tf.dispose(hu);
+    return value;
+  } finally {
+    tf.dispose(u);
+  }
+}
+
+/**
+ * Tr(H Sigma) estimated from `samples` HVPs (Hutchinson's idea applied to Sigma's factor): with
+ * Rademacher signs ε, E[u^T H u] = (1/B) sum_i d_i^T H d_i exactly (E[ε_i ε_j] = δ_ij), so the
+ * mean of `samples` quadratic forms (combinationQuadraticForm) is unbiased. B HVPs cheaper than
+ * traceHSigma at one sample, for the every-step probe budget.
+ */
+export function sampledTraceHSigma<Y extends tf.Tensor>(
+  model: Model,
+  lossFn: PerSampleLoss<Y>,
+  batch: ProbeBatch<Y>,
+  combine: (c: Float32Array) => ParamVector,
+  state: TraceHSigmaState,
+  samples = 1,
+): number {
+  if (!(Number.isInteger(samples) && samples >= 1)) throw new Error(`sampledTraceHSigma: samples must be an integer >= 1, got ${samples}`);
+  const B = batch.x.shape[0];
+  const rng = new Rng(state.rngState);
+  let acc = 0;
+  for (let s = 0; s < samples; s++) {
+    const signs = Float32Array.from({ length: B }, () => (rng.next() < 0.5 ? -1 : 1));
+    acc += combinationQuadraticForm(model, lossFn, batch, combine, signs);
+  }
+  state.rngState = rng.snapshot;
+  return acc / samples;
+}
+
 /**
  * Tr(H Sigma) = (1/B) sum_i (g_i - g_bar)^T H (g_i - g_bar), with Sigma the (1/B) covariance of
  * the per-sample gradients (as in noise.ts) and H the Hessian of the batch-mean loss: one HVP per

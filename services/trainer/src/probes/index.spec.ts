@@ -14,6 +14,9 @@ import {
   relativeError,
 } from './testing-brute-force.ts';
 import { testBatch, testLoss, testMlp } from './testing-models.ts';
+import { traceDeltas } from './deltas.ts';
+import { sampledTraceHSigma } from './hessian.ts';
+import { perSampleGradientsByLoop, weightedGradientSum } from './per-sample-gradients.ts';
 
 await useTestBackend();
 await tf.ready();
@@ -21,7 +24,7 @@ await tf.ready();
 const all: ProbeOptions = {
   gop: { enabled: true, topK: 4 },
   noise: true,
-  hessian: { trace: true, topEig: true, powerIters: 300, trHSigma: true },
+  hessian: { trace: true, topEig: true, powerIters: 300, trHSigma: true, trHSigmaSamples: 'exact' },
 };
 
 describe('runProbes', () => {
@@ -64,6 +67,17 @@ describe('runProbes', () => {
     const Hu = (u: Float64Array) => Float64Array.from({ length: M }, (_, a) => u.reduce((s, x, b) => s + H[a * M + b]! * x, 0));
     const trHSigma = centred.reduce((s, u) => s + Hu(u).reduce((t, x, a) => t + x * u[a]!, 0), 0) / B;
     expect(relativeError(out.tr_h_sigma!, trHSigma)).toBeLessThan(1e-4);
+    expect(out.extra.tr_h_sigma_samples).toBe(B);
+    // By default one random sign combination (1 HVP): the same number sampledTraceHSigma gives
+    // from the same state, and over every sign pattern it averages to the exact value (hessian.spec.ts).
+    const sampled = runProbes(model, lossFn, batch, createProbeState(1), { hessian: { trHSigma: true } });
+    expect(sampled.extra.tr_h_sigma_samples).toBe(1);
+    const traced = traceDeltas(model, lossFn, batch);
+    const fallback = perSampleGradientsByLoop(model, lossFn, batch, traced.uncovered);
+    const direct = sampledTraceHSigma(model, lossFn, batch, (c) => weightedGradientSum(model, traced, fallback, c), createProbeState(1).trHSigma);
+    traced.dispose();
+    tf.dispose(fallback);
+    expect(sampled.tr_h_sigma).toBe(direct);
     const eigs = symmetricEigenvalues(H, M);
     const dominant = Math.abs(eigs[0]!) >= Math.abs(eigs[M - 1]!) ? eigs[0]! : eigs[M - 1]!;
     expect(relativeError(out.hessian_top_eig!, dominant)).toBeLessThan(1e-4);

@@ -17,7 +17,10 @@
 //   hessian_trace      one Hutchinson sample v^T H v (Rademacher v); hessian_trace_avg the running
 //                      average over the calls sharing `state` (hessian.ts)
 //   hessian_top_eig    dominant eigenvalue by power iteration warm-started from state (hessian.ts)
-//   tr_h_sigma         (1/B) sum (g_i - g_bar)^T H (g_i - g_bar), B HVPs (hessian.ts)
+//   tr_h_sigma         Tr(H Sigma) = (1/B) sum (g_i - g_bar)^T H (g_i - g_bar): by default the unbiased
+//                      estimate from one random sign combination of the centred g_i (1 HVP), with
+//                      'exact' the B quadratic forms (B HVPs) (hessian.ts)
+//   extra.tr_h_sigma_samples the HVPs behind tr_h_sigma (B when exact)
 //   extra.fourier_sparsity   share of the non-DC embedding energy in the top-K frequencies
 //   extra.fourier_key_freqs  number of frequencies holding energyFraction (0.9) of it (fourier.ts)
 //   extra.hessian_skipped    1 when the Hessian probes were skipped (onSecondOrderHazard 'skip')
@@ -30,14 +33,17 @@ import { gopGramsFromTrace } from './gram.ts';
 import {
   createHutchinsonState,
   createPowerIterationState,
+  createTraceHSigmaState,
   hutchinsonSample,
+  sampledTraceHSigma,
   topHessianEigenvalue,
   traceHSigma,
   type HutchinsonState,
   type PowerIterationState,
+  type TraceHSigmaState,
 } from './hessian.ts';
 import { gradientNoise } from './noise.ts';
-import { perSampleGradients, perSampleGradientsByLoop } from './per-sample-gradients.ts';
+import { perSampleGradients, perSampleGradientsByLoop, weightedGradientSum } from './per-sample-gradients.ts';
 import { SecondOrderHazardError } from '../second-order-ops.ts';
 import { DEFAULT_RANK_TOL, DEFAULT_TOP_K, summarizeGram } from './spectrum.ts';
 
@@ -50,10 +56,15 @@ export type ProbeFields = Omit<ProbeSummary, 'event_id' | 'run_id' | 'seq' | 'ts
 export interface ProbeState {
   hutchinson: HutchinsonState;
   power: PowerIterationState;
+  trHSigma: TraceHSigmaState;
 }
 
 export function createProbeState(seed = 0): ProbeState {
-  return { hutchinson: createHutchinsonState(seed ^ 0x68757463), power: createPowerIterationState(seed ^ 0x706f7765) };
+  return {
+    hutchinson: createHutchinsonState(seed ^ 0x68757463),
+    power: createPowerIterationState(seed ^ 0x706f7765),
+    trHSigma: createTraceHSigmaState(seed ^ 0x74726873),
+  };
 }
 
 export interface ProbeOptions {
@@ -62,10 +73,10 @@ export interface ProbeOptions {
   /** Tr(Sigma) and SNR. Default on. */
   noise?: boolean;
   /**
-   * Hessian probes, each off by default: trace (1 HVP), topEig (powerIters HVPs, default 3),
-   * trHSigma (B HVPs, or trHSigmaMaxVectors).
+   * Hessian probes, each off by default: trace (1 HVP), topEig (powerIters HVPs, default 3,
+   * warm-started from the previous call), trHSigma (trHSigmaSamples HVPs, default 1; 'exact': B).
    */
-  hessian?: { trace?: boolean; topEig?: boolean; powerIters?: number; trHSigma?: boolean; trHSigmaMaxVectors?: number };
+  hessian?: { trace?: boolean; topEig?: boolean; powerIters?: number; trHSigma?: boolean; trHSigmaSamples?: number | 'exact' };
   /**
    * Fourier sparsity of the embedding: rows [rowOffset, rowOffset + p) of the `layer` weight
    * (default: the first dense layer, offset 0, i.e. operand a's one-hot rows, or the token
@@ -110,10 +121,10 @@ export function runProbes<Y extends tf.Tensor>(
   let traced: TracedDeltas | undefined;
   const owned: tf.Tensor[] = [];
   try {
-    let perSample: tf.Tensor[] | undefined;
+    let fallback: tf.Tensor[] = [];
     if (gopOn || noiseOn || h.trHSigma) {
       traced = traceDeltas(model, lossFn, batch);
-      const fallback = perSampleGradientsByLoop(model, lossFn, batch, traced.uncovered);
+      fallback = perSampleGradientsByLoop(model, lossFn, batch, traced.uncovered);
       owned.push(...fallback);
       if (gopOn || noiseOn) {
         const grams = gopGramsFromTrace(model, traced, fallback);
@@ -130,12 +141,6 @@ export function runProbes<Y extends tf.Tensor>(
           fields.grad_snr = noise.snr;
         }
       }
-      if (h.trHSigma) {
-        perSample = perSampleGradients(model, lossFn, batch, traced, fallback);
-        owned.push(...perSample);
-      }
-      traced.dispose();
-      traced = undefined;
     }
 
     if (h.trace || h.topEig || h.trHSigma) {
@@ -146,12 +151,24 @@ export function runProbes<Y extends tf.Tensor>(
           fields.hessian_trace_avg = average;
         }
         if (h.topEig) fields.hessian_top_eig = topHessianEigenvalue(model, lossFn, batch, state.power, h.powerIters ?? 3);
-        if (h.trHSigma && perSample) {
-          fields.tr_h_sigma = traceHSigma(model, lossFn, batch, perSample, { maxVectors: h.trHSigmaMaxVectors });
+        if (h.trHSigma && traced) {
+          const samples = h.trHSigmaSamples ?? 1;
+          if (samples === 'exact') {
+            const perSample = perSampleGradients(model, lossFn, batch, traced, fallback);
+            // perSampleGradients returns the fallback tensors in place: free only the new ones.
+            owned.push(...perSample.filter((t) => !fallback.includes(t)));
+            fields.tr_h_sigma = traceHSigma(model, lossFn, batch, perSample);
+            fields.extra.tr_h_sigma_samples = B;
+          } else {
+            const t = traced;
+            fields.tr_h_sigma = sampledTraceHSigma(model, lossFn, batch, (c) => weightedGradientSum(model, t, fallback, c), state.trHSigma, samples);
+            fields.extra.tr_h_sigma_samples = samples;
+          }
         }
       } catch (err) {
         if (!(err instanceof SecondOrderHazardError) || options.onSecondOrderHazard !== 'skip') throw err;
         fields.hessian_trace = fields.hessian_trace_avg = fields.hessian_top_eig = fields.tr_h_sigma = null;
+        delete fields.extra.tr_h_sigma_samples;
         fields.extra.hessian_skipped = 1;
       }
     }

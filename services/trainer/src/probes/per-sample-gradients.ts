@@ -69,3 +69,42 @@ export function perSampleGradients<Y extends tf.Tensor>(
   traced.uncovered.forEach((v, k) => byParam.set(v, fallback[k]!));
   return model.params.map((p) => byParam.get(p)!);
 }
+
+/**
+ * sum_i c_i g_i for per-sample weights c (length B), without materialising the g_i: a dense
+ * layer's is sum over its uses of A^T diag(c) D (each sample's weight on every row of its own,
+ * the bias sum_rows diag(c) D), an uncovered parameter's c^T G from its per-sample gradients
+ * (`uncoveredGrads`, traced.uncovered order). One tensor per parameter, model.params order; the
+ * caller disposes them.
+ */
+export function weightedGradientSum(model: Model, traced: TracedDeltas, uncoveredGrads: readonly tf.Tensor[], c: Float32Array): tf.Tensor[] {
+  const B = traced.batchSize;
+  if (c.length !== B) throw new Error(`weightedGradientSum: ${c.length} weights for a batch of ${B}`);
+  if (uncoveredGrads.length !== traced.uncovered.length) throw new Error('one per-sample gradient tensor per uncovered parameter');
+  return tf.tidy(() => {
+    const byParam = new Map<tf.Variable, tf.Tensor>();
+    const weights = tf.tensor1d(c);
+    for (const { layer, uses } of traced.layers) {
+      let gW: tf.Tensor | undefined;
+      let gb: tf.Tensor | undefined;
+      for (const { positions: T, input, delta } of uses) {
+        // Row i*T + t belongs to sample i: its weight is c_i.
+        const rowWeights = T === 1 ? weights : tf.reshape(tf.tile(tf.reshape(weights, [B, 1]), [1, T]), [B * T]);
+        const weighted = tf.mul(delta, tf.reshape(rowWeights, [B * T, 1]));
+        const w = tf.matMul(input, weighted, true, false);
+        gW = gW ? tf.add(gW, w) : w;
+        if (layer.bias) {
+          const b = tf.sum(weighted, 0);
+          gb = gb ? tf.add(gb, b) : b;
+        }
+      }
+      byParam.set(layer.weight, gW!);
+      if (layer.bias) byParam.set(layer.bias, gb!);
+    }
+    traced.uncovered.forEach((v, k) => {
+      const g = uncoveredGrads[k]!;
+      byParam.set(v, tf.reshape(tf.matMul(tf.reshape(weights, [1, B]), tf.reshape(g, [B, -1])), v.shape));
+    });
+    return model.params.map((p) => byParam.get(p)!);
+  });
+}
