@@ -132,7 +132,8 @@ function mirroredCopy(a: ArrayLike<number>, n: number): Float64Array {
 }
 
 /**
- * Householder reduction of the symmetric n x n matrix m (full, row-major; overwritten) to a
+ * Householder reduction of the symmetric n x n matrix m (row-major; only its upper triangle is
+ * read and updated, and it is overwritten) to a
  * tridiagonal matrix with the same eigenvalues: Q^T m Q = T, Q never formed. Step k reflects
  * column k below the sub-diagonal onto its first entry: H = I - beta v v^T, and the trailing
  * block A22 becomes H A22 H = A22 - v w^T - w v^T with p = beta A22 v, w = p - (beta p.v / 2) v.
@@ -144,40 +145,52 @@ function tridiagonalize(m: Float64Array, n: number): { diagonal: Float64Array; o
   const w = new Float64Array(n);
   for (let k = 0; k < n - 2; k++) {
     let norm2 = 0;
-    for (let i = k + 1; i < n; i++) norm2 += m[i * n + k]! * m[i * n + k]!;
+    // Column k below the diagonal is row k right of it (symmetric; only the upper triangle is kept).
+    for (let i = k + 1; i < n; i++) norm2 += m[k * n + i]! * m[k * n + i]!;
     diagonal[k] = m[k * n + k]!;
     if (norm2 === 0) {
       offDiagonal[k] = 0; // nothing below the diagonal: no reflection
       continue;
     }
-    const x0 = m[(k + 1) * n + k]!;
+    const x0 = m[k * n + k + 1]!;
     // H x = alpha e1 with alpha of the sign opposite to x0, so v = x - alpha e1 has no cancellation.
     const alpha = x0 >= 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2);
     let vv = 0;
     for (let i = k + 1; i < n; i++) {
-      v[i] = m[i * n + k]! - (i === k + 1 ? alpha : 0);
+      v[i] = m[k * n + i]! - (i === k + 1 ? alpha : 0);
       vv += v[i]! * v[i]!;
     }
     const beta = 2 / vv;
+    // p = beta A22 v from the upper triangle only (each stored entry serves both (i, j) and (j, i)).
+    for (let i = k + 1; i < n; i++) w[i] = m[i * n + i]! * v[i]!;
+    for (let i = k + 1; i < n; i++) {
+      const vi = v[i]!;
+      let s = 0;
+      for (let j = i + 1; j < n; j++) {
+        const a = m[i * n + j]!;
+        s += a * v[j]!;
+        w[j]! += a * vi;
+      }
+      w[i]! += s;
+    }
     let pv = 0;
     for (let i = k + 1; i < n; i++) {
-      let s = 0;
-      for (let j = k + 1; j < n; j++) s += m[i * n + j]! * v[j]!;
-      w[i] = beta * s;
+      w[i]! *= beta;
       pv += w[i]! * v[i]!;
     }
     const half = (beta * pv) / 2;
     for (let i = k + 1; i < n; i++) w[i]! -= half * v[i]!;
+    // The rank-2 update, upper triangle only (the lower one is never read again).
     for (let i = k + 1; i < n; i++) {
       const vi = v[i]!;
       const wi = w[i]!;
-      for (let j = k + 1; j < n; j++) m[i * n + j]! -= vi * w[j]! + wi * v[j]!;
+      for (let j = i; j < n; j++) m[i * n + j]! -= vi * w[j]! + wi * v[j]!;
     }
     offDiagonal[k] = alpha;
   }
   if (n >= 2) {
     diagonal[n - 2] = m[(n - 2) * n + n - 2]!;
-    offDiagonal[n - 2] = m[(n - 1) * n + n - 2]!;
+    offDiagonal[n - 2] = m[(n - 2) * n + n - 1]!;
   }
   if (n >= 1) diagonal[n - 1] = m[(n - 1) * n + n - 1]!;
   return { diagonal, offDiagonal };
@@ -189,6 +202,17 @@ function tridiagonalize(m: Float64Array, n: number): { diagonal: Float64Array; o
  * the 2 x 2 block at l, chasing the bulge upwards from the first negligible coupling m, until
  * e[l] is negligible against its diagonal neighbours. d is overwritten and returned.
  */
+/** sqrt(a^2 + b^2) without Math.hypot's cost (it dominated the QL sweeps), scaled when a^2 + b^2 would over- or underflow. */
+function hypot(a: number, b: number): number {
+  const r = Math.sqrt(a * a + b * b);
+  if (r > 1e-150 && r < 1e150) return r;
+  const big = Math.max(Math.abs(a), Math.abs(b));
+  if (big === 0 || !Number.isFinite(big)) return big;
+  const x = a / big;
+  const y = b / big;
+  return big * Math.sqrt(x * x + y * y);
+}
+
 function tridiagonalEigenvalues(d: Float64Array, offDiagonal: Float64Array): Float64Array {
   const n = d.length;
   const e = new Float64Array(n);
@@ -202,7 +226,7 @@ function tridiagonalEigenvalues(d: Float64Array, offDiagonal: Float64Array): Flo
       if (iteration === MAX_ITERATIONS) throw new Error(`symmetricEigenvalues: no convergence in ${MAX_ITERATIONS} QL iterations (n = ${n})`);
       // Shift: the eigenvalue of the leading 2 x 2 block closer to d[l].
       let g = (d[l + 1]! - d[l]!) / (2 * e[l]!);
-      let r = Math.hypot(g, 1);
+      let r = hypot(g, 1);
       g = d[m]! - d[l]! + e[l]! / (g + (g >= 0 ? r : -r));
       let s = 1;
       let c = 1;
@@ -211,7 +235,7 @@ function tridiagonalEigenvalues(d: Float64Array, offDiagonal: Float64Array): Flo
       for (let i = m - 1; i >= l; i--) {
         const f = s * e[i]!;
         const b = c * e[i]!;
-        r = Math.hypot(f, g);
+        r = hypot(f, g);
         e[i + 1] = r;
         if (r === 0) {
           // Underflow: the matrix splits here; recover and start over.

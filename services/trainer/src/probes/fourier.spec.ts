@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../random.ts';
-import { fourierEnergies, fourierSparsity } from './fourier.ts';
+import { tf } from '../tf.ts';
+import { useTestBackend } from '../testing-backend.ts';
+import { fourierEnergies, fourierEnergiesOf, fourierSparsity } from './fourier.ts';
+
+await useTestBackend();
+await tf.ready();
 
 /** E[n, c] = dc_c + sum_f A_f (alpha_fc cos(2 pi f n / p) + beta_fc sin(2 pi f n / p)). */
 function synthetic(p: number, d: number, freqs: Array<{ k: number; amp: number }>, seed: number, dc = 0) {
@@ -74,6 +79,25 @@ describe('fourierEnergies', () => {
 
   it('rejects a wrong size', () => {
     expect(() => fourierEnergies(new Float64Array(10), 3, 4)).toThrow(/expected 3 x 4/);
+  });
+});
+
+describe('fourierEnergiesOf (on the backend)', () => {
+  it.each([7, 8, 59])('equals the float64 definition on rows [offset, offset + p) of a weight, p = %i', (p) => {
+    const rng = new Rng(p);
+    const rows = 2 * p + 3;
+    const d = 16;
+    const offset = p + 1;
+    const values = Float32Array.from({ length: rows * d }, () => rng.normal());
+    const weight = tf.tensor2d(values, [rows, d]);
+    const before = tf.memory().numTensors;
+    const got = fourierEnergiesOf(weight, p, offset);
+    expect(tf.memory().numTensors).toBe(before);
+    const want = fourierEnergies(values.subarray(offset * d, (offset + p) * d), p, d);
+    const total = want.reduce((a, b) => a + b, 0);
+    expect(got.length).toBe(want.length);
+    want.forEach((w, k) => expect(Math.abs(got[k]! - w)).toBeLessThan(1e-5 * total));
+    weight.dispose();
   });
 });
 

@@ -51,14 +51,39 @@ function sampleMajorRows(uses: LayerDeltas['uses'], batchSize: number, width: nu
   return out;
 }
 
-/** The Gram of the rows of x (n rows of `width`), float64, n x n row-major. */
+/**
+ * The Gram of the rows of x (n rows of `width`), accumulated in float64, n x n row-major. Four
+ * rows q at a time share each read of row p (about 2x faster than one dot product at a time).
+ */
 function rowGram(x: Float32Array, n: number, width: number): Float64Array {
   const g = new Float64Array(n * n);
   for (let p = 0; p < n; p++) {
-    for (let q = p; q < n; q++) {
-      const s = dot(x, p * width, x, q * width, width);
-      g[p * n + q] = s;
-      g[q * n + p] = s;
+    const po = p * width;
+    let q = p;
+    for (; q + 3 < n; q += 4) {
+      const q0 = q * width;
+      const q1 = q0 + width;
+      const q2 = q1 + width;
+      const q3 = q2 + width;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let k = 0; k < width; k++) {
+        const a = x[po + k]!;
+        s0 += a * x[q0 + k]!;
+        s1 += a * x[q1 + k]!;
+        s2 += a * x[q2 + k]!;
+        s3 += a * x[q3 + k]!;
+      }
+      g[p * n + q] = g[q * n + p] = s0;
+      g[p * n + q + 1] = g[(q + 1) * n + p] = s1;
+      g[p * n + q + 2] = g[(q + 2) * n + p] = s2;
+      g[p * n + q + 3] = g[(q + 3) * n + p] = s3;
+    }
+    for (; q < n; q++) {
+      const s = dot(x, po, x, q * width, width);
+      g[p * n + q] = g[q * n + p] = s;
     }
   }
   return g;

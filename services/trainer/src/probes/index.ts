@@ -28,7 +28,7 @@ import type { ProbeSummary } from '@grokstream/schemas';
 import { tf } from '../tf.ts';
 import type { Model } from '../models/model.ts';
 import { traceDeltas, type PerSampleLoss, type ProbeBatch, type TracedDeltas } from './deltas.ts';
-import { DEFAULT_ENERGY_FRACTION, DEFAULT_FOURIER_TOP_K, fourierSparsity } from './fourier.ts';
+import { DEFAULT_ENERGY_FRACTION, DEFAULT_FOURIER_TOP_K, fourierEnergiesOf, sparsityOfEnergies } from './fourier.ts';
 import { gopGramsFromTrace } from './gram.ts';
 import {
   createHutchinsonState,
@@ -177,11 +177,11 @@ export function runProbes<Y extends tf.Tensor>(
       const f = options.fourier;
       const layer = f.layer ? model.denseLayers.find((l) => l.name === f.layer) : model.denseLayers[0];
       if (!layer) throw new Error(`fourier probe: no dense layer ${f.layer ?? '(none)'}`);
-      const [rows, d] = layer.weight.shape as [number, number];
+      const rows = layer.weight.shape[0]!;
       const offset = f.rowOffset ?? 0;
       if (offset + f.p > rows) throw new Error(`fourier probe: layer ${layer.name} has ${rows} rows, needs ${offset} + ${f.p}`);
-      const e = layer.weight.dataSync().subarray(offset * d, (offset + f.p) * d);
-      const s = fourierSparsity(e, f.p, d, { topK: f.topK ?? DEFAULT_FOURIER_TOP_K, energyFraction: f.energyFraction ?? DEFAULT_ENERGY_FRACTION });
+      const energies = fourierEnergiesOf(layer.weight as tf.Variable<tf.Rank.R2>, f.p, offset);
+      const s = sparsityOfEnergies(energies, { topK: f.topK ?? DEFAULT_FOURIER_TOP_K, energyFraction: f.energyFraction ?? DEFAULT_ENERGY_FRACTION });
       fields.extra.fourier_sparsity = s.topKFraction;
       fields.extra.fourier_key_freqs = s.keyFrequencyCount;
     }
@@ -199,7 +199,7 @@ export { traceDeltas, type TracedDeltas } from './deltas.ts';
 export { perSampleGradients, perSampleGradientsByLoop } from './per-sample-gradients.ts';
 export { gradientNoise, type GradientNoise } from './noise.ts';
 export { summarizeGram, summarizeSpectrum, DEFAULT_RANK_TOL, DEFAULT_TOP_K, type SpectrumSummary } from './spectrum.ts';
-export { fourierEnergies, fourierSparsity, type FourierSparsity } from './fourier.ts';
+export { fourierEnergies, fourierEnergiesOf, fourierSparsity, sparsityOfEnergies, type FourierSparsity } from './fourier.ts';
 export { symmetricEigen, symmetricEigenvalues } from './eigen.ts';
 export * as secondOrderOps from '../second-order-ops.ts';
 export { SecondOrderHazardError } from '../second-order-ops.ts';
