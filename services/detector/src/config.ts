@@ -1,6 +1,7 @@
 // Detector configuration: which phase thresholds and which early-stop policies. YAML or JSON,
 // validated once at the edge; every key has a default, so `{}` is a working configuration.
 import { readFileSync } from 'node:fs';
+import { DEFAULT_MIN_RISE } from './loss-spike.ts';
 import * as z from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { phaseOptions, type PhaseOptions } from './phase-machine.ts';
@@ -22,6 +23,7 @@ const Phases = z.strictObject({
   plateau_steps: z.int().positive().default(100),
   degradation_drop: z.number().positive().default(0.1),
   spike_factor: z.number().gt(1).default(10),
+  min_rise: z.number().min(0).default(DEFAULT_MIN_RISE),
   confirm_steps: z.int().positive().default(5),
 });
 
@@ -54,6 +56,8 @@ const PolicyConfig = z.discriminatedUnion('kind', [
     spike_factor: z.number().gt(1).default(10),
     window: z.int().positive().default(20),
     monitor: z.enum(['train_loss', 'test_loss']).default('train_loss'),
+    // ...and a rise of more than min_rise × the run's first loss (zero-safe: loss-spike.ts)
+    min_rise: z.number().min(0).default(DEFAULT_MIN_RISE),
   }),
 ]);
 
@@ -111,7 +115,7 @@ export function buildPolicies(cfg: DetectorConfig): Policy[] {
           precursors: { weightNormDrop: p.precursors.weight_norm_drop, effectiveRankDrop: p.precursors.effective_rank_drop, window: p.precursors.window },
         });
       case 'divergence':
-        return divergence({ spikeFactor: p.spike_factor, window: p.window, monitor: p.monitor });
+        return divergence({ spikeFactor: p.spike_factor, window: p.window, monitor: p.monitor, minRise: p.min_rise });
     }
   });
 }
@@ -130,6 +134,7 @@ export function detectorOptions(cfg: DetectorConfig): RunDetectorOptions {
     plateauSteps: p.plateau_steps,
     degradationDrop: p.degradation_drop,
     spikeFactor: p.spike_factor,
+    minRise: p.min_rise,
     confirmSteps: p.confirm_steps,
   });
   return { identity: { detector: cfg.detector.name, version: cfg.detector.version }, phases, policies: buildPolicies(cfg) };

@@ -74,7 +74,7 @@ describe('detectRun', () => {
 
   it('goes on from a carry: its phase, its next seq, no second stop (marbles)', () => {
     const step = (n: number): AnyEvent => ({ name: 'StepMetrics', value: exampleStepMetrics({ run_id: 'm', step: n, train_acc: 1, test_acc: 1, train_loss: 0.001, ts: 100 + n }) });
-    const from: RunCarry = { last: { step: 20, rank: 3 }, phases: { phase: 'GROKKING', memorizedAt: 5, best: 0.5, bestStep: 18, lastProgress: 19 }, changes: 3, stopped: true };
+    const from: RunCarry = { last: { step: 20, rank: 3 }, phases: { phase: 'GROKKING', memorizedAt: 5, best: 0.5, bestStep: 18, lastProgress: 19, lossScale: 4 }, changes: 3, stopped: true };
     const o = { identity, phases: phaseOptions({ warmupSteps: 0, confirmSteps: 2, window: 3 }), policies: [stopWhenConverged] };
     new TestScheduler((actual, expected) => expect(actual).toEqual(expected)).run(({ cold, expectObservable }) => {
       const src = cold<AnyEvent>('a-b-c-d|', { a: step(20), b: step(21), c: step(22), d: step(23) });

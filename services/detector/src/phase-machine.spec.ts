@@ -67,6 +67,15 @@ describe('phase machine', () => {
     expect(run(phaseOptions(), blip).changes.map((c) => c.phase)).not.toContain('DIVERGED');
   });
 
+  it('is zero-safe: a memorized run whose loss wanders near zero (tenfold, but by nothing) is not DIVERGED', () => {
+    // First loss 4; from step 51 the loss lives between 2e-6 and 3e-6, with an exact 0 at step 61.
+    const loss = (i: number) => (i < 50 ? 4 * (1 - i / 50) + 0.01 : i === 60 ? 0 : 2e-6 + (i % 3) * 5e-7);
+    const wander = Array.from({ length: 300 }, (_, i) => exampleStepMetrics({ run_id: 'z', step: i + 1, train_acc: i < 50 ? i / 50 : 1, test_acc: 0.05, train_loss: loss(i) }));
+    expect(run(phaseOptions(), wander).changes.map((c) => c.phase)).not.toContain('DIVERGED');
+    // The old rule (minRise 0) calls it divergence.
+    expect(run(phaseOptions({ minRise: 0 }), wander).changes.map((c) => c.phase)).toContain('DIVERGED');
+  });
+
   it('needs a phase to hold confirmSteps steps: a one-step blip announces nothing', () => {
     const steps = grokking().slice(0, 400);
     steps[300] = { ...steps[300]!, test_acc: 0.99 }; // a single lucky evaluation
@@ -86,6 +95,7 @@ describe('phase machine', () => {
   it('refuses nonsense options with the option named', () => {
     expect(() => phaseOptions({ window: 0 })).toThrow(/window must be a whole number/);
     expect(() => phaseOptions({ spikeFactor: 1 })).toThrow(/spikeFactor must be > 1/);
+    expect(() => phaseOptions({ minRise: -0.5 })).toThrow(/minRise must be ≥ 0/);
   });
 
   it('resumes from a carry: same phase and scalars, empty windows, and goes on from there', () => {
@@ -93,7 +103,14 @@ describe('phase machine', () => {
     const steps = grokking();
     const upTo650 = run(o, steps.slice(0, 650)).state;
     const carry = phaseCarry(upTo650);
-    expect(carry).toEqual({ phase: 'GROKKING', memorizedAt: upTo650.memorizedAt, best: upTo650.best, bestStep: upTo650.bestStep, lastProgress: upTo650.lastProgress });
+    expect(carry).toEqual({
+      phase: 'GROKKING',
+      memorizedAt: upTo650.memorizedAt,
+      best: upTo650.best,
+      bestStep: upTo650.bestStep,
+      lastProgress: upTo650.lastProgress,
+      lossScale: steps[0]!.train_loss, // the run's first loss: a resumed run keeps its spike scale
+    });
     const resumed = resumedPhaseState(carry);
     expect(resumed).toMatchObject({ ...carry, candidate: 'GROKKING', history: [], losses: [], recent: [], current: null });
     // No step after the resume announces WARMUP or MEMORIZATION again; the run still converges.

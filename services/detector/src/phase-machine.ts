@@ -4,6 +4,7 @@
 // rising after memorization), CONVERGED (train and test fitted and stable), DEGRADATION
 // (generalization falling from its best: anti-grokking), DIVERGED (NaN/Inf or a loss spike; final).
 import type { Evidence, Phase, ProbeSummary, StepMetrics } from '@grokstream/schemas';
+import { DEFAULT_MIN_RISE, isLossSpike } from './loss-spike.ts';
 
 export type NumericField = {
   [K in keyof StepMetrics]: StepMetrics[K] extends number | null ? (K extends 'seq' | 'ts' | 'step' ? never : K) : never;
@@ -30,8 +31,10 @@ export interface PhaseOptions {
   plateauSteps: number;
   /** A fall of the metric by this much below its best: DEGRADATION. */
   degradationDrop: number;
-  /** Train loss above this factor × its recent minimum: DIVERGED. */
+  /** Train loss above this factor × its recent minimum: DIVERGED... */
   spikeFactor: number;
+  /** ...when it also rose by more than this × the run's first train loss (loss-spike.ts). */
+  minRise: number;
   /** A new phase must hold this many consecutive steps before it is announced (NaN/Inf: at once). */
   confirmSteps: number;
 }
@@ -48,6 +51,7 @@ export const DEFAULT_PHASE_OPTIONS: PhaseOptions = {
   plateauSteps: 100,
   degradationDrop: 0.1,
   spikeFactor: 10,
+  minRise: DEFAULT_MIN_RISE,
   confirmSteps: 5,
 };
 
@@ -63,6 +67,7 @@ export function phaseOptions(partial: Partial<PhaseOptions> = {}): PhaseOptions 
   }
   for (const k of ['riseDelta', 'degradationDrop'] as const) if (!(o[k] > 0)) throw new Error(`phase option ${k} must be > 0, got ${o[k]}`);
   if (!(o.spikeFactor > 1)) throw new Error(`phase option spikeFactor must be > 1, got ${o.spikeFactor}`);
+  if (!(o.minRise >= 0)) throw new Error(`phase option minRise must be ≥ 0, got ${o.minRise}`);
   return o;
 }
 
@@ -85,6 +90,8 @@ export interface PhaseState {
   history: Array<[number, number]>;
   /** Recent finite train losses, for spike detection. */
   losses: number[];
+  /** The run's first finite train loss: the scale a spike must rise by a share of. */
+  lossScale: number | null;
   /** Step of the last measurable progress after memorization. */
   lastProgress: number | null;
 }
@@ -101,6 +108,7 @@ export function initialPhaseState(): PhaseState {
     recent: [],
     history: [],
     losses: [],
+    lossScale: null,
     lastProgress: null,
   };
 }
@@ -115,10 +123,11 @@ export interface PhaseCarry {
   best: number;
   bestStep: number | null;
   lastProgress: number | null;
+  lossScale: number | null;
 }
 
 export function phaseCarry(s: PhaseState): PhaseCarry {
-  return { phase: s.phase, memorizedAt: s.memorizedAt, best: s.best, bestStep: s.bestStep, lastProgress: s.lastProgress };
+  return { phase: s.phase, memorizedAt: s.memorizedAt, best: s.best, bestStep: s.bestStep, lastProgress: s.lastProgress, lossScale: s.lossScale };
 }
 
 /** The state a resumed run starts from: its carried phase and scalars, with empty windows. */
@@ -153,8 +162,9 @@ export function stepPhase(o: PhaseOptions, prev: PhaseState, m: StepMetrics, _pr
   // Facts of this step.
   const nonFinite = !Number.isFinite(m.train_loss) || (m.test_loss !== null && !Number.isFinite(m.test_loss));
   const recentMin = s.losses.length > 0 ? Math.min(...s.losses) : Infinity;
-  const spiked = Number.isFinite(m.train_loss) && s.losses.length >= 3 && m.train_loss > o.spikeFactor * recentMin && recentMin > 0;
+  const spiked = Number.isFinite(m.train_loss) && s.losses.length >= 3 && isLossSpike(m.train_loss, recentMin, s.lossScale ?? m.train_loss, o);
   if (Number.isFinite(m.train_loss)) {
+    s.lossScale ??= m.train_loss;
     s.losses.push(m.train_loss);
     if (s.losses.length > o.window) s.losses.shift();
   }
@@ -225,6 +235,7 @@ export function stepPhase(o: PhaseOptions, prev: PhaseState, m: StepMetrics, _pr
     plateau_steps: o.plateauSteps,
     degradation_drop: o.degradationDrop,
     spike_factor: o.spikeFactor,
+    min_rise: o.minRise,
     confirm_steps: o.confirmSteps,
   };
   const start = nonFinite ? m.step : s.candidateSince;

@@ -26,7 +26,7 @@ function bookOver(events: AnyEvent[]) {
 
 describe('route', () => {
   const step = (n: number): AnyEvent => ({ name: 'StepMetrics', value: exampleStepMetrics({ run_id: 'r', step: n }) });
-  const carry: RunCarry = { last: { step: 10, rank: 3 }, phases: { phase: 'PLATEAU', memorizedAt: 5, best: 0.1, bestStep: 3, lastProgress: null }, changes: 2, stopped: false };
+  const carry: RunCarry = { last: { step: 10, rank: 3 }, phases: { phase: 'PLATEAU', memorizedAt: 5, best: 0.1, bestStep: 3, lastProgress: null, lossScale: null }, changes: 2, stopped: false };
   it.each([
     ['a run not seen yet', undefined, step(1), 'open'],
     ['an active run', { kind: 'active' as const }, step(1), 'feed'],

@@ -3,6 +3,7 @@ import type { OperatorFunction } from 'rxjs';
 import type { RunView, StopDecision } from '../views.ts';
 import { requireOneOf, requirePositive, requirePositiveInteger } from './policy-options.ts';
 import { statefulPolicy } from './stateful-policy.ts';
+import { DEFAULT_MIN_RISE, isLossSpike } from '../loss-spike.ts';
 
 export type DivergenceMonitor = 'train_loss' | 'test_loss';
 
@@ -13,6 +14,11 @@ export interface DivergenceOptions {
   window?: number;
   /** The loss watched for spikes. Default 'train_loss'. */
   monitor?: DivergenceMonitor;
+  /**
+   * A spike must also rise by more than minRise × the run's first finite value of the monitored
+   * loss (loss-spike.ts: zero-safe); ≥ 0. Default 0.01.
+   */
+  minRise?: number;
 }
 
 const POLICY = 'divergence';
@@ -30,9 +36,12 @@ export function divergence(options: DivergenceOptions = {}): OperatorFunction<Ru
   const spikeFactor = requirePositive(POLICY, 'spikeFactor', options.spikeFactor ?? 10);
   const window = requirePositiveInteger(POLICY, 'window', options.window ?? 20);
   const monitor = requireOneOf(POLICY, 'monitor', options.monitor ?? 'train_loss', LOSSES);
+  const minRise = options.minRise ?? DEFAULT_MIN_RISE;
+  if (!(minRise >= 0)) throw new Error(`${POLICY}: minRise must be ≥ 0, got ${options.minRise}`);
   return statefulPolicy(() => {
     const recent: number[] = []; // the last `window` finite values of `monitor`
     const recentSteps: number[] = []; // their steps
+    let scale: number | null = null; // the first finite value of `monitor`
     return (view): StopDecision | null => {
       for (const field of LOSSES) {
         const v = view.metrics[field];
@@ -50,24 +59,25 @@ export function divergence(options: DivergenceOptions = {}): OperatorFunction<Ru
       }
       const current = view.metrics[monitor];
       if (current === null) return null;
+      scale ??= current;
       if (recent.length > 0) {
         const min = Math.min(...recent);
         const limit = spikeFactor * min;
-        if (current > limit) {
-          const values: Record<string, number> = { current, windowMin: min, samples: recent.length };
+        if (isLossSpike(current, min, scale, { spikeFactor, minRise })) {
+          const values: Record<string, number> = { current, windowMin: min, samples: recent.length, first: scale };
           if (min > 0) values['ratio'] = current / min; // a zero minimum would make it infinite
           return {
             runId: view.runId,
             policy: POLICY,
             reason:
               `${monitor} ${current} exceeds ${spikeFactor} × ${min}, the minimum of the last ` +
-              `${recent.length} values (limit ${limit})`,
+              `${recent.length} values (limit ${limit}), a rise of more than ${minRise} × its first value ${scale}`,
             step: view.step,
             evidence: {
               window_start: recentSteps[0] as number,
               window_end: view.step,
               values,
-              thresholds: { spikeFactor, window, limit },
+              thresholds: { spikeFactor, window, limit, minRise, minRiseAbs: minRise * Math.abs(scale) },
             },
           };
         }
