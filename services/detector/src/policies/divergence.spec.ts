@@ -53,13 +53,13 @@ describe('divergence', () => {
         x: {
           runId: RUN_ID,
           policy: 'divergence',
-          reason: 'train_loss 0.9 exceeds 4 × 0.2, the minimum of the last 3 values (limit 0.8), a rise of more than 0.01 × its first value 0.3',
+          reason: 'train_loss 0.9 exceeds 4 × 0.2, the minimum of the last 3 values (limit 0.8), a rise of more than 1 × its first value 0.3',
           step: 5,
           evidence: {
             window_start: 2,
             window_end: 5,
             values: { current: 0.9, windowMin: 0.2, samples: 3, first: 0.3, ratio: 0.9 / 0.2 },
-            thresholds: { spikeFactor: 4, window: 3, limit: 0.8, minRise: 0.01, minRiseAbs: 0.01 * 0.3 },
+            thresholds: { spikeFactor: 4, window: 3, limit: 0.8, minRise: 1, minRiseAbs: 0.3 },
           },
         },
       });
@@ -78,13 +78,13 @@ describe('divergence', () => {
         x: {
           runId: RUN_ID,
           policy: 'divergence',
-          reason: 'test_loss 1.5 exceeds 10 × 0.1, the minimum of the last 1 values (limit 1), a rise of more than 0.01 × its first value 0.1',
+          reason: 'test_loss 1.5 exceeds 10 × 0.1, the minimum of the last 1 values (limit 1), a rise of more than 1 × its first value 0.1',
           step: 2,
           evidence: {
             window_start: 0,
             window_end: 2,
             values: { current: 1.5, windowMin: 0.1, samples: 1, first: 0.1, ratio: 15 },
-            thresholds: { spikeFactor: 10, window: 20, limit: 1, minRise: 0.01, minRiseAbs: 0.01 * 0.1 },
+            thresholds: { spikeFactor: 10, window: 20, limit: 1, minRise: 1, minRiseAbs: 0.1 },
           },
         },
       });
@@ -103,41 +103,41 @@ describe('divergence', () => {
         x: {
           runId: RUN_ID,
           policy: 'divergence',
-          reason: 'train_loss 0.6 exceeds 2 × 0.25, the minimum of the last 3 values (limit 0.5), a rise of more than 0.01 × its first value 0.25',
+          reason: 'train_loss 0.6 exceeds 2 × 0.25, the minimum of the last 3 values (limit 0.5), a rise of more than 1 × its first value 0.25',
           step: 3,
           evidence: {
             window_start: 0,
             window_end: 3,
             values: { current: 0.6, windowMin: 0.25, samples: 3, first: 0.25, ratio: 0.6 / 0.25 },
-            thresholds: { spikeFactor: 2, window: 20, limit: 0.5, minRise: 0.01, minRiseAbs: 0.01 * 0.25 },
+            thresholds: { spikeFactor: 2, window: 20, limit: 0.5, minRise: 1, minRiseAbs: 0.25 },
           },
         },
       });
     });
   });
 
-  it('is zero-safe: a memorized loss wandering near zero, or leaving an exact zero, is no spike; a real rise from near zero is', () => {
-    // First loss 4.1; then memorized. 2e-7 -> 2.3e-6 is 11x but a rise of 2e-6, far below 0.041.
-    const wandering = losses([4.1, 0.5, 2e-7, 5e-7, 2.3e-6, 0, 3e-5, 1e-3]);
+  it('is zero-safe and slingshot-safe: a memorized loss wandering near zero or spiking to 0.065 is no divergence; climbing past its first value is', () => {
+    // First loss 4.1; then memorized. 2e-7 -> 2.3e-6 is 11x but a rise of 2e-6; a slingshot to 0.065 is a rise of 0.065.
+    const wandering = losses([4.1, 0.5, 2e-7, 5e-7, 2.3e-6, 0, 3e-5, 1e-3, 0.065, 0.01]);
     const quiet = frames(wandering);
     newScheduler().run(({ cold, expectObservable }) => {
       expectObservable(cold(quiet.marbles, quiet.values).pipe(divergence())).toBe(silentOver(wandering.length));
     });
-    // From an exact 0 up to 2.0: a rise of 2 > 0.041, and 2 > 10 x 0.
-    const blowUp = losses([4.1, 0.5, 0, 2]);
+    // From an exact 0 up to 5: a rise of 5 > 4.1, and 5 > 10 x 0.
+    const blowUp = losses([4.1, 0.5, 0, 5]);
     const loud = frames(blowUp);
     newScheduler().run(({ cold, expectObservable }) => {
       expectObservable(cold(loud.marbles, loud.values).pipe(divergence())).toBe(decidesAt(3), {
         x: {
           runId: RUN_ID,
           policy: 'divergence',
-          reason: 'train_loss 2 exceeds 10 × 0, the minimum of the last 3 values (limit 0), a rise of more than 0.01 × its first value 4.1',
+          reason: 'train_loss 5 exceeds 10 × 0, the minimum of the last 3 values (limit 0), a rise of more than 1 × its first value 4.1',
           step: 3,
           evidence: {
             window_start: 0,
             window_end: 3,
-            values: { current: 2, windowMin: 0, samples: 3, first: 4.1 },
-            thresholds: { spikeFactor: 10, window: 20, limit: 0, minRise: 0.01, minRiseAbs: 0.01 * 4.1 },
+            values: { current: 5, windowMin: 0, samples: 3, first: 4.1 },
+            thresholds: { spikeFactor: 10, window: 20, limit: 0, minRise: 1, minRiseAbs: 4.1 },
           },
         },
       });
