@@ -68,8 +68,9 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
-          // The browser tests need Debian's Chromium: installed here when missing (as root).
-          globalSetup: ['tests/browser-setup.ts'],
+          // The browser tests need Debian's Chromium: installed here when missing (as root); the
+          // transformer example needs the native backend (pnpm setup:native, idempotent).
+          globalSetup: ['tests/browser-setup.ts', 'tests/native-setup.ts'],
           testTimeout: 300_000,
           // Each example trains on both cores: one at a time.
           pool: 'forks',

@@ -134,6 +134,37 @@ describe.each(routes)('eigenvalues by %s', (_, eigenvalues) => {
   });
 });
 
+describe('symmetricEigenvalues on hard Gram matrices', () => {
+  // Gram matrices of r random vectors of spread scales, with zero samples, at extreme magnitudes:
+  // the kind that made QL (without an absolute deflation test) chase rounding-level blocks for
+  // ever, failing a run at the transformer example's slingshot. Checked against Jacobi.
+  it.each([
+    [3, 2, 1, 1],
+    [1, 5, 1e-200, 3],
+    [7, 0, 1e150, 2],
+    [20, 10, 1, 4],
+    [64, 0, 1e-30, 0],
+  ])('rank %i of 64, %i zero samples, entries x %s, scale spread e^(N(0,1) x %i)', (r, zeros, magnitude, spread) => {
+    const rng = new Rng(r * 1000 + zeros);
+    const n = 64;
+    const g = Array.from({ length: r * n }, () => rng.normal() * Math.exp(rng.normal() * spread));
+    const k = new Float64Array(n * n);
+    for (let i = zeros; i < n; i++)
+      for (let j = i; j < n; j++) {
+        let s = 0;
+        for (let t = 0; t < r; t++) s += g[t * n + i]! * g[t * n + j]!;
+        k[i * n + j] = k[j * n + i] = s;
+      }
+    // Against Jacobi at magnitude 1, scaled; and Jacobi itself at the magnitude (both scale internally).
+    const want = Array.from(symmetricEigen(k, n).values, (v) => v * magnitude);
+    const scaled = k.map((v) => v * magnitude);
+    const got = symmetricEigenvalues(scaled, n);
+    expectClose(got, want, want[0]!, 1e-12);
+    expectClose(symmetricEigen(scaled, n).values, want, want[0]!, 1e-12);
+    expect(got.filter((v) => v > 1e-9 * got[0]!).length).toBe(Math.min(r, n - zeros));
+  });
+});
+
 describe('symmetricEigen eigenvectors (cyclic Jacobi)', () => {
   it('2 x 2 closed form', () => {
     // [[2, 1], [1, 2]] has eigenvalues 3 and 1 with eigenvectors (1, 1)/√2 and (1, -1)/√2.

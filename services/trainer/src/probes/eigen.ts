@@ -45,6 +45,10 @@ export function symmetricEigen(a: ArrayLike<number>, n: number, options: EigenOp
     }
   }
   const vec = wantVectors ? identity(n) : undefined;
+  // Scaled to a largest entry of 1 (squares of 1e-200 or 1e150 would under- or overflow).
+  let scale = 0;
+  for (let k = 0; k < n * n; k++) scale = Math.max(scale, Math.abs(m[k]!));
+  if (scale > 0) for (let k = 0; k < n * n; k++) m[k]! /= scale;
 
   let frob2 = 0;
   for (let k = 0; k < n * n; k++) frob2 += m[k]! * m[k]!;
@@ -97,7 +101,7 @@ export function symmetricEigen(a: ArrayLike<number>, n: number, options: EigenOp
   if (sweeps === maxSweeps) throw new Error(`symmetricEigen: no convergence in ${maxSweeps} sweeps (n = ${n})`);
 
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => m[j * n + j]! - m[i * n + i]!);
-  const values = Float64Array.from(order, (i) => m[i * n + i]!);
+  const values = Float64Array.from(order, (i) => m[i * n + i]! * (scale || 1));
   if (!vec) return { values, sweeps };
   const vectors = new Float64Array(n * n);
   order.forEach((src, dst) => {
@@ -112,9 +116,27 @@ export function symmetricEigen(a: ArrayLike<number>, n: number, options: EigenOp
  */
 export function symmetricEigenvalues(a: ArrayLike<number>, n: number): Float64Array {
   const m = mirroredCopy(a, n);
+  // Scaled to a largest entry of 1, so that no square under- or overflows (Gram entries of
+  // 1e-200 or 1e150 happen); the eigenvalues are scaled back.
+  let scale = 0;
+  for (let k = 0; k < m.length; k++) scale = Math.max(scale, Math.abs(m[k]!));
+  if (scale === 0) return new Float64Array(n);
+  for (let k = 0; k < m.length; k++) m[k]! /= scale;
   const { diagonal, offDiagonal } = tridiagonalize(m, n);
-  return tridiagonalEigenvalues(diagonal, offDiagonal).sort().reverse();
+  let values: Float64Array;
+  try {
+    values = tridiagonalEigenvalues(diagonal, offDiagonal);
+  } catch (err) {
+    // QL did not converge (never seen since the absolute deflation test; kept as a safety net):
+    // Jacobi always does, only slower.
+    if (!(err instanceof NoConvergence)) throw err;
+    return symmetricEigen(a, n).values;
+  }
+  for (let k = 0; k < n; k++) values[k]! *= scale;
+  return values.sort().reverse();
 }
+
+class NoConvergence extends Error {}
 
 function mirroredCopy(a: ArrayLike<number>, n: number): Float64Array {
   if (!Number.isInteger(n) || n < 0) throw new Error(`symmetricEigenvalues: bad size ${n}`);
@@ -218,12 +240,19 @@ function tridiagonalEigenvalues(d: Float64Array, offDiagonal: Float64Array): Flo
   const e = new Float64Array(n);
   e.set(offDiagonal);
   const MAX_ITERATIONS = 60; // per eigenvalue; it converges cubically, typically in 2-3
+  // A coupling is negligible against its neighbours (relative accuracy where it can be had) or
+  // against the whole matrix (absolute: eps ||T||, which all our summaries need). Without the
+  // absolute test a rank-deficient Gram (rank 3 of 64) left blocks of rounding-level entries that
+  // QL chased for ever: a run failed at the slingshot of the transformer example.
+  let norm = 0;
+  for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(d[i]!) + Math.abs(e[i]!) + (i > 0 ? Math.abs(e[i - 1]!) : 0));
+  const negligible = Number.EPSILON * norm;
   for (let l = 0; l < n; l++) {
     for (let iteration = 0; ; iteration++) {
       let m = l;
-      while (m < n - 1 && Math.abs(e[m]!) > Number.EPSILON * (Math.abs(d[m]!) + Math.abs(d[m + 1]!))) m++;
+      while (m < n - 1 && Math.abs(e[m]!) > negligible && Math.abs(e[m]!) > Number.EPSILON * (Math.abs(d[m]!) + Math.abs(d[m + 1]!))) m++;
       if (m === l) break;
-      if (iteration === MAX_ITERATIONS) throw new Error(`symmetricEigenvalues: no convergence in ${MAX_ITERATIONS} QL iterations (n = ${n})`);
+      if (iteration === MAX_ITERATIONS) throw new NoConvergence(`symmetricEigenvalues: no convergence in ${MAX_ITERATIONS} QL iterations (n = ${n})`);
       // Shift: the eigenvalue of the leading 2 x 2 block closer to d[l].
       let g = (d[l + 1]! - d[l]!) / (2 * e[l]!);
       let r = hypot(g, 1);

@@ -1,0 +1,139 @@
+// pnpm bench:peers — the reference MLP training step in grokstream and in its peers, side by side
+// in one run (issue 10). Needs no CI; run it by hand on a quiet machine.
+//   grokstream: the trainer's own optimisation step (services/trainer/src/update.ts: forward,
+//               mean cross-entropy, gradients, AdamW, Σ‖g‖²) on native TensorFlow and on wasm,
+//               each in its own process, reading the loss back every step;
+//   PyTorch:    the same step, CPU, 1 and 2 threads;
+//   TensorFlow: the same step as a tf.function (Python).
+// The step: (a + b) mod 59, 1,740 training pairs, full batch, 118-128-59 quadratic MLP without
+// bias, AdamW (tests/bench/peers/reference_step.py spells it out). Goal: native within 1.5x of
+// the faster peer.
+// The Python peers run from a virtual environment under ~/.cache/grokstream/peers-venv
+// (GROKSTREAM_PEERS_VENV), created on first use with torch and tensorflow-cpu from PyPI (~1.5 GB;
+// PyPI's torch wheel is the CUDA build, it runs on the CPU as well).
+// Writes bench-results/peers.json.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { report, type Figure } from './report.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const STEPS = Number(process.env.BENCH_STEPS ?? 100);
+const ROUNDS = 5;
+const progress = (msg: string) => process.stderr.write(`bench:peers: ${msg}\n`);
+
+interface Timing {
+  who: string;
+  ms: number;
+  rounds: number[];
+  version?: string;
+}
+
+if (process.env.BENCH_PEERS_ROLE === 'grokstream') {
+  // Child: one backend's reference step.
+  const { chooseBackend, resolveConfig, tf } = await import('@grokstream/trainer');
+  const { buildModel, buildOptimizer, buildTask } = await import('../../services/trainer/src/build.ts');
+  const { optimizer } = await import('../../services/trainer/src/optim/optimizer.ts');
+  const { BatchSource } = await import('../../services/trainer/src/batches.ts');
+  const { Rng } = await import('../../services/trainer/src/random.ts');
+  const { optimisationStep } = await import('../../services/trainer/src/update.ts');
+  const choice = await chooseBackend(process.env.BENCH_BACKEND as 'tensorflow' | 'wasm');
+  if (choice.name !== process.env.BENCH_BACKEND) throw new Error(`backend ${process.env.BENCH_BACKEND} did not load: ${choice.skipped.map((s) => s.reason).join('; ')}`);
+  const cfg = resolveConfig(
+    {
+      run: { name: 'peers', steps: 1000, seed: 0, backend: choice.name },
+      task: { kind: 'modular', op: 'add', p: 59, train_fraction: 0.5 },
+      model: { kind: 'mlp', hidden: [128], activation: 'quadratic', bias: false },
+      optimizer: { kind: 'adamw', lr: 3e-3, betas: [0.9, 0.98], weight_decay: 1 },
+    },
+    [],
+    'peers',
+  );
+  const task = buildTask(cfg);
+  const model = buildModel(cfg, task);
+  const opt = optimizer(model.params, buildOptimizer(cfg).optimizer);
+  const batches = new BatchSource(task, new Rng(0), 'full');
+  let n = 0;
+  const step = () => {
+    const batch = batches.next(++n);
+    const u = optimisationStep(model, task, opt, batch, 3e-3);
+    u.loss.dataSync();
+    u.dispose();
+    batch.release();
+  };
+  for (let i = 0; i < 20; i++) step();
+  const rounds: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < STEPS; i++) step();
+    rounds.push((performance.now() - t0) / STEPS);
+  }
+  console.log(JSON.stringify({ rounds, tfjs: tf.version.tfjs }));
+  process.exit(0);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function grokstream(backend: 'tensorflow' | 'wasm'): Timing | string {
+  progress(`grokstream on ${backend}: ${ROUNDS} x ${STEPS} steps`);
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!], {
+    env: { ...process.env, BENCH_PEERS_ROLE: 'grokstream', BENCH_BACKEND: backend, TF_CPP_MIN_LOG_LEVEL: '3' },
+    encoding: 'utf8',
+    timeout: 10 * 60_000,
+  });
+  if (r.status !== 0) return `grokstream on ${backend} failed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-3).join(' / ')}`;
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { rounds: number[]; tfjs: string };
+  return { who: `grokstream ${backend === 'tensorflow' ? 'native' : 'wasm'}`, ms: median(out.rounds), rounds: out.rounds, version: `tfjs ${out.tfjs}` };
+}
+
+function venv(): string {
+  const dir = process.env.GROKSTREAM_PEERS_VENV ?? join(homedir(), '.cache', 'grokstream', 'peers-venv');
+  const python = join(dir, 'bin', 'python');
+  const ok = () => existsSync(python) && spawnSync(python, ['-c', 'import torch, tensorflow'], { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } }).status === 0;
+  if (ok()) return python;
+  progress(`creating the peers' Python environment in ${dir} (torch, tensorflow-cpu from PyPI; ~1.5 GB, a few minutes)`);
+  const run = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { stdio: 'inherit', timeout: 30 * 60_000 });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}); set GROKSTREAM_PEERS_VENV to an environment with torch and tensorflow to skip this`);
+  };
+  if (!existsSync(python)) run('python3', ['-m', 'venv', dir]);
+  run(python, ['-m', 'pip', 'install', '--progress-bar', 'off', 'torch', 'tensorflow-cpu==2.21.0', 'numpy']);
+  if (!ok()) throw new Error(`${python} still cannot import torch and tensorflow`);
+  return python;
+}
+
+function peer(python: string, framework: 'torch' | 'tf', threads?: number): Timing | string {
+  const label = framework === 'torch' ? `PyTorch CPU, ${threads} thread${threads === 1 ? '' : 's'}` : 'TensorFlow tf.function';
+  progress(`${label}: ${ROUNDS} x ${STEPS} steps`);
+  const args = [join(ROOT, 'tests', 'bench', 'peers', 'reference_step.py'), '--framework', framework, '--steps', String(STEPS), '--rounds', String(ROUNDS)];
+  if (threads) args.push('--threads', String(threads));
+  const r = spawnSync(python, args, { encoding: 'utf8', timeout: 10 * 60_000, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } });
+  if (r.status !== 0) return `${label} failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' / ')}`;
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { ms_per_step: number; rounds: number[]; version: string };
+  return { who: label, ms: out.ms_per_step, rounds: out.rounds, version: `${framework} ${out.version}` };
+}
+
+const python = venv();
+const results = [grokstream('tensorflow'), grokstream('wasm'), peer(python, 'torch', 1), peer(python, 'torch', 2), peer(python, 'tf')];
+const failures = results.filter((r): r is string => typeof r === 'string');
+for (const f of failures) progress(f);
+const timings = results.filter((r): r is Timing => typeof r !== 'string');
+const figures: Figure[] = timings.map((t) => ({ name: `${t.who}: ms per step`, value: t.ms, unit: 'ms', note: `median of ${ROUNDS} x ${STEPS}; ${t.version}` }));
+const peers = timings.filter((t) => !t.who.startsWith('grokstream'));
+const native = timings.find((t) => t.who === 'grokstream native');
+if (peers.length > 0) {
+  const fastest = peers.reduce((a, b) => (a.ms <= b.ms ? a : b));
+  for (const t of timings.filter((x) => x.who.startsWith('grokstream'))) {
+    figures.push({
+      name: `${t.who} / fastest peer`,
+      value: t.ms / fastest.ms,
+      unit: 'x',
+      note: `fastest peer: ${fastest.who}`,
+      ...(t === native ? { goal: { atMost: 1.5 }, before: { value: 9 / 3.9, source: 'issue 10: ~9 ms native vs tf.function ~3.9 ms' } } : {}),
+    });
+  }
+}
+report('bench-results/peers.json', 'grokstream vs peers: the reference MLP training step', figures, { steps: STEPS, rounds: ROUNDS, failures, timings });
+if (failures.length > 0) process.exit(1);
+process.exit(0);
