@@ -239,6 +239,21 @@ export class KafkaBus implements Bus {
     return handle;
   }
 
+  /**
+   * This bus's options without its log function, when they can be copied to a worker thread (a
+   * SASL mechanism with a token provider function cannot): for a consumer that must not wait on
+   * a busy main thread (the trainer's command listener).
+   */
+  portableOptions(): KafkaBusOptions | undefined {
+    const { log: _log, ...rest } = this.options;
+    try {
+      structuredClone(rest);
+      return rest;
+    } catch {
+      return undefined;
+    }
+  }
+
   consumer(options: ConsumerOptions): Consumer {
     const consumer = new KafkaGroupConsumer(this.kafka, options, {
       joinTimeoutMs: this.options.joinTimeoutMs ?? 60_000,

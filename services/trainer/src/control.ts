@@ -1,31 +1,66 @@
 // The trainer's ear on the command stream: StopRun commands for its run, each obeyed once
-// (command_id), checked at step boundaries.
+// (command_id), checked at step boundaries. On Kafka the consumer runs in a worker thread
+// (control-worker.ts): the main thread is busy with steps and would read its socket late. On the
+// in-process bus (embedded) it runs here: a published command is delivered synchronously.
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { TOPICS, type EventCodec, type StopRun } from '@grokstream/schemas';
-import { eventConsumer, type Bus, type Consumer, type Producer } from '@grokstream/bus';
+import { KafkaBus, eventConsumer, type Bus, type Consumer, type Producer } from '@grokstream/bus';
+import { acceptStop, type ControlMessage, type ControlRequest } from './control-messages.ts';
+import type { ControlWorkerData } from './control-worker.ts';
 
-export class ControlListener {
+export interface CommandListener {
+  /** Resolves once the command consumer holds its partitions (commands from then on are seen). */
+  start(): Promise<void>;
+  /** The StopRun to obey at this step boundary, if one arrived. */
+  stopRequested(): StopRun | undefined;
+  /** The trainer's last completed step when the StopRun arrived. */
+  receivedAtStep(): number | undefined;
+  /** The trainer completed this step (recorded with a command that arrives). */
+  noteStep(step: number): void;
+  stop(): Promise<void>;
+}
+
+export interface ListenOptions {
+  bus: Bus;
+  codec: EventCodec;
+  deadLetters: Producer;
+  runId: string;
+  /** Commands already obeyed (a resumed run's): never obeyed again. */
+  obeyed: ReadonlySet<string>;
+  log?: (line: string) => void;
+  /** Where the consumer runs; default: a worker thread on Kafka (when its options can cross), here otherwise. */
+  where?: 'worker' | 'here';
+}
+
+/** The command listener for a trainer on this bus (see the top of the file). */
+export function listenForCommands(o: ListenOptions): CommandListener {
+  const portable = o.bus instanceof KafkaBus ? o.bus.portableOptions() : undefined;
+  const where = o.where ?? (portable ? 'worker' : 'here');
+  if (where === 'worker') {
+    if (!portable) throw new Error('a command listener in a worker thread needs a Kafka bus whose options can be copied to it');
+    return new WorkerCommandListener(portable, o);
+  }
+  return new InProcessCommandListener(o);
+}
+
+class InProcessCommandListener implements CommandListener {
   private pending: StopRun | undefined;
   private received: number | undefined;
+  private step = -1;
   private readonly consumer: Consumer;
 
-  constructor(
-    bus: Bus,
-    codec: EventCodec,
-    deadLetters: Producer,
-    private readonly runId: string,
-    private readonly obeyed: ReadonlySet<string>,
-    /** The trainer's last completed step, recorded when a command arrives. */
-    private readonly currentStep: () => number = () => -1,
-    log: (line: string) => void = (l) => console.error(l),
-  ) {
-    this.consumer = eventConsumer(bus, {
+  constructor(o: ListenOptions) {
+    const log = o.log ?? ((l: string) => console.error(l));
+    this.consumer = eventConsumer(o.bus, {
       // A private group per trainer process: every trainer sees every command.
-      groupId: `grokstream-trainer-${runId}-${randomUUID().slice(0, 8)}`,
+      groupId: `grokstream-trainer-${o.runId}-${randomUUID().slice(0, 8)}`,
       topics: [TOPICS.control],
       fromBeginning: true,
-      codec,
-      deadLetters,
+      codec: o.codec,
+      deadLetters: o.deadLetters,
       // A new group every time: there are no letters of its own to read back.
       seedFromDeadLetters: false,
       log,
@@ -33,12 +68,11 @@ export class ControlListener {
       onCrash: (err, restart) =>
         log(restart ? `control: the command consumer lost Kafka (${err.message}); it reconnects by itself` : `control: the command consumer stopped: ${err.message}`),
       handle: async (events) => {
-        for (const e of events) {
-          if (e.name !== 'StopRun' || e.value.run_id !== this.runId) continue;
-          if (this.obeyed.has(e.value.command_id) || this.pending) continue;
-          this.pending = e.value;
-          this.received = this.currentStep();
-        }
+        if (this.pending) return;
+        const command = acceptStop(events, o.runId, o.obeyed);
+        if (!command) return;
+        this.pending = command;
+        this.received = this.step;
       },
     });
   }
@@ -47,17 +81,117 @@ export class ControlListener {
     return this.consumer.start();
   }
 
-  /** The StopRun to obey at this step boundary, if one arrived. */
   stopRequested(): StopRun | undefined {
     return this.pending;
   }
 
-  /** The trainer's last completed step when the StopRun arrived. */
   receivedAtStep(): number | undefined {
     return this.received;
   }
 
+  noteStep(step: number): void {
+    this.step = step;
+  }
+
   stop(): Promise<void> {
     return this.consumer.stop();
+  }
+}
+
+/** How long stop() waits for the worker to leave its group before terminating it. */
+const CLOSE_TIMEOUT_MS = 15_000;
+
+/** The worker's TypeScript entry, loaded through tsx (the trainer runs from source). */
+function workerSource(): URL {
+  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
+  const entry = new URL('./control-worker.ts', import.meta.url).href;
+  const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(entry)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+class WorkerCommandListener implements CommandListener {
+  private pending: StopRun | undefined;
+  private received: number | undefined;
+  private readonly port: MessagePort;
+  private readonly worker: Worker;
+  private readonly step = new Int32Array(new SharedArrayBuffer(4));
+  private readonly log: (line: string) => void;
+  private ready: Promise<void>;
+  private closed: Promise<void>;
+  private failure: Error | undefined;
+
+  constructor(kafka: NonNullable<ReturnType<KafkaBus['portableOptions']>>, o: ListenOptions) {
+    this.log = o.log ?? ((l: string) => console.error(l));
+    Atomics.store(this.step, 0, -1);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const data: ControlWorkerData = { kafka, runId: o.runId, obeyed: [...o.obeyed], port: port2, step: this.step };
+    let ready!: () => void;
+    let failed!: (err: Error) => void;
+    this.ready = new Promise<void>((resolve, reject) => ((ready = resolve), (failed = reject)));
+    this.ready.catch(() => {}); // awaited in start()
+    let closed!: () => void;
+    this.closed = new Promise<void>((resolve) => (closed = resolve));
+    this.worker = new Worker(workerSource(), { workerData: data, transferList: [port2] });
+    this.worker.unref();
+    this.worker.on('error', (err) => {
+      this.failure = err;
+      failed(new Error(`the command listener's worker failed: ${err.message}`));
+      closed();
+    });
+    this.worker.on('exit', () => closed());
+    // Messages are taken synchronously in stopRequested() (receiveMessageOnPort); until the
+    // listener is ready they come through the event loop.
+    const onMessage = (m: ControlMessage) => {
+      if (this.handle(m) === 'ready') ready();
+      if (m.kind === 'failed') failed(new Error(`the command listener could not start: ${m.message}`));
+      if (m.kind === 'closed') closed();
+    };
+    this.port.on('message', onMessage);
+    void this.ready.then(
+      () => this.port.off('message', onMessage),
+      () => this.port.off('message', onMessage),
+    );
+  }
+
+  private handle(m: ControlMessage): ControlMessage['kind'] {
+    if (m.kind === 'log') this.log(m.line);
+    if (m.kind === 'stop' && !this.pending) {
+      this.pending = m.command;
+      this.received = m.receivedAtStep;
+    }
+    return m.kind;
+  }
+
+  async start(): Promise<void> {
+    await this.ready;
+  }
+
+  stopRequested(): StopRun | undefined {
+    // Everything the worker posted since the last boundary, without an event-loop turn.
+    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.handle(m.message as ControlMessage);
+    return this.pending;
+  }
+
+  receivedAtStep(): number | undefined {
+    return this.received;
+  }
+
+  noteStep(step: number): void {
+    Atomics.store(this.step, 0, step);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.failure) {
+      this.port.on('message', (m: ControlMessage) => {
+        this.handle(m);
+        if (m.kind === 'closed') void this.worker.terminate();
+      });
+      this.port.postMessage({ kind: 'close' } satisfies ControlRequest);
+      const timer = setTimeout(() => void this.worker.terminate(), CLOSE_TIMEOUT_MS);
+      await this.closed;
+      clearTimeout(timer);
+    }
+    this.port.close();
   }
 }

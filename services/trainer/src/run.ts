@@ -8,7 +8,7 @@ import type { RunConfig } from './config/schema.ts';
 import { buildModel, buildOptimizer, buildTask } from './build.ts';
 import { BoundedEmitter, BusOutageError } from './emitter.ts';
 import { findSpills, readSpills, removeSpills, writeSpill } from './spill.ts';
-import { ControlListener } from './control.ts';
+import { listenForCommands } from './control.ts';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.ts';
 import { trainLoop, type LoopResult, type ProbeFields } from './loop.ts';
 import { GROKSTREAM_VERSION } from './version.ts';
@@ -125,16 +125,8 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
     onAccept: eventLog ? (e) => eventLog.append([e]) : undefined,
     log,
   });
-  let lastStep = checkpoint?.state.step ?? 0;
-  const control = new ControlListener(
-    o.bus,
-    o.codec,
-    producer,
-    runId,
-    new Set(checkpoint?.state.obeyedCommands ?? []),
-    () => lastStep,
-    log,
-  );
+  const control = listenForCommands({ bus: o.bus, codec: o.codec, deadLetters: producer, runId, obeyed: new Set(checkpoint?.state.obeyedCommands ?? []), log });
+  control.noteStep(checkpoint?.state.step ?? 0);
   await control.start();
 
   let memorizedAt: number | null = null;
@@ -197,7 +189,7 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
       started: { config_json: o.configJson, task: cfg.task.kind, backend: backend.name, grokstream_version: GROKSTREAM_VERSION, tags: cfg.run.tags },
       onStep: (m, rate) => {
         final = m;
-        lastStep = m.step;
+        control.noteStep(m.step);
         if (memorizedAt === null && m.train_acc !== null && m.train_acc >= MEMORIZED_ACC) memorizedAt = m.step;
         if (memorizedAt !== null && grokkedAt === null && m.test_acc !== null && m.test_acc >= GENERALIZED_ACC) grokkedAt = m.step;
         o.onStep?.(m, rate);

@@ -1,0 +1,24 @@
+// What the trainer's command listener and its worker (control.ts, control-worker.ts) say to each
+// other, and the one rule both apply to the command stream.
+import type { AnyEvent, StopRun } from '@grokstream/schemas';
+
+/** worker -> trainer */
+export type ControlMessage =
+  | { kind: 'ready' }
+  | { kind: 'failed'; message: string }
+  | { kind: 'stop'; command: StopRun; receivedAtStep: number }
+  | { kind: 'log'; line: string }
+  | { kind: 'closed' };
+
+/** trainer -> worker */
+export type ControlRequest = { kind: 'close' };
+
+/** The first StopRun for this run among `events` that was not obeyed before (a resumed run's). */
+export function acceptStop(events: ReadonlyArray<Pick<AnyEvent, 'name' | 'value'>>, runId: string, obeyed: ReadonlySet<string>): StopRun | undefined {
+  for (const e of events) {
+    if (e.name !== 'StopRun') continue;
+    const command = e.value as StopRun;
+    if (command.run_id === runId && !obeyed.has(command.command_id)) return command;
+  }
+  return undefined;
+}
