@@ -71,4 +71,57 @@ describe('optimizers against hand-computed updates', () => {
     b.dispose();
     tf.dispose([w, g]);
   });
+
+  it.each(['sgd', 'adam', 'adamw'] as const)('%s over several parameters of different shapes equals the per-parameter update (float64 reference)', (kind) => {
+    const shapes = [[3, 4], [4], [2, 2, 2]];
+    const o: OptimizerOptions = { ...base, kind, momentum: kind === 'sgd' ? 0.9 : 0, nesterov: kind === 'sgd', beta2: 0.98, weightDecay: 0.3 };
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    const w0 = shapes.map((sh) => Array.from({ length: sh.reduce((a, b) => a * b, 1) }, rand));
+    const params = shapes.map((sh, i) => tf.variable(tf.tensor(w0[i]!, sh)));
+    const opt = optimizer(params, o);
+    // Reference: the textbook update, per coordinate, in float64.
+    const w = w0.map((x) => [...x]);
+    const m = w0.map((x) => x.map(() => 0));
+    const v = w0.map((x) => x.map(() => 0));
+    const lr = 0.05;
+    for (let t = 1; t <= 5; t++) {
+      const g = w0.map((x) => x.map(rand));
+      let normSq = 0;
+      w.forEach((wi, i) =>
+        wi.forEach((_, j) => {
+          let gj = g[i]![j]!;
+          if (kind !== 'adamw') gj += o.weightDecay * w[i]![j]!;
+          let d: number;
+          if (kind === 'sgd') {
+            m[i]![j] = o.momentum * m[i]![j]! + gj;
+            d = -lr * (gj + o.momentum * m[i]![j]!);
+          } else {
+            m[i]![j] = o.beta1 * m[i]![j]! + (1 - o.beta1) * gj;
+            v[i]![j] = o.beta2 * v[i]![j]! + (1 - o.beta2) * gj * gj;
+            d = (-lr * (m[i]![j]! / (1 - o.beta1 ** t))) / (Math.sqrt(v[i]![j]! / (1 - o.beta2 ** t)) + o.eps);
+            if (kind === 'adamw') d -= lr * o.weightDecay * w[i]![j]!;
+          }
+          w[i]![j]! += d;
+          normSq += d * d;
+        }),
+      );
+      const gt = shapes.map((sh, i) => tf.tensor(g[i]!, sh));
+      const got = opt.apply(gt, lr);
+      tf.dispose(gt);
+      expect(Math.abs(got - normSq)).toBeLessThan(1e-5 * normSq);
+      params.forEach((p, i) => Array.from(p.dataSync()).forEach((x, j) => expect(Math.abs(x - w[i]![j]!)).toBeLessThan(1e-5)));
+    }
+    // The slots are one flat vector each; a checkpoint of the per-parameter layout still loads.
+    const flatSlots = opt.state().slots.map((sl) => sl.dataSync() as Float32Array);
+    expect(opt.state().slots.every((sl) => sl.size === 12 + 4 + 8)).toBe(true);
+    const perParam = flatSlots.flatMap((f) => [f.slice(0, 12), f.slice(12, 16), f.slice(16)]);
+    const again = optimizer(params, o);
+    again.load(5, perParam);
+    expect(again.state().slots.map((sl) => Array.from(sl.dataSync()))).toEqual(flatSlots.map((f) => Array.from(f)));
+    expect(() => again.load(5, perParam.slice(1))).toThrow(/expected \d+ \(or \d+, one per parameter\)/);
+    again.dispose();
+    opt.dispose();
+    tf.dispose(params);
+  });
 });
