@@ -81,6 +81,20 @@ const defaultRun = (() => {
 
 const runIdOf = (r: Result) => /^run (\S+): /m.exec(r.stdout)?.[1];
 
+/**
+ * Commands on the default run's store, one at a time: chdb opens a data directory in one process
+ * at a time, and (a) queries it while (d) reports from it (CI once ran them together: the second
+ * got "in use by process N").
+ */
+const onDefaultStore = (() => {
+  let last: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => Promise<T>): Promise<T> => {
+    const next = last.then(work, work);
+    last = next.catch(() => {});
+    return next;
+  };
+})();
+
 // Independent cases run side by side (two commands at a time, see slot()); each waits its turn.
 describe.concurrent('grokstream run, report and import on the embedded pipeline', { timeout: 240_000 }, () => {
   it('(a) a default run: detector, store, event log and report, and grokstream query reads the store', async ({ expect }) => {
@@ -105,7 +119,7 @@ describe.concurrent('grokstream run, report and import on the embedded pipeline'
     expect(readFileSync(report, 'utf8')).toContain(runId);
 
     // The same environment: query reads the embedded store the run wrote.
-    const q = await cli(['query', 'SELECT count() AS n, uniqExact(step) AS steps, min(step) AS first, max(step) AS last FROM grokstream.steps', '--format', 'json'], env);
+    const q = await onDefaultStore(() => cli(['query', 'SELECT count() AS n, uniqExact(step) AS steps, min(step) AS first, max(step) AS last FROM grokstream.steps', '--format', 'json'], env));
     expect(q.code, said(q)).toBe(0);
     expect(JSON.parse(q.stdout)).toEqual([{ n: STEPS, steps: STEPS, first: 1, last: STEPS }]);
   });
@@ -152,19 +166,19 @@ describe.concurrent('grokstream run, report and import on the embedded pipeline'
     const { res: run, env, tmp } = await defaultRun();
     expect(run.code, said(run)).toBe(0);
     const runId = runIdOf(run)!;
-    // One at a time: chdb opens a data directory in one process at a time.
+    // One at a time, with (a)'s query too: chdb opens a data directory in one process at a time.
     const out = join(tmp, 'again.html');
-    const ok = await cli(['report', runId, '--out', out], env);
+    const ok = await onDefaultStore(() => cli(['report', runId, '--out', out], env));
     expect(ok.code, said(ok)).toBe(0);
     expect(ok.stdout).toMatch(new RegExp(`^report of .*: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(`, 'm'));
     expect(statSync(out).size).toBeGreaterThan(10_000);
     expect(readFileSync(out, 'utf8')).toContain(runId);
 
-    const sweep = await cli(['report', '--sweep', 'nope'], env);
+    const sweep = await onDefaultStore(() => cli(['report', '--sweep', 'nope'], env));
     expect(sweep.code, said(sweep)).toBe(1);
     expect(sweep.stderr).toMatch(/^grokstream report: no runs of sweep nope in grokstream; sweeps: e2e-cli$/m);
 
-    const unknown = await cli(['report', 'unknown-run'], env);
+    const unknown = await onDefaultStore(() => cli(['report', 'unknown-run'], env));
     expect(unknown.code, said(unknown)).toBe(1);
     expect(unknown.stderr).toMatch(new RegExp(`^grokstream report: no run unknown-run in grokstream; latest runs: ${runId}$`, 'm'));
   });
