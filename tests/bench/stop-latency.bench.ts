@@ -18,7 +18,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventCodec, TOPICS, stopRunCommand } from '@grokstream/schemas';
-import { EventPublisher, KafkaBus, MemoryBus, eventConsumer, standardTopics, type Bus } from '@grokstream/bus';
+import { EventPublisher, KafkaBus, MemoryBus, eventConsumer, standardTopics, type Bus, type Producer, type ReceivedEvent } from '@grokstream/bus';
 import { configJson, loadConfig, runTraining } from '@grokstream/trainer';
 import { report, type Figure } from './report.ts';
 
@@ -40,6 +40,11 @@ interface Sample {
   stepsAfterSend: number;
 }
 
+/** A consumer of the events topic from now on, for this benchmark (started by the caller). */
+function watchEvents(bus: Bus, deadLetters: Producer, handle: (events: ReceivedEvent[]) => Promise<void>) {
+  return eventConsumer(bus, { groupId: `stop-bench-${randomUUID()}`, topics: [TOPICS.events], fromBeginning: false, codec, deadLetters, seedFromDeadLetters: false, handle });
+}
+
 async function once(bus: Bus, trigger: number): Promise<Sample> {
   const cfg = loadConfig('examples/modular-addition-grokking.yaml', ['run.steps=100000', 'probes.every=0', `run.checkpoint.dir=${checkpoints}`, 'run.log_every=100000']);
   const producer = await bus.producer();
@@ -51,22 +56,14 @@ async function once(bus: Bus, trigger: number): Promise<Sample> {
   let finishedAt = 0;
   let runId = '';
   const seen = new Promise<void>((resolve) => {
-    const watcher = eventConsumer(bus, {
-      groupId: `stop-bench-${randomUUID()}`,
-      topics: [TOPICS.events],
-      fromBeginning: false,
-      codec,
-      deadLetters: producer,
-      seedFromDeadLetters: false,
-      handle: async (events) => {
-        for (const e of events) {
-          if (e.name === 'RunFinished' && e.value.run_id === runId) {
-            finishedAt = performance.now();
-            void watcher.stop();
-            resolve();
-          }
+    const watcher = watchEvents(bus, producer, async (events) => {
+      for (const e of events) {
+        if (e.name === 'RunFinished' && e.value.run_id === runId) {
+          finishedAt = performance.now();
+          void watcher.stop();
+          resolve();
         }
-      },
+      }
     });
     void watcher.start();
   });
@@ -118,35 +115,27 @@ async function onceAcrossProcesses(bus: Bus, trigger: number): Promise<Sample> {
   let finished: { step: number; ts: number; at: number } | undefined;
   let resolveFinished!: () => void;
   const done = new Promise<void>((r) => (resolveFinished = r));
-  const watcher = eventConsumer(bus, {
-    groupId: `stop-bench-${randomUUID()}`,
-    topics: [TOPICS.events],
-    fromBeginning: false,
-    codec,
-    deadLetters: producer,
-    seedFromDeadLetters: false,
-    handle: async (events) => {
-      for (const e of events) {
-        if (e.name === 'RunStarted' && e.value.run_id.startsWith(name)) runId = e.value.run_id;
-        if (!runId || e.value.run_id !== runId) continue;
-        if (e.name === 'StepMetrics') {
-          lastStep = e.value.step;
-          if (e.value.step === trigger) {
-            seenAt = performance.now();
-            triggerTs = e.value.ts;
-            await publisher.publish(TOPICS.control, [
-              { name: 'StopRun', value: stopRunCommand({ runId, policy: 'bench', reason: 'stop-latency benchmark', issuedBy: 'bench:stop', step: trigger }) },
-            ]);
-            published = performance.now();
-            stepAtSend = lastStep;
-          }
-        }
-        if (e.name === 'RunFinished') {
-          finished = { step: e.value.step, ts: e.value.ts, at: performance.now() };
-          resolveFinished();
+  const watcher = watchEvents(bus, producer, async (events) => {
+    for (const e of events) {
+      if (e.name === 'RunStarted' && e.value.run_id.startsWith(name)) runId = e.value.run_id;
+      if (!runId || e.value.run_id !== runId) continue;
+      if (e.name === 'StepMetrics') {
+        lastStep = e.value.step;
+        if (e.value.step === trigger) {
+          seenAt = performance.now();
+          triggerTs = e.value.ts;
+          await publisher.publish(TOPICS.control, [
+            { name: 'StopRun', value: stopRunCommand({ runId, policy: 'bench', reason: 'stop-latency benchmark', issuedBy: 'bench:stop', step: trigger }) },
+          ]);
+          published = performance.now();
+          stepAtSend = lastStep;
         }
       }
-    },
+      if (e.name === 'RunFinished') {
+        finished = { step: e.value.step, ts: e.value.ts, at: performance.now() };
+        resolveFinished();
+      }
+    }
   });
   await watcher.start();
   const child = spawn(

@@ -29,26 +29,10 @@ export interface EigenOptions {
  * rounding is treated as its upper triangle mirrored. `a` is not modified.
  */
 export function symmetricEigen(a: ArrayLike<number>, n: number, options: EigenOptions = {}): SymmetricEigen {
-  if (!Number.isInteger(n) || n < 0) throw new Error(`symmetricEigen: bad size ${n}`);
-  if (a.length !== n * n) throw new Error(`symmetricEigen: expected ${n * n} entries for ${n} x ${n}, got ${a.length}`);
   const wantVectors = options.vectors ?? false;
   const maxSweeps = options.maxSweeps ?? 100;
-
-  // Working copy, mirrored from the upper triangle.
-  const m = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = i; j < n; j++) {
-      const v = a[i * n + j]!;
-      if (!Number.isFinite(v)) throw new Error(`symmetricEigen: non-finite entry at (${i}, ${j})`);
-      m[i * n + j] = v;
-      m[j * n + i] = v;
-    }
-  }
+  const { m, scale } = workingCopy(a, n, 'symmetricEigen');
   const vec = wantVectors ? identity(n) : undefined;
-  // Scaled to a largest entry of 1 (squares of 1e-200 or 1e150 would under- or overflow).
-  let scale = 0;
-  for (let k = 0; k < n * n; k++) scale = Math.max(scale, Math.abs(m[k]!));
-  if (scale > 0) for (let k = 0; k < n * n; k++) m[k]! /= scale;
 
   let frob2 = 0;
   for (let k = 0; k < n * n; k++) frob2 += m[k]! * m[k]!;
@@ -101,7 +85,7 @@ export function symmetricEigen(a: ArrayLike<number>, n: number, options: EigenOp
   if (sweeps === maxSweeps) throw new Error(`symmetricEigen: no convergence in ${maxSweeps} sweeps (n = ${n})`);
 
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => m[j * n + j]! - m[i * n + i]!);
-  const values = Float64Array.from(order, (i) => m[i * n + i]! * (scale || 1));
+  const values = Float64Array.from(order, (i) => m[i * n + i]! * scale);
   if (!vec) return { values, sweeps };
   const vectors = new Float64Array(n * n);
   order.forEach((src, dst) => {
@@ -115,13 +99,7 @@ export function symmetricEigen(a: ArrayLike<number>, n: number, options: EigenOp
  * Reads only the upper triangle, like symmetricEigen.
  */
 export function symmetricEigenvalues(a: ArrayLike<number>, n: number): Float64Array {
-  const m = mirroredCopy(a, n);
-  // Scaled to a largest entry of 1, so that no square under- or overflows (Gram entries of
-  // 1e-200 or 1e150 happen); the eigenvalues are scaled back.
-  let scale = 0;
-  for (let k = 0; k < m.length; k++) scale = Math.max(scale, Math.abs(m[k]!));
-  if (scale === 0) return new Float64Array(n);
-  for (let k = 0; k < m.length; k++) m[k]! /= scale;
+  const { m, scale } = workingCopy(a, n, 'symmetricEigenvalues');
   const { diagonal, offDiagonal } = tridiagonalize(m, n);
   let values: Float64Array;
   try {
@@ -138,19 +116,28 @@ export function symmetricEigenvalues(a: ArrayLike<number>, n: number): Float64Ar
 
 class NoConvergence extends Error {}
 
-function mirroredCopy(a: ArrayLike<number>, n: number): Float64Array {
-  if (!Number.isInteger(n) || n < 0) throw new Error(`symmetricEigenvalues: bad size ${n}`);
-  if (a.length !== n * n) throw new Error(`symmetricEigenvalues: expected ${n * n} entries for ${n} x ${n}, got ${a.length}`);
+/**
+ * The working copy of both routes: mirrored from the upper triangle, and scaled to a largest entry
+ * of 1 so that no square under- or overflows (Gram entries of 1e-200 or 1e150 happen); `scale` is
+ * what the eigenvalues are multiplied by afterwards (1 for the zero matrix).
+ */
+function workingCopy(a: ArrayLike<number>, n: number, caller: string): { m: Float64Array; scale: number } {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${caller}: bad size ${n}`);
+  if (a.length !== n * n) throw new Error(`${caller}: expected ${n * n} entries for ${n} x ${n}, got ${a.length}`);
   const m = new Float64Array(n * n);
+  let scale = 0;
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) {
       const v = a[i * n + j]!;
-      if (!Number.isFinite(v)) throw new Error(`symmetricEigenvalues: non-finite entry at (${i}, ${j})`);
+      if (!Number.isFinite(v)) throw new Error(`${caller}: non-finite entry at (${i}, ${j})`);
       m[i * n + j] = v;
       m[j * n + i] = v;
+      scale = Math.max(scale, Math.abs(v));
     }
   }
-  return m;
+  if (scale === 0) return { m, scale: 1 };
+  for (let k = 0; k < m.length; k++) m[k]! /= scale;
+  return { m, scale };
 }
 
 /**
