@@ -109,7 +109,12 @@ export function createHutchinsonState(seed = 0x1234): HutchinsonState {
 
 /** A Rademacher vector (entries ±1 with probability 1/2) of the model's parameter count. */
 export function rademacher(model: Model, rng: Rng): Float32Array {
-  return Float32Array.from({ length: paramCount(model) }, () => (rng.next() < 0.5 ? -1 : 1));
+  return rademacherSigns(paramCount(model), rng);
+}
+
+/** n independent signs, each ±1 with probability 1/2. */
+function rademacherSigns(n: number, rng: Rng): Float32Array {
+  return Float32Array.from({ length: n }, () => (rng.next() < 0.5 ? -1 : 1));
 }
 
 /**
@@ -261,7 +266,7 @@ export function sampledTraceHSigma<Y extends tf.Tensor>(
   const rng = new Rng(state.rngState);
   let acc = 0;
   for (let s = 0; s < samples; s++) {
-    const signs = Float32Array.from({ length: B }, () => (rng.next() < 0.5 ? -1 : 1));
+    const signs = rademacherSigns(B, rng);
     acc += combinationQuadraticForm(model, lossFn, batch, combine, signs);
   }
   state.rngState = rng.snapshot;
