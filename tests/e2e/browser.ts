@@ -38,7 +38,9 @@ export async function openPage(browser: Browser, url: string): Promise<PageWatch
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const watch: PageWatch = { page, problems: [], requests: [] };
   page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') watch.problems.push(`${m.type()}: ${m.text()}`);
+    // With the resource's address: "Failed to load resource: ... 404" says nothing of which.
+    const where = m.location().url;
+    if (m.type() === 'error' || m.type() === 'warning') watch.problems.push(`${m.type()}: ${m.text()}${where ? ` (${where})` : ''}`);
   });
   page.on('pageerror', (e) => watch.problems.push(`page error: ${e.message}`));
   page.on('request', (r) => watch.requests.push(r.url()));
