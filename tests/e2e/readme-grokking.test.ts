@@ -149,6 +149,25 @@ describe("the README's first command", () => {
     }
   }, 180_000);
 
+  it('grokstream ui on a store with nothing in it yet: the page waits for the first run, console clean', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'grokstream-empty-ui-'));
+    const ui = start(process.execPath, [join(ROOT, 'services/cli/bin/grokstream.js'), 'ui', '--port', '0', '--refresh', '1'], newcomerEnv(dir));
+    try {
+      const url = (await waitForLine(ui.out, /ui: (http:\/\/127\.0\.0\.1:\d+\/)/, 60_000))[1]!;
+      const watch = await openPage(browser, url);
+      await watch.page.waitForFunction(() => /waiting for the first run/.test(document.getElementById('status')?.textContent ?? ''), null, { timeout: 30_000 });
+      expect(await watch.page.locator('#status').textContent()).toMatch(/nothing stored in chdb .* yet/);
+      // Two refreshes later, still waiting, and no failed request logged by the browser.
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(watch.problems).toEqual([]);
+      await watch.page.close();
+    } finally {
+      ui.child.kill('SIGINT');
+      const res = await ui.done;
+      expect(res.code, res.stderr.slice(-1000)).toBe(130);
+    }
+  }, 120_000);
+
   it('grokstream run --ui shows a run live while it trains: the curves grow between refreshes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'grokstream-live-'));
     const run = start(

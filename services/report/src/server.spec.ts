@@ -3,7 +3,8 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportModel } from './report-model.ts';
-import { listRuns, requestFrom, startUi, type UiServer } from './server.ts';
+import { ReportSelectionError } from './report-model.ts';
+import { listRuns, requestFrom, runsOrWaiting, startUi, type UiServer } from './server.ts';
 import { seededStore, type TestStore } from './testing-store.ts';
 
 let t: TestStore;
@@ -53,6 +54,20 @@ describe('startUi', () => {
     expect(body).toEqual(JSON.parse(JSON.stringify(await listRuns(t.query, t.database))));
   });
 
+  it('/api/runs before anything is stored: 200, no runs, and why (the page waits rather than fails)', async () => {
+    expect(await runsOrWaiting(t.query, 'empty_db')).toEqual({ runs: [], sweeps: [], waiting: 'no runs in database empty_db yet' });
+    // A store with no tables at all: the reader's selection error becomes the reason to wait.
+    const bare = async (): Promise<Record<string, unknown>[]> => {
+      throw new ReportSelectionError('nothing stored in chdb /x yet');
+    };
+    expect(await runsOrWaiting(bare, 'grokstream')).toEqual({ runs: [], sweeps: [], waiting: 'nothing stored in chdb /x yet' });
+    // Any other failure is still a failure.
+    const broken = async (): Promise<Record<string, unknown>[]> => {
+      throw new Error('connection refused');
+    };
+    await expect(runsOrWaiting(broken, 'grokstream')).rejects.toThrow('connection refused');
+  });
+
   it('/api/report?run=ID: the model of that run', async () => {
     const res = await get('/api/report?run=grok-a');
     expect(res.status).toBe(200);
@@ -96,6 +111,12 @@ describe('startUi', () => {
     const missing = await get('/report.html?sweep=nope');
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: `no runs of sweep nope in ${t.database}; sweeps: wd` });
+  });
+
+  it('/favicon.ico: 204, no icon and no error (browsers ask for it unprompted)', async () => {
+    const res = await get('/favicon.ico');
+    expect(res.status).toBe(204);
+    expect(await res.text()).toBe('');
   });
 
   it('another path: 404 JSON; another method: 405', async () => {

@@ -38,6 +38,21 @@ export async function listRuns(query: QueryRows, database: string): Promise<{ ru
   return { runs, sweeps };
 }
 
+/**
+ * The run list for the live page. A store with nothing in it yet is not an error there: the page
+ * is often opened before the first run's first event lands (grokstream run --ui), so the list is
+ * empty and `waiting` says why, and the page asks again at its next refresh.
+ */
+export async function runsOrWaiting(query: QueryRows, database: string): Promise<{ runs: Record<string, unknown>[]; sweeps: Record<string, unknown>[]; waiting?: string }> {
+  try {
+    const list = await listRuns(query, database);
+    return list.runs.length ? list : { ...list, waiting: `no runs in database ${database} yet` };
+  } catch (err) {
+    if (err instanceof ReportSelectionError) return { runs: [], sweeps: [], waiting: err.message };
+    throw err;
+  }
+}
+
 function send(res: ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
   res.end(body);
@@ -53,9 +68,13 @@ export async function startUi(o: UiOptions): Promise<UiServer> {
         case '/':
           return send(res, 200, 'text/html; charset=utf-8', page);
         case '/api/runs':
-          return send(res, 200, 'application/json', scriptJson(await listRuns(o.query, o.database)));
+          return send(res, 200, 'application/json', scriptJson(await runsOrWaiting(o.query, o.database)));
         case '/api/report':
           return send(res, 200, 'application/json', scriptJson(await buildReport(o.query, requestFrom(url.searchParams, o.database))));
+        case '/favicon.ico':
+          // Browsers ask for it unprompted; "no icon" is not a failure to log in their console.
+          res.writeHead(204, { 'cache-control': 'max-age=86400' });
+          return res.end();
         case '/report.html':
           return send(res, 200, 'text/html; charset=utf-8', reportHtml(await buildReport(o.query, requestFrom(url.searchParams, o.database))));
         default:

@@ -131,6 +131,8 @@ async function getJson<T>(url: string): Promise<T> {
 interface RunList {
   runs: Array<Record<string, unknown> & { run_id: string }>;
   sweeps: Array<{ sweep: string; runs: number }>;
+  /** Set when nothing is stored yet: why, in words. */
+  waiting?: string;
 }
 
 function sidebar(list: RunList, selected: URLSearchParams): HTMLElement {
@@ -152,9 +154,16 @@ async function live(root: HTMLElement, side: HTMLElement, status: HTMLElement, r
   const params = new URLSearchParams(location.search);
   const tick = async () => {
     try {
-      const [list, model] = await Promise.all([getJson<RunList>('api/runs'), getJson<ReportModel>(`api/report?${params.toString()}`)]);
+      const list = await getJson<RunList>('api/runs');
       side.replaceChildren(sidebar(list, params));
-      render(model, root);
+      if (list.runs.length === 0 && !params.has('run') && !params.has('sweep')) {
+        // Nothing stored yet (grokstream run --ui opens the page before the run's first event lands):
+        // wait for it rather than ask for a report the server can only refuse.
+        status.textContent = `live · waiting for the first run: ${list.waiting ?? 'none stored yet'} · every ${refreshMs / 1000} s`;
+        status.className = 'status';
+        return;
+      }
+      render(await getJson<ReportModel>(`api/report?${params.toString()}`), root);
       status.textContent = `live · updated ${new Date().toLocaleTimeString()} · every ${refreshMs / 1000} s`;
       status.className = 'status';
     } catch (err) {
