@@ -7,6 +7,7 @@ import type { Type } from 'avsc';
 import { schemaFingerprint } from './fingerprint.ts';
 import { DecodeError, EncodeError } from './errors.ts';
 import { loadCurrentSchemas, loadHistory, type SchemaFile } from './catalog.ts';
+import { replacementCheck, type ReplacementCheck } from './replacement-check.ts';
 import type { EventMap, EventName } from './events.generated.ts';
 
 export const MAGIC_0 = 0xc3;
@@ -27,15 +28,8 @@ interface Reader {
   type: Type;
   resolver: unknown; // avsc Resolver, undefined when the writer is the current schema
   writerType: Type;
-}
-
-/** True when some string in the value holds U+FFFD, which is what invalid UTF-8 decodes to. */
-function hasReplacementChar(v: unknown): boolean {
-  if (typeof v === 'string') return v.includes('\uFFFD');
-  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return false;
-  if (Array.isArray(v)) return v.some(hasReplacementChar);
-  for (const k in v) if (k.includes('\uFFFD') || hasReplacementChar((v as Record<string, unknown>)[k])) return true;
-  return false;
+  /** Finds U+FFFD in a decoded value (see replacement-check.ts); undefined: no strings there. */
+  fffd: ReplacementCheck | undefined;
 }
 
 export function fingerprintHex(fp: bigint): string {
@@ -53,7 +47,7 @@ export class EventCodec {
       const { fingerprint, bytes } = schemaFingerprint(schema);
       const header = Buffer.concat([Buffer.from([MAGIC_0, MAGIC_1]), Buffer.from(bytes)]);
       this.writers.set(name as EventName, { type, header, fp: fingerprint });
-      this.readers.set(fingerprint, { name: name as EventName, type, resolver: undefined, writerType: type });
+      this.readers.set(fingerprint, { name: name as EventName, type, resolver: undefined, writerType: type, fffd: replacementCheck(type) });
     }
     for (const { name, file, schema } of history) {
       const { fingerprint } = schemaFingerprint(schema);
@@ -70,7 +64,7 @@ export class EventCodec {
             'make the change compatible (add fields with defaults, never change a type) or publish a new event name',
         );
       }
-      this.readers.set(fingerprint, { name: name as EventName, type: reader.type, resolver, writerType });
+      this.readers.set(fingerprint, { name: name as EventName, type: reader.type, resolver, writerType, fffd: replacementCheck(reader.type) });
     }
   }
 
@@ -139,7 +133,7 @@ export class EventCodec {
     if (result.offset !== buf.length) {
       throw new DecodeError('trailing-bytes', `${reader.name} body has ${buf.length - result.offset} bytes left over`);
     }
-    if (hasReplacementChar(result.value) && !this.bodyIsValidUtf8(reader, buf)) {
+    if (reader.fffd?.(result.value) && !this.bodyIsValidUtf8(reader, buf)) {
       throw new DecodeError('malformed-body', `${reader.name} body has a string that is not valid UTF-8`);
     }
     return { name: reader.name, value: result.value, writer: fingerprintHex(fp) } as AnyEvent & { writer: string };
