@@ -38,6 +38,11 @@ interface Sample {
   afterSendMs: number;
   /** Steps trained after the StopRun was on the topic: the trainer's share of the extra steps. */
   stepsAfterSend: number;
+  /**
+   * Across processes: the trigger step's metrics leaving the trainer (their ts) -> seen by the
+   * detector here, both by the wall clock of this one machine: the events' leg of the trip.
+   */
+  outboundMs?: number;
 }
 
 /** A consumer of the events topic from now on, for this benchmark (started by the caller). */
@@ -103,13 +108,15 @@ const BIN = join(import.meta.dirname, '..', '..', 'services', 'cli', 'bin', 'gro
 
 /** One stop on Kafka with the trainer as a child process, this process as the detector. */
 async function onceAcrossProcesses(bus: Bus, trigger: number): Promise<Sample> {
-  const producer = await bus.producer();
+  // As the detector's: the control topic looked up before the first StopRun (DetectorService.start).
+  const producer = await bus.producer({ topics: [TOPICS.control] });
   const publisher = new EventPublisher(producer, codec);
   const name = `stop-bench-${randomUUID().slice(0, 8)}`;
   let runId = '';
   let seenAt = 0; // this process saw the trigger step's metrics
   let published = 0; // the StopRun was accepted by the bus
   let triggerTs = 0; // the trigger StepMetrics' ts (trainer clock)
+  let seenWall = 0; // the same clock (Date.now) when this process saw it
   let stepAtSend = 0;
   let lastStep = 0;
   let finished: { step: number; ts: number; at: number } | undefined;
@@ -123,6 +130,7 @@ async function onceAcrossProcesses(bus: Bus, trigger: number): Promise<Sample> {
         lastStep = e.value.step;
         if (e.value.step === trigger) {
           seenAt = performance.now();
+          seenWall = Date.now();
           triggerTs = e.value.ts;
           await publisher.publish(TOPICS.control, [
             { name: 'StopRun', value: stopRunCommand({ runId, policy: 'bench', reason: 'stop-latency benchmark', issuedBy: 'bench:stop', step: trigger }) },
@@ -160,6 +168,7 @@ async function onceAcrossProcesses(bus: Bus, trigger: number): Promise<Sample> {
     extraSteps: finished.step - trigger,
     afterSendMs: finished.at - published,
     stepsAfterSend: finished.step - stepAtSend,
+    outboundMs: seenWall - triggerTs,
   };
 }
 
@@ -173,9 +182,12 @@ async function series(name: string, bus: Bus, one: (bus: Bus, trigger: number) =
   const samples: Sample[] = [];
   for (let i = 0; i < REPS; i++) {
     samples.push(await one(bus, 40 + i));
-    process.stdout.write(`${name}: ${i + 1}/${REPS} stops, last ${samples.at(-1)!.finishedMs.toFixed(0)} ms, ${samples.at(-1)!.extraSteps} extra steps\n`);
+    const last = samples.at(-1)!;
+    const leg = last.outboundMs === undefined ? '' : ` (metrics reached the detector in ${last.outboundMs} ms, StopRun sent ${last.publishMs.toFixed(0)} ms later)`;
+    process.stdout.write(`${name}: ${i + 1}/${REPS} stops, last ${last.finishedMs.toFixed(0)} ms, ${last.extraSteps} extra steps${leg}\n`);
   }
   const f = samples.map((s) => s.finishedMs);
+  const outbound = samples.flatMap((s) => (s.outboundMs === undefined ? [] : [s.outboundMs]));
   const x = samples.map((s) => s.extraSteps);
   return [
     { name: `${name}: trigger -> StopRun sent, p50`, value: pct(samples.map((s) => s.publishMs), 50), unit: 'ms' },
@@ -186,6 +198,13 @@ async function series(name: string, bus: Bus, one: (bus: Bus, trigger: number) =
     // The trainer's share: from the StopRun accepted by the bus to RunFinished seen.
     { name: `${name}: StopRun sent -> RunFinished seen, p99`, value: pct(samples.map((s) => s.afterSendMs), 99), unit: 'ms' },
     { name: `${name}: steps trained after the StopRun was sent, max`, value: Math.max(...samples.map((s) => s.stepsAfterSend)), unit: 'steps' },
+    // Where the time goes when it is slow: the events' leg (trainer -> detector), by wall clock.
+    ...(outbound.length
+      ? [
+          { name: `${name}: trigger metrics -> seen by the detector, p50`, value: pct(outbound, 50), unit: 'ms' },
+          { name: `${name}: trigger metrics -> seen by the detector, max`, value: Math.max(...outbound), unit: 'ms' },
+        ]
+      : []),
   ];
 }
 

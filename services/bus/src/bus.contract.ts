@@ -312,6 +312,21 @@ export function busContract(name: string, makeBus: () => Promise<Bus>, opts: Bus
       await p.close();
     });
 
+    it('a producer told its topics up front: the same limits, and a topic not created yet gets its own later', async () => {
+      const b = await fresh();
+      const topic = topicName('upfront');
+      const later = topicName('later');
+      await b.ensureTopics([{ topic, partitions: 1, config: { 'max.message.bytes': '65536' } }]);
+      const p = await b.producer({ topics: [topic, later] });
+      await expect(p.send(topic, [{ key: 'k', value: Buffer.alloc(70_000, 1) }])).rejects.toBeInstanceOf(RecordTooLargeError);
+      await p.send(topic, [{ key: 'k', value: Buffer.from('ok') }]);
+      expect(await b.endOffsets(topic)).toEqual([{ partition: 0, offset: '1' }]);
+      // Created after the producer looked: its own limit, not a default remembered from then.
+      await b.ensureTopics([{ topic: later, partitions: 1, config: { 'max.message.bytes': '65536' } }]);
+      await expect(p.send(later, [{ key: 'k', value: Buffer.alloc(70_000, 1) }])).rejects.toBeInstanceOf(RecordTooLargeError);
+      await p.close();
+    });
+
     it('takes a message over the default 1 MB limit on a topic configured for it, also when the limit was raised later', async () => {
       const b = await fresh();
       const topic = topicName('bigtopic');

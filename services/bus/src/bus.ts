@@ -92,6 +92,10 @@ export interface Producer {
   close(): Promise<void>;
 }
 
+export interface ProducerOptions {
+  topics?: string[];
+}
+
 export interface Bus {
   readonly kind: 'kafka' | 'memory';
   /** Creates missing topics; existing topics are left as they are. */
@@ -100,7 +104,11 @@ export interface Bus {
   partitionCount(topic: string): Promise<number>;
   /** Offset after the last message of each partition (the "high watermark"). */
   endOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;
-  producer(): Promise<Producer>;
+  /**
+   * A producer. `topics`: where it will send, looked up now (on Kafka, each topic's size limit)
+   * so that its first send is as quick as the later ones: a detector's first StopRun.
+   */
+  producer(options?: ProducerOptions): Promise<Producer>;
   consumer(options: ConsumerOptions): Consumer;
   close(): Promise<void>;
 }

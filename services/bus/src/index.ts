@@ -1,4 +1,4 @@
-export type { Batch, Bus, BusMessage, Consumer, ConsumerOptions, OutgoingMessage, Producer, TopicSpec } from './bus.ts';
+export type { Batch, Bus, BusMessage, Consumer, ConsumerOptions, OutgoingMessage, Producer, ProducerOptions, TopicSpec } from './bus.ts';
 export { MemoryBus, type MemoryBusOptions } from './memory-bus.ts';
 export { KafkaBus, parseBrokers, type KafkaBusOptions } from './kafka-bus.ts';
 export { kafkaLogLine, type KafkaLog, type KafkaLogLevelName } from './kafka-log.ts';

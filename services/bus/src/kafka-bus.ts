@@ -10,7 +10,7 @@ import {
   type Consumer as KafkaConsumer,
   type Producer as KafkaProducer,
 } from 'kafkajs';
-import type { Batch, Bus, Consumer, ConsumerOptions, OutgoingMessage, Producer, TopicSpec } from './bus.ts';
+import type { Batch, Bus, Consumer, ConsumerOptions, OutgoingMessage, Producer, ProducerOptions, TopicSpec } from './bus.ts';
 import { explainKafkaError, isUnreachable, kafkaError, kafkaErrorType, type KafkaErrorContext } from './kafka-errors.ts';
 import { kafkaLogCreator, stderrLog, type KafkaLog } from './kafka-log.ts';
 import {
@@ -174,7 +174,7 @@ export class KafkaBus implements Bus {
     });
   }
 
-  async producer(): Promise<Producer> {
+  async producer(options?: ProducerOptions): Promise<Producer> {
     const connect = async (): Promise<KafkaProducer> => {
       const p: KafkaProducer = this.kafka.producer({
         idempotent: true, // exactly one copy per send even when a retry follows a lost ack
@@ -191,6 +191,8 @@ export class KafkaBus implements Bus {
       return p;
     };
     let producer = await connect();
+    // A topic that does not exist yet keeps Kafka's default limit, and is looked up again on send.
+    for (const topic of options?.topics ?? []) await this.maxMessageBytes(topic);
     const handle = {
       send: async (topic: string, messages: OutgoingMessage[]) => {
         if (messages.length === 0) return;

@@ -4,7 +4,7 @@
 // redelivery after a failed batch (held back by retryDelayMs), pause/resume and seek, and the
 // broker's size limits: its producer splits sends by bytes, and append() refuses a batch bigger
 // than the topic's max.message.bytes as a broker would.
-import type { Batch, Bus, BusMessage, Consumer, ConsumerOptions, OutgoingMessage, Producer, TopicSpec } from './bus.ts';
+import type { Batch, Bus, BusMessage, Consumer, ConsumerOptions, OutgoingMessage, Producer, ProducerOptions, TopicSpec } from './bus.ts';
 import { partitionForKey } from './partitioner.ts';
 import {
   BATCH_OVERHEAD_BYTES,
@@ -96,7 +96,7 @@ export class MemoryBus implements Bus {
     return this.topic(topic).partitions.map((p, partition) => ({ partition, offset: String(p.length) }));
   }
 
-  async producer(): Promise<Producer> {
+  async producer(_options?: ProducerOptions): Promise<Producer> {
     let open = true;
     return {
       send: async (topic: string, messages: OutgoingMessage[]) => {

@@ -75,7 +75,8 @@ export class DetectorService {
     if (this.consumer) return;
     const o = this.o;
     this.failure = undefined;
-    this.producer = await o.bus.producer();
+    // Looked up now, so that the first StopRun leaves as quickly as any later one (bench:stop).
+    this.producer = await o.bus.producer({ topics: [this.controlTopic, this.phasesTopic] });
     this.publisher = new EventPublisher(this.producer, o.codec);
     // What this detector already said, by this instance or any other, so it is not said twice.
     this.published = new PublishedOutputs(o.bus, o.codec, [this.phasesTopic, this.controlTopic], o.identity.detector);

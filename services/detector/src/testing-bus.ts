@@ -3,7 +3,7 @@
 // n-th batch handed to a consumer it made fails (before the handler runs, or after it ran), so
 // the batch is delivered again. Counts are per producer and per consumer, so every retry of a
 // failed send or batch gets through: failures slow a service down, never stop it.
-import type { Batch, Bus, Consumer, ConsumerOptions, OutgoingMessage, Producer, TopicSpec } from '@grokstream/bus';
+import type { Batch, Bus, Consumer, ConsumerOptions, OutgoingMessage, Producer, ProducerOptions, TopicSpec } from '@grokstream/bus';
 
 export interface Fault {
   every: number;
@@ -40,8 +40,8 @@ export class FaultyBus implements Bus {
     return this.inner.endOffsets(topic);
   }
 
-  async producer(): Promise<Producer> {
-    const inner = await this.inner.producer();
+  async producer(options?: ProducerOptions): Promise<Producer> {
+    const inner = await this.inner.producer(options);
     const fault = this.faults.send;
     let n = 0;
     return {

@@ -125,6 +125,39 @@ describe('trainLoop', () => {
     expect(events.at(-1)!.value).toMatchObject({ reason: 'early_stopped', command_id: 'cmd-1', step: 5 });
   });
 
+  it('a StopRun that comes in during a step cancels it before its update: the run ends at the last completed step', async () => {
+    const command = {
+      event_id: 'e',
+      run_id: 'loop-test',
+      seq: 0,
+      ts: 0,
+      command_id: 'cmd-late',
+      policy: 'manual',
+      reason: 'test',
+      step: 2,
+      evidence: { window_start: 2, window_end: 2, values: {}, thresholds: {} },
+      issued_by: 'spec',
+    } as StopRun;
+    // The trainer asks twice a step: at the boundary and before the update. The 6th question is
+    // step 3's second: the command arrived during step 3's forward and backward passes.
+    let asked = 0;
+    const events: AnyEvent[] = [];
+    const o = setup(events, { stopRequested: () => (++asked >= 6 ? command : undefined) });
+    const result = await trainLoop(o);
+    expect(asked).toBe(6);
+    expect(result).toMatchObject({ reason: 'early_stopped', step: 2, commandId: 'cmd-late' });
+    expect(steps(events).map((m) => m.step)).toEqual([1, 2]);
+    expect(events.at(-1)!.value).toMatchObject({ reason: 'early_stopped', command_id: 'cmd-late', step: 2 });
+    // Step 3's update was never applied: the final checkpoint holds the weights of a 2-step run.
+    const stopped = loadCheckpoint(latestCheckpoint(o.checkpoint.dir, 'loop-test')!);
+    expect(stopped.state.step).toBe(2);
+    expect(stopped.state.obeyedCommands).toEqual(['cmd-late']);
+    const two = setup([], { steps: 2 });
+    await trainLoop(two);
+    const reference = loadCheckpoint(latestCheckpoint(two.checkpoint.dir, 'loop-test')!);
+    expect(stopped.data.map((d) => [...d])).toEqual(reference.data.map((d) => [...d]));
+  });
+
   it('resumes from a checkpoint with continuous steps and seq, and the same trajectory', async () => {
     const straight: AnyEvent[] = [];
     await trainLoop(setup(straight));

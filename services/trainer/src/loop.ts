@@ -18,8 +18,8 @@ import { BusOutageError, type BoundedEmitter } from './emitter.ts';
 import type { CheckpointState } from './checkpoint.ts';
 import type { ProbeFields } from './probes/index.ts';
 import { BatchSource, type BatchSize } from './batches.ts';
-import { optimisationStep } from './update.ts';
-import { pendingStop } from './stops.ts';
+import { applyUpdate, gradientsOf } from './update.ts';
+import { pendingStop, type Stop } from './stops.ts';
 import { RunCursor } from './run-cursor.ts';
 import { Checkpointer } from './checkpointing.ts';
 import { probeDue, probeStep, type Probe } from './probe-step.ts';
@@ -135,13 +135,21 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   });
   const batches = new BatchSource(task, orderRng, o.batchSize, o.batchSwitch);
 
-  let reason: RunFinished['reason'] = 'completed';
+  let reason = 'completed' as RunFinished['reason']; // set by obey() too: widened for the checks after the loop
   let commandId: string | null = null;
   let error: Error | undefined;
   let outage: BusOutageError | undefined;
   const t0 = performance.now();
   const firstStep = cursor.step;
   const rate = () => ((cursor.step - firstStep) * 1000) / Math.max(1, performance.now() - t0);
+  const obey = (stop: Stop, when: string) => {
+    reason = stop.reason;
+    if (stop.reason !== 'early_stopped') return;
+    const c = stop.command;
+    commandId = c.command_id;
+    obeyed.add(c.command_id);
+    log(`stop: ${c.policy} (${c.reason}) from ${c.issued_by}, command ${c.command_id}${when}`);
+  };
   try {
     while (cursor.step < o.steps) {
       // The step itself only awaits promises that settle as microtasks, so without this the bus's
@@ -151,13 +159,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       // The stop.
       const stop = pendingStop(o.stopRequested, o.interrupted);
       if (stop) {
-        reason = stop.reason;
-        if (stop.reason === 'early_stopped') {
-          const c = stop.command;
-          commandId = c.command_id;
-          obeyed.add(c.command_id);
-          log(`stop: ${c.policy} (${c.reason}) from ${c.issued_by}, command ${c.command_id}`);
-        }
+        obey(stop, '');
         break;
       }
       o.emitter.check(); // the bus has been gone past the outage limit: stop here (below)
@@ -167,7 +169,20 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       const step = cursor.step;
       const batch = batches.next(step);
       const lr = learningRate(o.schedule, step);
-      const update = optimisationStep(model, task, opt, batch, lr);
+      const gradients = gradientsOf(model, task, batch);
+      // The stop, once more before the update (docs/architecture.md, "Stops"): a StopRun that
+      // came in during the forward and backward passes cancels this step, whose update is never
+      // applied, so the run ends at the last completed step rather than one later. (A command
+      // listener in a worker thread is read synchronously here; a signal needs the event loop.)
+      const late = pendingStop(o.stopRequested);
+      if (late) {
+        gradients.dispose();
+        batch.release();
+        cursor.step--;
+        obey(late, `; step ${step} cancelled before its update`);
+        break;
+      }
+      const update = applyUpdate(opt, gradients, lr);
 
       // The measurements.
       const evaluate = step % o.evalEvery === 0 || step === o.steps;

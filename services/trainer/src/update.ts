@@ -1,5 +1,6 @@
 // The optimisation step of one training step: forward pass, mean loss, gradients, the optimiser's
-// update. Returns what the measurements need (docs/architecture.md, "Metrics").
+// update. Returns what the measurements need (docs/architecture.md, "Metrics"). The gradients and
+// the update are two calls so the loop can look for a stop between them (loop.ts).
 import { tf } from './tf.ts';
 import type { Model } from './models/model.ts';
 import type { Task } from './tasks/task.ts';
@@ -20,7 +21,16 @@ export interface Update {
   dispose(): void;
 }
 
-export function optimisationStep(model: Model, task: Task, opt: Optimizer, batch: Batch, lr: number): Update {
+/** The forward and backward passes of a step, before its update: what a late stop discards. */
+export interface Gradients {
+  loss: tf.Scalar;
+  out: tf.Tensor2D;
+  grads: tf.Tensor[];
+  /** Frees everything (a step cancelled before its update). */
+  dispose(): void;
+}
+
+export function gradientsOf(model: Model, task: Task, batch: Batch): Gradients {
   const { loss, grads, out } = tf.tidy(() => {
     let logits!: tf.Tensor2D;
     const { value, grads: g } = tf.variableGrads(() => {
@@ -29,8 +39,18 @@ export function optimisationStep(model: Model, task: Task, opt: Optimizer, batch
     }, model.params);
     return { loss: value, grads: model.params.map((p) => g[p.name]!), out: logits };
   });
+  return { loss, grads, out, dispose: () => tf.dispose([loss, out, ...grads]) };
+}
+
+/** The optimiser's update from a step's gradients (which it frees). */
+export function applyUpdate(opt: Optimizer, g: Gradients, lr: number): Update {
+  const { loss, out, grads } = g;
   const gsq = tf.tidy(() => gradNormSq(grads));
   const updateNormSq = opt.apply(grads, lr);
   tf.dispose(grads);
   return { loss, out, gradNormSq: gsq, updateNormSq, dispose: () => tf.dispose([loss, out, gsq]) };
+}
+
+export function optimisationStep(model: Model, task: Task, opt: Optimizer, batch: Batch, lr: number): Update {
+  return applyUpdate(opt, gradientsOf(model, task, batch), lr);
 }
