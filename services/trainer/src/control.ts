@@ -3,13 +3,12 @@
 // (control-worker.ts): the main thread is busy with steps and would read its socket late. On the
 // in-process bus (embedded) it runs here: a published command is delivered synchronously.
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { TOPICS, type EventCodec, type StopRun } from '@grokstream/schemas';
 import { KafkaBus, eventConsumer, type Bus, type Consumer, type Producer } from '@grokstream/bus';
 import { acceptStop, type ControlMessage, type ControlRequest } from './control-messages.ts';
 import type { ControlWorkerData } from './control-worker.ts';
+import { tsWorkerSource } from './worker-source.ts';
 
 export interface CommandListener {
   /** Resolves once the command consumer holds its partitions (commands from then on are seen). */
@@ -101,14 +100,6 @@ class InProcessCommandListener implements CommandListener {
 /** How long stop() waits for the worker to leave its group before terminating it. */
 const CLOSE_TIMEOUT_MS = 15_000;
 
-/** The worker's TypeScript entry, loaded through tsx (the trainer runs from source). */
-function workerSource(): URL {
-  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
-  const entry = new URL('./control-worker.ts', import.meta.url).href;
-  const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(entry)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
-
 class WorkerCommandListener implements CommandListener {
   private pending: StopRun | undefined;
   private received: number | undefined;
@@ -132,7 +123,7 @@ class WorkerCommandListener implements CommandListener {
     this.ready.catch(() => {}); // awaited in start()
     let closed!: () => void;
     this.closed = new Promise<void>((resolve) => (closed = resolve));
-    this.worker = new Worker(workerSource(), { workerData: data, transferList: [port2] });
+    this.worker = new Worker(tsWorkerSource(new URL('./control-worker.ts', import.meta.url)), { workerData: data, transferList: [port2] });
     this.worker.unref();
     this.worker.on('error', (err) => {
       this.failure = err;

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AnyEvent, StepMetrics, StopRun } from '@grokstream/schemas';
+import type { AnyEvent, ProbeSummary, StepMetrics, StopRun } from '@grokstream/schemas';
 import { tf } from './tf.ts';
 import { useTestBackend } from './testing-backend.ts';
 import { modularTask } from './tasks/modular.ts';
@@ -13,6 +13,8 @@ import { deepLinearTask } from './tasks/deep-linear.ts';
 import { BoundedEmitter } from './emitter.ts';
 import { trainLoop, type LoopOptions } from './loop.ts';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.ts';
+import { createProbeState, readProbes } from './probes/index.ts';
+import { InlineSummarizer, WorkerSummarizer, type GramSummarizer } from './probes/summarizer.ts';
 
 beforeAll(async () => {
   await useTestBackend();
@@ -157,6 +159,37 @@ describe('trainLoop', () => {
     const reference = loadCheckpoint(latestCheckpoint(two.checkpoint.dir, 'loop-test')!);
     expect(stopped.data.map((d) => [...d])).toEqual(reference.data.map((d) => [...d]));
   });
+
+  it.each([
+    ['inline', () => new InlineSummarizer()],
+    ['in a worker thread', () => new WorkerSummarizer(20_000)],
+  ])('probes summarized %s: each ProbeSummary right after its step, before the next step and the checkpoint', async (_where, make: () => GramSummarizer) => {
+    const events: AnyEvent[] = [];
+    const summarizer = make();
+    const o = setup(events, { steps: 8, checkpoint: { dir: mkdtempSync(join(tmpdir(), 'grokstream-ckpt-')), every: 4 }, probeEvery: 2, summarizer });
+    const state = createProbeState(1);
+    const probeBatch = { x: o.task.train.x, y: o.task.train.y };
+    o.probe = () => readProbes(o.model, o.task.perSampleLoss, probeBatch, state, { gop: { topK: 4 } });
+    try {
+      await trainLoop(o);
+    } finally {
+      await summarizer.close();
+    }
+    const seqs = events.map((e) => e.value.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i)); // emitted in seq order
+    const named = events.map((e) => `${e.name}${'step' in e.value ? `@${(e.value as { step: number }).step}` : ''}`);
+    expect(named.filter((n) => n.startsWith('ProbeSummary'))).toEqual(['ProbeSummary@2', 'ProbeSummary@4', 'ProbeSummary@6', 'ProbeSummary@8']);
+    for (const t of [2, 4, 6, 8]) expect(named[named.indexOf(`ProbeSummary@${t}`) - 1]).toBe(`StepMetrics@${t}`);
+    expect(named.indexOf('ProbeSummary@4')).toBeLessThan(named.findIndex((n) => n.startsWith('Checkpointed')));
+    expect(named.at(-1)).toBe('RunFinished@8');
+    const probes = events.filter((e) => e.name === 'ProbeSummary').map((e) => e.value as ProbeSummary);
+    for (const p of probes) {
+      expect(p.gop[0]!.scope).toBe('model');
+      expect(p.gop[0]!.top_eigs[0]).toBeGreaterThan(0);
+      expect(p.grad_noise_trace).toBeGreaterThan(0);
+      expect(p.elapsed_ms).toBeGreaterThan(0);
+    }
+  }, 60_000);
 
   it('resumes from a checkpoint with continuous steps and seq, and the same trajectory', async () => {
     const straight: AnyEvent[] = [];

@@ -22,7 +22,8 @@ import { applyUpdate, gradientsOf } from './update.ts';
 import { pendingStop, type Stop } from './stops.ts';
 import { RunCursor } from './run-cursor.ts';
 import { Checkpointer } from './checkpointing.ts';
-import { probeDue, probeStep, type Probe } from './probe-step.ts';
+import { ProbePipeline, probeDue, type Probe } from './probe-step.ts';
+import { InlineSummarizer, type GramSummarizer } from './probes/summarizer.ts';
 
 export type { BatchSize };
 
@@ -42,6 +43,8 @@ export interface LoopOptions {
   seeds: { data: number; init: number; order: number };
   probeEvery: number;
   probe?: Probe;
+  /** Where the probes' arithmetic runs (default: inline, on this thread); run.ts gives a worker. */
+  summarizer?: GramSummarizer;
   emitter: BoundedEmitter;
   stopRequested?: () => StopRun | undefined;
   /** The step the trainer had completed when the obeyed StopRun arrived (for RunFinished.summary). */
@@ -142,6 +145,12 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   const t0 = performance.now();
   const firstStep = cursor.step;
   const rate = () => ((cursor.step - firstStep) * 1000) / Math.max(1, performance.now() - t0);
+  const probes = o.probe ? new ProbePipeline(o.probe, o.summarizer ?? new InlineSummarizer()) : undefined;
+  /** The ProbeSummary of an earlier step, whose arithmetic ran meanwhile, if one is pending. */
+  const emitPendingProbe = async () => {
+    const summary = probes?.finish(cursor);
+    if (summary) await o.emitter.emit({ name: 'ProbeSummary', value: summary });
+  };
   const obey = (stop: Stop, when: string) => {
     reason = stop.reason;
     if (stop.reason !== 'early_stopped') return;
@@ -189,18 +198,26 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       const m = await measureStep({ model, task, out: update.out, labels: batch.labels, loss: update.loss, gradNormSq: update.gradNormSq, evaluate, initial });
       update.dispose();
       batch.release();
+      // The probes of the step before, whose arithmetic ran while this one trained: out before
+      // this step's metrics (and their seq before its seq), so the events are in step order.
+      await emitPendingProbe();
       const quiet = cursor.quiet;
       const header = quiet ? { event_id: '', run_id: o.runId, seq: -1, ts: Date.now() } : cursor.envelope();
       const metrics = stepMetrics(header, step, lr, m, update.updateNormSq);
       if (!quiet) await o.emitter.emit({ name: 'StepMetrics', value: metrics });
 
-      // The probes.
-      if (!quiet && probeDue(o.probe, o.probeEvery, step)) await o.emitter.emit({ name: 'ProbeSummary', value: probeStep(o.probe, cursor) });
+      // The probes: read now, summarized meanwhile (probe-step.ts).
+      if (!quiet && probeDue(o.probe, o.probeEvery, step)) probes!.start(step);
 
-      // The checkpoint.
-      if (checkpointer.due) await checkpointer.save(false, !quiet);
+      // The checkpoint, after this step's probes.
+      if (checkpointer.due) {
+        await emitPendingProbe();
+        await checkpointer.save(false, !quiet);
+      }
       o.onStep?.(metrics, rate());
     }
+    // The last probe's summary, before the run's end.
+    await emitPendingProbe();
   } catch (err) {
     if (err instanceof BusOutageError) {
       outage = err;
@@ -216,12 +233,23 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     outage ??= err;
   };
   let finished = false;
+  if (outage && probes?.pendingStep !== undefined) {
+    // The bus is gone and takes no more events: a derived measurement, said rather than dropped.
+    log(`probes: the ProbeSummary of step ${probes.pendingStep} is not sent (the bus refused events past the outage limit)`);
+  }
   if (outage) {
     // Not finished: checkpoint here so --resume continues from this step (unless the step that
     // ran into the outage limit was just checkpointed; its Checkpointed event is among the unsent).
     if (checkpointer.lastStep !== cursor.step) await checkpointer.save(false).catch(ridingOut);
   } else {
     try {
+      // A step that failed after the probes of the step before were read: they are still sound.
+      if (reason === 'failed') {
+        await emitPendingProbe().catch((err: unknown) => {
+          if (err instanceof BusOutageError) throw err;
+          log(`probes: the ProbeSummary of the last probe step was lost with the failure: ${(err as Error).message}`);
+        });
+      }
       if (reason !== 'failed') await checkpointer.save(true);
       const summary: Record<string, number> = { steps_per_second: rate() };
       const receivedAt = reason === 'early_stopped' ? o.stopReceivedAt?.() : undefined;

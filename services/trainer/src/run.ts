@@ -10,9 +10,11 @@ import { BoundedEmitter, BusOutageError } from './emitter.ts';
 import { findSpills, readSpills, removeSpills, writeSpill } from './spill.ts';
 import { listenForCommands } from './control.ts';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.ts';
-import { trainLoop, type LoopResult, type ProbeFields } from './loop.ts';
+import { trainLoop, type LoopResult } from './loop.ts';
 import { GROKSTREAM_VERSION } from './version.ts';
-import { createProbeState, runProbes } from './probes/index.ts';
+import { createProbeState, readProbes } from './probes/index.ts';
+import { WorkerSummarizer, type GramSummarizer } from './probes/summarizer.ts';
+import type { Probe } from './probe-step.ts';
 import type { Task } from './tasks/task.ts';
 import type { Model } from './models/model.ts';
 
@@ -21,7 +23,7 @@ import type { Model } from './models/model.ts';
  * training samples: the split is already shuffled by the data seed), so their trends compare
  * like with like across steps.
  */
-function probeRunner(cfg: RunConfig, task: Task, model: Model): ((step: number) => ProbeFields) | undefined {
+function probeRunner(cfg: RunConfig, task: Task, model: Model): Probe | undefined {
   const p = cfg.probes;
   if (p.every === 0) return undefined;
   const n = Math.min(p.batch_size, task.train.x.shape[0]);
@@ -32,7 +34,7 @@ function probeRunner(cfg: RunConfig, task: Task, model: Model): ((step: number) 
   return () => {
     // Every probes.hessian.every-th probe step, counting from the first.
     const hessianNow = probeCalls++ % p.hessian.every === 0;
-    return runProbes(model, task.perSampleLoss, batch, state, {
+    return readProbes(model, task.perSampleLoss, batch, state, {
       gop: { enabled: p.gop.enabled, topK: p.gop.top_k, perLayer: p.gop.per_layer },
       noise: p.noise,
       hessian: hessianNow
@@ -139,6 +141,7 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
     log(`emit: ${unsent.length} unsent events spilled to ${path}`);
     return { ...base, reason: 'bus_outage', step, commandId: null, error, spilledTo: path, spilledEvents: unsent.length, resent };
   };
+  let summarizer: GramSummarizer | undefined;
   try {
     // Events an earlier outage spilled go out first, in order, before the run goes on.
     const spills = checkpoint ? findSpills(cfg.run.checkpoint.dir, runId) : [];
@@ -165,6 +168,9 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
     }
     // A crash can leave steps past the checkpoint on the log: go on after them, without repeats.
     const tail = checkpoint ? await readRunTail(o.bus, o.codec, runId) : undefined;
+    const probe = probeRunner(cfg, task, model);
+    // The probes' arithmetic in a worker thread, while the next step trains (probe-step.ts).
+    summarizer = probe ? new WorkerSummarizer() : undefined;
     const result = await trainLoop({
       runId,
       task,
@@ -179,7 +185,8 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
         : undefined,
       seeds: cfg.run.seeds,
       probeEvery: cfg.probes.every,
-      probe: probeRunner(cfg, task, model),
+      probe,
+      summarizer,
       emitter,
       stopRequested: () => control.stopRequested(),
       stopReceivedAt: () => control.receivedAtStep(),
@@ -199,6 +206,7 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
     if (result.reason === 'bus_outage') return { ...(await suspend(result.step, result.unsent ?? [], result.error!, resent)), memorizedAt, grokkedAt, final };
     return { ...result, ...base, memorizedAt, grokkedAt, final, resent };
   } finally {
+    await summarizer?.close();
     await control.stop();
     await producer.close();
     await eventLog?.close();

@@ -29,7 +29,8 @@ import { tf } from '../tf.ts';
 import type { Model } from '../models/model.ts';
 import { traceDeltas, type PerSampleLoss, type ProbeBatch, type TracedDeltas } from './deltas.ts';
 import { DEFAULT_ENERGY_FRACTION, DEFAULT_FOURIER_TOP_K, fourierEnergiesOf, sparsityOfEnergies } from './fourier.ts';
-import { gopGramsFromTrace } from './gram.ts';
+import { gramRows } from './gram.ts';
+import { summarizeGrams, type GramResults, type GramWork } from './summaries.ts';
 import {
   createHutchinsonState,
   createPowerIterationState,
@@ -42,10 +43,9 @@ import {
   type PowerIterationState,
   type TraceHSigmaState,
 } from './hessian.ts';
-import { gradientNoise } from './noise.ts';
 import { perSampleGradients, perSampleGradientsByLoop, weightedGradientSum } from './per-sample-gradients.ts';
 import { SecondOrderHazardError } from '../second-order-ops.ts';
-import { DEFAULT_RANK_TOL, DEFAULT_TOP_K, summarizeGram } from './spectrum.ts';
+import { DEFAULT_RANK_TOL, DEFAULT_TOP_K } from './spectrum.ts';
 
 export type { PerSampleLoss, ProbeBatch } from './deltas.ts';
 
@@ -91,6 +91,15 @@ export interface ProbeOptions {
 }
 
 /**
+ * The probes read at one step: every field the backend computes, and what is left of the GOP and
+ * noise probes (`work`, plain numbers; summaries.ts) to complete them with completeProbes().
+ */
+export interface ProbeReading {
+  fields: ProbeFields;
+  work?: GramWork;
+}
+
+/**
  * Runs the enabled probes on one probe batch and returns the ProbeSummary fields. Synchronous
  * (tensor reads use dataSync, fine on the cpu, wasm and tensorflow backends). Every tensor it
  * creates is disposed; `state` is updated in place (Hutchinson average, power-iteration vector).
@@ -102,6 +111,28 @@ export function runProbes<Y extends tf.Tensor>(
   state: ProbeState,
   options: ProbeOptions = {},
 ): ProbeFields {
+  const reading = readProbes(model, lossFn, batch, state, options);
+  return completeProbes(reading, reading.work && summarizeGrams(reading.work));
+}
+
+/** The reading's fields with the GOP and noise results of its work (summarizeGrams) filled in. */
+export function completeProbes(reading: ProbeReading, results: GramResults | undefined): ProbeFields {
+  if (!reading.work) return reading.fields;
+  if (!results) throw new Error('the probe reading has GOP or noise work to complete: pass its results');
+  return { ...reading.fields, gop: results.gop, grad_noise_trace: results.grad_noise_trace, grad_snr: results.grad_snr };
+}
+
+/**
+ * runProbes up to the arithmetic: the backend work (trace, per-sample gradients, Hessian-vector
+ * products, Fourier) and the reads, with the GOP and noise arithmetic left in `work`.
+ */
+export function readProbes<Y extends tf.Tensor>(
+  model: Model,
+  lossFn: PerSampleLoss<Y>,
+  batch: ProbeBatch<Y>,
+  state: ProbeState,
+  options: ProbeOptions = {},
+): ProbeReading {
   const B = batch.x.shape[0];
   const gopOn = options.gop?.enabled ?? true;
   const noiseOn = options.noise ?? true;
@@ -119,6 +150,7 @@ export function runProbes<Y extends tf.Tensor>(
   };
 
   let traced: TracedDeltas | undefined;
+  let work: GramWork | undefined;
   const owned: tf.Tensor[] = [];
   try {
     let fallback: tf.Tensor[] = [];
@@ -127,19 +159,14 @@ export function runProbes<Y extends tf.Tensor>(
       fallback = perSampleGradientsByLoop(model, lossFn, batch, traced.uncovered);
       owned.push(...fallback);
       if (gopOn || noiseOn) {
-        const grams = gopGramsFromTrace(model, traced, fallback);
-        if (gopOn) {
-          const spec = { topK: options.gop?.topK ?? DEFAULT_TOP_K, rankTol: options.gop?.rankTol ?? DEFAULT_RANK_TOL };
-          fields.gop.push({ scope: 'model', ...summarizeGram(grams.total, B, spec) });
-          if (options.gop?.perLayer ?? true) {
-            for (const s of grams.scopes) fields.gop.push({ scope: s.scope, ...summarizeGram(s.gram, B, spec) });
-          }
-        }
-        if (noiseOn) {
-          const noise = gradientNoise(grams.total, B);
-          fields.grad_noise_trace = noise.trace;
-          fields.grad_snr = noise.snr;
-        }
+        work = {
+          batchSize: B,
+          ...gramRows(model, traced, fallback),
+          gop: gopOn
+            ? { topK: options.gop?.topK ?? DEFAULT_TOP_K, rankTol: options.gop?.rankTol ?? DEFAULT_RANK_TOL, perLayer: options.gop?.perLayer ?? true }
+            : undefined,
+          noise: noiseOn,
+        };
       }
     }
 
@@ -185,7 +212,7 @@ export function runProbes<Y extends tf.Tensor>(
       fields.extra.fourier_sparsity = s.topKFraction;
       fields.extra.fourier_key_freqs = s.keyFrequencyCount;
     }
-    return fields;
+    return { fields, ...(work ? { work } : {}) };
   } finally {
     traced?.dispose();
     tf.dispose(owned);
@@ -195,6 +222,7 @@ export function runProbes<Y extends tf.Tensor>(
 export { createHutchinsonState, createPowerIterationState, hessianVectorProduct, hutchinsonSample, topHessianEigenvalue, traceHSigma } from './hessian.ts';
 export type { HutchinsonState, ParamVector, PowerIterationState } from './hessian.ts';
 export { gopGrams, gopGramsFromTrace, type GopGrams, type ScopeGram } from './gram.ts';
+export { summarizeGrams, type GramResults, type GramWork } from './summaries.ts';
 export { traceDeltas, type TracedDeltas } from './deltas.ts';
 export { perSampleGradients, perSampleGradientsByLoop } from './per-sample-gradients.ts';
 export { gradientNoise, type GradientNoise } from './noise.ts';

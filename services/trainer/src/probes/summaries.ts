@@ -1,0 +1,36 @@
+// The arithmetic half of the GOP and gradient-noise probes: from the rows read back from the
+// backend (gram-math.ts) to the Grams, their spectra and Tr(Σ). No TensorFlow here, so it runs
+// wherever it is cheapest: in the probe summarizer's worker thread while the next step trains
+// (summarizer.ts), or inline. Either way the same float64 numbers come out.
+import type { ProbeSummary } from '@grokstream/schemas';
+import { gramsOfRows, type LayerRows, type PerSampleRows } from './gram-math.ts';
+import { gradientNoise } from './noise.ts';
+import { summarizeGram } from './spectrum.ts';
+
+/** What is left of the GOP and noise probes once their rows are read back. */
+export interface GramWork {
+  batchSize: number;
+  layers: LayerRows[];
+  others: PerSampleRows[];
+  /** GOP spectra to report; undefined: GOP off. */
+  gop?: { topK: number; rankTol: number; perLayer: boolean };
+  noise: boolean;
+}
+
+export interface GramResults {
+  gop: ProbeSummary['gop'];
+  grad_noise_trace: number | null;
+  grad_snr: number | null;
+}
+
+export function summarizeGrams(w: GramWork): GramResults {
+  const grams = gramsOfRows(w.batchSize, w.layers, w.others);
+  const gop: ProbeSummary['gop'] = [];
+  if (w.gop) {
+    const spec = { topK: w.gop.topK, rankTol: w.gop.rankTol };
+    gop.push({ scope: 'model', ...summarizeGram(grams.total, w.batchSize, spec) });
+    if (w.gop.perLayer) for (const s of grams.scopes) gop.push({ scope: s.scope, ...summarizeGram(s.gram, w.batchSize, spec) });
+  }
+  const noise = w.noise ? gradientNoise(grams.total, w.batchSize) : undefined;
+  return { gop, grad_noise_trace: noise ? noise.trace : null, grad_snr: noise ? noise.snr : null };
+}
