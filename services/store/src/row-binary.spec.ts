@@ -28,6 +28,19 @@ describe('RowBinary encoding', () => {
     expect(encode('UInt64', 2 ** 60)).toBe('0000000000000010');
   });
 
+  it('writes a safe-integer number at 64 bits exactly as its bigint (the path without a BigInt)', () => {
+    const big = (v: bigint, signed: boolean) => {
+      const b = Buffer.alloc(8);
+      if (signed) b.writeBigInt64LE(v);
+      else b.writeBigUInt64LE(v);
+      return b.toString('hex');
+    };
+    for (const v of [0, 1, -1, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, -(2 ** 32), 2 ** 32 + 7, -(2 ** 40) - 5, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]) {
+      expect(encode('Int64', v), String(v)).toBe(big(BigInt(v), true));
+      if (v >= 0) expect(encode('UInt64', v), String(v)).toBe(big(BigInt(v), false));
+    }
+  });
+
   it('refuses integers out of range, fractions and non-numbers, naming the cell', () => {
     expect(() => encode('UInt8', 256)).toThrow(/cell: UInt8 expects an integer in \[0, 255\], got number 256/);
     expect(() => encode('UInt32', -1)).toThrow(/UInt32 expects an integer/);

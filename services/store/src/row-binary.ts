@@ -100,6 +100,13 @@ export class ByteWriter {
     const at = this.pos;
     this.pos += bytes;
     if (bytes === 8) {
+      if (typeof v === 'number' && Number.isSafeInteger(v) && (signed || v >= 0)) {
+        // Without a BigInt per value (steps, seqs and timestamps are most of a row): the low and
+        // high 32 bits of the two's complement, v = hi * 2^32 + lo with 0 <= lo < 2^32.
+        this.view.setUint32(at, v >>> 0, true);
+        this.view.setUint32(at + 4, Math.floor(v / 0x100000000) >>> 0, true);
+        return;
+      }
       const big = typeof v === 'bigint' ? v : BigInt(v);
       if (signed) this.view.setBigInt64(at, big, true);
       else this.view.setBigUint64(at, big, true);
