@@ -10,3 +10,4 @@ export { exampleStepMetrics } from './examples.ts';
 export { stopRunCommand, type StopRunFields } from './commands.ts';
 export { EventLogWriter, EventLogError, eventLogType, readEventLog, type ReadEventLogOptions } from './event-log.ts';
 export { STEP_METRIC_FIELDS, type StepMetricField } from './metric-fields.ts';
+export { MEMORIZED_TRAIN_ACC, GENERALIZED_TEST_ACC } from './milestones.ts';

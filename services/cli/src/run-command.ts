@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { EventCodec, TOPICS } from '@grokstream/schemas';
 import { EventPublisher, standardTopics, type Bus } from '@grokstream/bus';
 import { RuntimeFailure, UsageError, kafkaBus, Interrupted, describeStore } from '@grokstream/shell';
-import { configJson, findSpills, loadConfig, newRunId, readSpills, removeSpills, runTraining, type RunSummary } from '@grokstream/trainer';
+import { GENERALIZED_ACC, MEMORIZED_ACC, configJson, findSpills, loadConfig, newRunId, readSpills, removeSpills, runTraining, type RunSummary } from '@grokstream/trainer';
 import type { Store } from '@grokstream/store';
 import { startUi, writeReport, type UiServer } from '@grokstream/report';
 import { Progress } from './progress.ts';
@@ -188,9 +188,9 @@ function report(s: RunSummary, outcome?: RunOutcome): void {
   }
   if (s.final?.train_acc !== null && s.final?.train_acc !== undefined) {
     if (s.resumedFrom !== undefined) lines.push(`  (resumed from step ${s.resumedFrom}: the steps below are of this session)`);
-    lines.push(`  memorized (train acc ≥ 0.99): ${s.memorizedAt === null ? 'no' : `step ${s.memorizedAt}`}`);
+    lines.push(`  memorized (train acc ≥ ${MEMORIZED_ACC}): ${s.memorizedAt === null ? 'no' : `step ${s.memorizedAt}`}`);
     lines.push(
-      `  grokked (test acc ≥ 0.95 after memorizing): ${s.grokkedAt === null ? 'no' : `step ${s.grokkedAt}`}` +
+      `  grokked (test acc ≥ ${GENERALIZED_ACC} after memorizing): ${s.grokkedAt === null ? 'no' : `step ${s.grokkedAt}`}` +
         (s.grokkedAt !== null && s.memorizedAt !== null ? ` (delay ${s.grokkedAt - s.memorizedAt} steps)` : ''),
     );
   }

@@ -4,27 +4,28 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_MIN_RISE } from './loss-spike.ts';
 import * as z from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { phaseOptions, type PhaseOptions } from './phase-machine.ts';
+import { DEFAULT_PHASE_OPTIONS as D, phaseOptions, type PhaseOptions } from './phase-machine.ts';
 import { METRIC_FIELDS, convergedFor, degradation, divergence, noGrokBudget, patience } from './policies/index.ts';
 import type { Policy, RunDetectorOptions } from './detect-run.ts';
 import { ConfigurationError } from '@grokstream/shell';
 
 const Metric = z.enum(METRIC_FIELDS);
 
+// Every default is the phase machine's own (DEFAULT_PHASE_OPTIONS): one number in one place.
 const Phases = z.strictObject({
-  metric: Metric.default('test_acc'),
+  metric: Metric.default(D.metric),
   higher_is_better: z.boolean().optional(),
-  memorized_train_acc: z.number().gt(0).max(1).default(0.99),
-  memorized_train_loss: z.number().positive().nullable().default(null),
-  generalized_at: z.number().default(0.95),
-  warmup_steps: z.int().min(0).default(10),
-  window: z.int().positive().default(50),
-  rise_delta: z.number().positive().default(0.05),
-  plateau_steps: z.int().positive().default(100),
-  degradation_drop: z.number().positive().default(0.1),
-  spike_factor: z.number().gt(1).default(10),
-  min_rise: z.number().min(0).default(DEFAULT_MIN_RISE),
-  confirm_steps: z.int().positive().default(5),
+  memorized_train_acc: z.number().gt(0).max(1).default(D.memorizedTrainAcc),
+  memorized_train_loss: z.number().positive().nullable().default(D.memorizedTrainLoss),
+  generalized_at: z.number().default(D.generalizedAt),
+  warmup_steps: z.int().min(0).default(D.warmupSteps),
+  window: z.int().positive().default(D.window),
+  rise_delta: z.number().positive().default(D.riseDelta),
+  plateau_steps: z.int().positive().default(D.plateauSteps),
+  degradation_drop: z.number().positive().default(D.degradationDrop),
+  spike_factor: z.number().gt(1).default(D.spikeFactor),
+  min_rise: z.number().min(0).default(D.minRise),
+  confirm_steps: z.int().positive().default(D.confirmSteps),
 });
 
 const PolicyConfig = z.discriminatedUnion('kind', [

@@ -3,7 +3,7 @@
 // WARMUP, MEMORIZATION (train fitted, test not), PLATEAU (memorized, test flat), GROKKING (test
 // rising after memorization), CONVERGED (train and test fitted and stable), DEGRADATION
 // (generalization falling from its best: anti-grokking), DIVERGED (NaN/Inf or a loss spike; final).
-import type { Evidence, Phase, ProbeSummary, StepMetrics } from '@grokstream/schemas';
+import { GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, type Evidence, type Phase, type ProbeSummary, type StepMetrics } from '@grokstream/schemas';
 import { DEFAULT_MIN_RISE, isLossSpike } from './loss-spike.ts';
 
 export type NumericField = {
@@ -42,9 +42,9 @@ export interface PhaseOptions {
 export const DEFAULT_PHASE_OPTIONS: PhaseOptions = {
   metric: 'test_acc',
   higherIsBetter: true,
-  memorizedTrainAcc: 0.99,
+  memorizedTrainAcc: MEMORIZED_TRAIN_ACC,
   memorizedTrainLoss: null,
-  generalizedAt: 0.95,
+  generalizedAt: GENERALIZED_TEST_ACC,
   warmupSteps: 10,
   window: 50,
   riseDelta: 0.05,

@@ -1,6 +1,6 @@
 // One training run wired to a bus: backend, topics, emission, the control listener, signals.
 import { randomUUID } from 'node:crypto';
-import { EventLogWriter, TOPICS, type AnyEvent, type EventCodec, type StepMetrics } from '@grokstream/schemas';
+import { EventLogWriter, GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, TOPICS, type AnyEvent, type EventCodec, type StepMetrics } from '@grokstream/schemas';
 import { EventPublisher, readRunTail, standardTopics, type Bus } from '@grokstream/bus';
 import { DEFAULTS } from '@grokstream/shell';
 import { chooseBackend, describeBackend, type BackendName } from './tf.ts';
@@ -73,9 +73,9 @@ export interface RunOptions {
 export interface RunSummary extends LoopResult {
   runId: string;
   backend: BackendName;
-  /** First step with train accuracy ≥ 0.99 (classification), if any. */
+  /** First step with train accuracy ≥ MEMORIZED_ACC (0.99; classification), if any. */
   memorizedAt: number | null;
-  /** First step with test accuracy ≥ 0.95 after memorization, if any. */
+  /** First step with test accuracy ≥ GENERALIZED_ACC (0.95) after memorization, if any. */
   grokkedAt: number | null;
   final: StepMetrics | undefined;
   /** With reason bus_outage: the file holding the unsent events (sent again by --resume). */
@@ -92,8 +92,9 @@ export function newRunId(name: string, now = new Date()): string {
   return `${name}-${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomUUID().slice(0, 6)}`;
 }
 
-export const MEMORIZED_ACC = 0.99;
-export const GENERALIZED_ACC = 0.95;
+/** The milestones of the run summary (schemas/src/milestones.ts). */
+export const MEMORIZED_ACC = MEMORIZED_TRAIN_ACC;
+export const GENERALIZED_ACC = GENERALIZED_TEST_ACC;
 
 export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSummary> {
   const log = o.log ?? ((l: string) => console.error(l));

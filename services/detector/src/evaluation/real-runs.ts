@@ -3,13 +3,14 @@
 // A labeller deliberately unlike the detector's own rule (a rise over a window).
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { MEMORIZED_TRAIN_ACC } from '@grokstream/schemas';
 import { parseStepLines } from '../jsonl.ts';
 import type { LabelledRun } from './trajectories.ts';
 
 export const REAL_RUNS_DIR = join(import.meta.dirname, '..', '..', 'eval', 'real');
 
 export function labelOnset(steps: LabelledRun['steps']): number | null {
-  const memorized = steps.find((s) => s.train_acc !== null && s.train_acc >= 0.99);
+  const memorized = steps.find((s) => s.train_acc !== null && s.train_acc >= MEMORIZED_TRAIN_ACC);
   if (!memorized) return null;
   const after = steps.filter((s) => s.step >= memorized.step && s.test_acc !== null);
   if (after.length < 120) return null;

@@ -1,0 +1,46 @@
+// The detector config: every default is the code's own constant (one number in one place), the
+// milestones are the ones the trainer reports, and a bad config names the key and what it wants.
+import { describe, expect, it } from 'vitest';
+import { GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC } from '@grokstream/schemas';
+import { DetectorConfigError, detectorOptions, parseDetectorConfig } from './config.ts';
+import { DEFAULT_PHASE_OPTIONS, phaseOptions } from './phase-machine.ts';
+import { DEFAULT_MIN_RISE } from './loss-spike.ts';
+
+describe('detector config', () => {
+  it('{} gives the phase machine its own defaults, and the default policies', () => {
+    const cfg = parseDetectorConfig({}, 'spec');
+    const options = detectorOptions(cfg);
+    expect(options.phases).toEqual(phaseOptions());
+    expect(options.phases).toEqual({ ...DEFAULT_PHASE_OPTIONS, higherIsBetter: true });
+    expect(cfg.policies.map((p) => p.kind)).toEqual(['divergence', 'converged', 'degradation']);
+    expect(options.policies).toHaveLength(3);
+    expect(cfg.detector).toEqual({ name: 'grokstream-phases', version: '1' });
+  });
+
+  it('the milestones are the shared ones (schemas/src/milestones.ts), as the trainer reports them', () => {
+    expect(DEFAULT_PHASE_OPTIONS.memorizedTrainAcc).toBe(MEMORIZED_TRAIN_ACC);
+    expect(DEFAULT_PHASE_OPTIONS.generalizedAt).toBe(GENERALIZED_TEST_ACC);
+    expect(parseDetectorConfig({}, 'spec').phases).toMatchObject({ memorized_train_acc: MEMORIZED_TRAIN_ACC, generalized_at: GENERALIZED_TEST_ACC, min_rise: DEFAULT_MIN_RISE });
+  });
+
+  it('a value given replaces only its default', () => {
+    const options = detectorOptions(parseDetectorConfig({ phases: { window: 80, min_rise: 0.5 } }, 'spec'));
+    expect(options.phases).toEqual({ ...phaseOptions(), window: 80, minRise: 0.5 });
+  });
+
+  it('a bad config names the key and the problem, as a ConfigurationError', () => {
+    const bad = (raw: unknown) => {
+      try {
+        parseDetectorConfig(raw, 'detector.yaml');
+      } catch (err) {
+        expect(err).toBeInstanceOf(DetectorConfigError);
+        return (err as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(bad({ phases: { windw: 80 } })).toMatch(/^invalid detector config detector\.yaml:\n {2}phases: .*windw/);
+    expect(bad({ phases: { memorized_train_acc: 1.5 } })).toMatch(/phases\.memorized_train_acc: /);
+    expect(bad({ policies: [{ kind: 'patience' }] })).toMatch(/policies\.0\.patience: /);
+    expect(bad({ policies: [{ kind: 'nope' }] })).toMatch(/policies\.0\.kind: /);
+  });
+});
