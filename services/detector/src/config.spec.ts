@@ -5,6 +5,7 @@ import { GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC } from '@grokstream/schemas';
 import { DetectorConfigError, detectorOptions, parseDetectorConfig } from './config.ts';
 import { DEFAULT_PHASE_OPTIONS, phaseOptions } from './phase-machine.ts';
 import { DEFAULT_MIN_RISE } from './loss-spike.ts';
+import { DEFAULT_PRECURSORS, DIVERGENCE_DEFAULTS } from './policies/index.ts';
 
 describe('detector config', () => {
   it('{} gives the phase machine its own defaults, and the default policies', () => {
@@ -21,6 +22,15 @@ describe('detector config', () => {
     expect(DEFAULT_PHASE_OPTIONS.memorizedTrainAcc).toBe(MEMORIZED_TRAIN_ACC);
     expect(DEFAULT_PHASE_OPTIONS.generalizedAt).toBe(GENERALIZED_TEST_ACC);
     expect(parseDetectorConfig({}, 'spec').phases).toMatchObject({ memorized_train_acc: MEMORIZED_TRAIN_ACC, generalized_at: GENERALIZED_TEST_ACC, min_rise: DEFAULT_MIN_RISE });
+  });
+
+  it("a policy's defaults are the policy's own constants", () => {
+    const cfg = parseDetectorConfig({ policies: [{ kind: 'divergence' }, { kind: 'no_grok_budget' }] }, 'spec');
+    expect(cfg.policies[0]).toEqual({ kind: 'divergence', spike_factor: DIVERGENCE_DEFAULTS.spikeFactor, window: DIVERGENCE_DEFAULTS.window, monitor: DIVERGENCE_DEFAULTS.monitor, min_rise: DEFAULT_MIN_RISE });
+    expect(cfg.policies[1]).toMatchObject({
+      kind: 'no_grok_budget',
+      precursors: { weight_norm_drop: DEFAULT_PRECURSORS.weightNormDrop, effective_rank_drop: DEFAULT_PRECURSORS.effectiveRankDrop, window: DEFAULT_PRECURSORS.window },
+    });
   });
 
   it('a value given replaces only its default', () => {

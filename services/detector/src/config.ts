@@ -5,7 +5,7 @@ import { DEFAULT_MIN_RISE } from './loss-spike.ts';
 import * as z from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_PHASE_OPTIONS as D, phaseOptions, type PhaseOptions } from './phase-machine.ts';
-import { METRIC_FIELDS, convergedFor, degradation, divergence, noGrokBudget, patience } from './policies/index.ts';
+import { DEFAULT_PRECURSORS, DIVERGENCE_DEFAULTS, METRIC_FIELDS, convergedFor, degradation, divergence, noGrokBudget, patience } from './policies/index.ts';
 import type { Policy, RunDetectorOptions } from './detect-run.ts';
 import { ConfigurationError } from '@grokstream/shell';
 
@@ -46,17 +46,17 @@ const PolicyConfig = z.discriminatedUnion('kind', [
     min_budget: z.int().min(0).default(0),
     precursors: z
       .strictObject({
-        weight_norm_drop: z.number().min(0).default(0.02),
-        effective_rank_drop: z.number().min(0).default(0.05),
-        window: z.int().positive().default(100),
+        weight_norm_drop: z.number().min(0).default(DEFAULT_PRECURSORS.weightNormDrop),
+        effective_rank_drop: z.number().min(0).default(DEFAULT_PRECURSORS.effectiveRankDrop),
+        window: z.int().positive().default(DEFAULT_PRECURSORS.window),
       })
       .prefault({}),
   }),
   z.strictObject({
     kind: z.literal('divergence'),
-    spike_factor: z.number().gt(1).default(10),
-    window: z.int().positive().default(20),
-    monitor: z.enum(['train_loss', 'test_loss']).default('train_loss'),
+    spike_factor: z.number().gt(1).default(DIVERGENCE_DEFAULTS.spikeFactor),
+    window: z.int().positive().default(DIVERGENCE_DEFAULTS.window),
+    monitor: z.enum(['train_loss', 'test_loss']).default(DIVERGENCE_DEFAULTS.monitor),
     // ...and a rise of more than min_rise × the run's first loss (zero-safe: loss-spike.ts)
     min_rise: z.number().min(0).default(DEFAULT_MIN_RISE),
   }),

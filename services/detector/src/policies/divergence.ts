@@ -32,10 +32,13 @@ const LOSSES: readonly DivergenceMonitor[] = ['train_loss', 'test_loss'];
  * (JSON cannot): a non-finite loss shows as `<field>_nonfinite: 1` with its kind in the reason.
  * State: at most `window` numbers. Emits one decision and completes.
  */
+/** The defaults of the divergence policy (the detector config's too). */
+export const DIVERGENCE_DEFAULTS = { spikeFactor: 10, window: 20, monitor: 'train_loss' } as const;
+
 export function divergence(options: DivergenceOptions = {}): OperatorFunction<RunView, StopDecision> {
-  const spikeFactor = requirePositive(POLICY, 'spikeFactor', options.spikeFactor ?? 10);
-  const window = requirePositiveInteger(POLICY, 'window', options.window ?? 20);
-  const monitor = requireOneOf(POLICY, 'monitor', options.monitor ?? 'train_loss', LOSSES);
+  const spikeFactor = requirePositive(POLICY, 'spikeFactor', options.spikeFactor ?? DIVERGENCE_DEFAULTS.spikeFactor);
+  const window = requirePositiveInteger(POLICY, 'window', options.window ?? DIVERGENCE_DEFAULTS.window);
+  const monitor = requireOneOf(POLICY, 'monitor', options.monitor ?? DIVERGENCE_DEFAULTS.monitor, LOSSES);
   const minRise = options.minRise ?? DEFAULT_MIN_RISE;
   if (!(minRise >= 0)) throw new Error(`${POLICY}: minRise must be ≥ 0, got ${options.minRise}`);
   return statefulPolicy(() => {

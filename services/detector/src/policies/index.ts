@@ -8,6 +8,6 @@ export {
   type NoGrokBudgetOptions,
   type GrokPrecursors,
 } from './no-grok-budget.ts';
-export { divergence, type DivergenceOptions, type DivergenceMonitor } from './divergence.ts';
+export { DIVERGENCE_DEFAULTS, divergence, type DivergenceOptions, type DivergenceMonitor } from './divergence.ts';
 export { statefulPolicy, type PolicyStep } from './stateful-policy.ts';
 export { METRIC_FIELDS, type MetricField } from './policy-options.ts';
