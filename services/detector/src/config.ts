@@ -5,7 +5,7 @@ import { DEFAULT_MIN_RISE } from './loss-spike.ts';
 import * as z from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_PHASE_OPTIONS as D, phaseOptions, type PhaseOptions } from './phase-machine.ts';
-import { DEFAULT_PRECURSORS, DIVERGENCE_DEFAULTS, METRIC_FIELDS, convergedFor, degradation, divergence, noGrokBudget, patience } from './policies/index.ts';
+import { DEFAULT_MIN_PROGRESS, DEFAULT_PRECURSORS, DIVERGENCE_DEFAULTS, METRIC_FIELDS, convergedFor, degradation, divergence, noGrokBudget, patience } from './policies/index.ts';
 import type { Policy, RunDetectorOptions } from './detect-run.ts';
 import { ConfigurationError } from '@grokstream/shell';
 
@@ -44,6 +44,8 @@ const PolicyConfig = z.discriminatedUnion('kind', [
     kind: z.literal('no_grok_budget'),
     factor: z.number().positive().default(10),
     min_budget: z.int().min(0).default(0),
+    // A rise of generalization above its value at memorization by more than this is progress.
+    min_progress: z.number().min(0).default(DEFAULT_MIN_PROGRESS),
     precursors: z
       .strictObject({
         weight_norm_drop: z.number().min(0).default(DEFAULT_PRECURSORS.weightNormDrop),
@@ -113,6 +115,7 @@ export function buildPolicies(cfg: DetectorConfig): Policy[] {
         return noGrokBudget({
           factor: p.factor,
           minBudget: p.min_budget,
+          minProgress: p.min_progress,
           precursors: { weightNormDrop: p.precursors.weight_norm_drop, effectiveRankDrop: p.precursors.effective_rank_drop, window: p.precursors.window },
         });
       case 'divergence':

@@ -5,6 +5,7 @@ export { degradation, type DegradationOptions } from './degradation.ts';
 export {
   noGrokBudget,
   DEFAULT_PRECURSORS,
+  DEFAULT_MIN_PROGRESS,
   type NoGrokBudgetOptions,
   type GrokPrecursors,
 } from './no-grok-budget.ts';

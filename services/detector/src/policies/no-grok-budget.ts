@@ -30,6 +30,8 @@ export interface NoGrokBudgetOptions {
 
 const POLICY = 'no_grok_budget';
 export const DEFAULT_PRECURSORS: GrokPrecursors = { weightNormDrop: 0.02, effectiveRankDrop: 0.05, window: 100 };
+/** Default NoGrokBudgetOptions.minProgress (the detector config's min_progress). */
+export const DEFAULT_MIN_PROGRESS = 0.01;
 
 interface Sample {
   step: number;
@@ -72,7 +74,7 @@ function modelEffectiveRank(view: RunView): Sample | null {
 export function noGrokBudget(options: NoGrokBudgetOptions): OperatorFunction<RunView, StopDecision> {
   const factor = requireNonNegative('noGrokBudget', 'factor', options.factor);
   const minBudget = requireNonNegative('noGrokBudget', 'minBudget', options.minBudget ?? 0);
-  const minProgress = requireNonNegative('noGrokBudget', 'minProgress', options.minProgress ?? 0.01);
+  const minProgress = requireNonNegative('noGrokBudget', 'minProgress', options.minProgress ?? DEFAULT_MIN_PROGRESS);
   const p = { ...DEFAULT_PRECURSORS, ...options.precursors };
   const weightNormDrop = requireNonNegative('noGrokBudget', 'precursors.weightNormDrop', p.weightNormDrop);
   const effectiveRankDrop = requireNonNegative('noGrokBudget', 'precursors.effectiveRankDrop', p.effectiveRankDrop);
