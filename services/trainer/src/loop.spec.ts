@@ -241,6 +241,31 @@ describe('trainLoop', () => {
     expect(all.at(-1)).toMatchObject({ name: 'RunFinished', value: { reason: 'completed', step: 400 } });
   });
 
+  it('past the outage limit with probes on: the probe summary the bus no longer takes is said, not dropped silently', async () => {
+    const sent: AnyEvent[] = [];
+    let up = true;
+    const emitter = new BoundedEmitter(
+      async (e) => {
+        if (!up) throw new Error('broker down');
+        sent.push(...e);
+        if (steps(sent).some((m) => m.step >= 6)) up = false;
+      },
+      { capacity: 1000, outageLimitMs: 30, retryInitialMs: 5, retryMaxMs: 5, maxBatch: 1, log: () => {} },
+    );
+    const lines: string[] = [];
+    const o = setup([], { emitter, steps: 400, probeEvery: 1, log: (l) => lines.push(l) });
+    const state = createProbeState(1);
+    o.probe = () => readProbes(o.model, o.task.perSampleLoss, { x: o.task.train.x, y: o.task.train.y }, state, { gop: { topK: 2 } });
+    const result = await trainLoop(o);
+    expect(result.reason).toBe('bus_outage');
+    const said = lines.filter((l) => /^probes: the ProbeSummary of step \d+ is not sent \(the bus refused events past the outage limit\)$/.test(l));
+    expect(said).toHaveLength(1);
+    // Every probe step up to there has its summary among the events sent or handed back, but that one.
+    const missing = Number(/step (\d+)/.exec(said[0]!)![1]);
+    const probed = [...sent, ...result.unsent!].filter((e) => e.name === 'ProbeSummary').map((e) => (e.value as ProbeSummary).step);
+    expect(probed).toEqual(Array.from({ length: result.step }, (_, i) => i + 1).filter((t) => t !== missing));
+  });
+
   it('after a crash, resumes after what the log holds: no seq names two facts, no step is sent twice', async () => {
     const before: AnyEvent[] = [];
     const base = setup(before, { steps: 40, checkpoint: { dir: mkdtempSync(join(tmpdir(), 'grokstream-ckpt-')), every: 10 } });

@@ -149,7 +149,14 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   /** The ProbeSummary of an earlier step, whose arithmetic ran meanwhile, if one is pending. */
   const emitPendingProbe = async () => {
     const summary = probes?.finish(cursor);
-    if (summary) await o.emitter.emit({ name: 'ProbeSummary', value: summary });
+    if (!summary) return;
+    try {
+      await o.emitter.emit({ name: 'ProbeSummary', value: summary });
+    } catch (err) {
+      // The bus is gone and takes no more events: a derived measurement, said rather than dropped.
+      if (err instanceof BusOutageError) log(`probes: the ProbeSummary of step ${summary.step} is not sent (the bus refused events past the outage limit)`);
+      throw err;
+    }
   };
   const obey = (stop: Stop, when: string) => {
     reason = stop.reason;
@@ -234,7 +241,6 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   };
   let finished = false;
   if (outage && probes?.pendingStep !== undefined) {
-    // The bus is gone and takes no more events: a derived measurement, said rather than dropped.
     log(`probes: the ProbeSummary of step ${probes.pendingStep} is not sent (the bus refused events past the outage limit)`);
   }
   if (outage) {
