@@ -45,6 +45,21 @@ function setup(events: AnyEvent[], overrides: Partial<LoopOptions> = {}): LoopOp
 
 const steps = (events: AnyEvent[]) => events.filter((e) => e.name === 'StepMetrics').map((e) => e.value as StepMetrics);
 
+/** An emitter whose bus goes away after step 6 and never comes back within the outage limit. */
+function busGoneAfterStep6(): { sent: AnyEvent[]; emitter: BoundedEmitter } {
+  const sent: AnyEvent[] = [];
+  let up = true;
+  const emitter = new BoundedEmitter(
+    async (e) => {
+      if (!up) throw new Error('broker down');
+      sent.push(...e);
+      if (steps(sent).some((m) => m.step >= 6)) up = false;
+    },
+    { capacity: 1000, outageLimitMs: 30, retryInitialMs: 5, retryMaxMs: 5, maxBatch: 1, log: () => {} },
+  );
+  return { sent, emitter };
+}
+
 describe('trainLoop', () => {
   it('emits RunStarted, a StepMetrics per step, a checkpoint and RunFinished, with seq 0..n-1', async () => {
     const events: AnyEvent[] = [];
@@ -211,17 +226,7 @@ describe('trainLoop', () => {
   });
 
   it('past the outage limit: checkpoints, hands back every unsent event, and a resume continues with nothing lost or repeated', async () => {
-    const sent: AnyEvent[] = [];
-    let up = true;
-    // The bus goes away after step 6 and never comes back within the limit.
-    const emitter = new BoundedEmitter(
-      async (e) => {
-        if (!up) throw new Error('broker down');
-        sent.push(...e);
-        if (steps(sent).some((m) => m.step >= 6)) up = false;
-      },
-      { capacity: 1000, outageLimitMs: 30, retryInitialMs: 5, retryMaxMs: 5, maxBatch: 1, log: () => {} },
-    );
+    const { sent, emitter } = busGoneAfterStep6();
     const base = setup([], { emitter, steps: 400 });
     const result = await trainLoop(base);
     expect(result.reason).toBe('bus_outage');
@@ -242,16 +247,7 @@ describe('trainLoop', () => {
   });
 
   it('past the outage limit with probes on: the probe summary the bus no longer takes is said, not dropped silently', async () => {
-    const sent: AnyEvent[] = [];
-    let up = true;
-    const emitter = new BoundedEmitter(
-      async (e) => {
-        if (!up) throw new Error('broker down');
-        sent.push(...e);
-        if (steps(sent).some((m) => m.step >= 6)) up = false;
-      },
-      { capacity: 1000, outageLimitMs: 30, retryInitialMs: 5, retryMaxMs: 5, maxBatch: 1, log: () => {} },
-    );
+    const { sent, emitter } = busGoneAfterStep6();
     const lines: string[] = [];
     const o = setup([], { emitter, steps: 400, probeEvery: 1, log: (l) => lines.push(l) });
     const state = createProbeState(1);
