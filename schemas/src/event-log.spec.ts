@@ -35,6 +35,17 @@ describe('event log file', () => {
     expect(back.at(-1)).toEqual(many.at(-1));
   });
 
+  it('writes deflate-compressed blocks that read back the same, and smaller', async () => {
+    const many: AnyEvent[] = Array.from({ length: 2000 }, (_, i) => ({ name: 'StepMetrics', value: exampleStepMetrics({ run_id: 'r', step: i }) }));
+    for (const codec of ['null', 'deflate'] as const) {
+      const w = new EventLogWriter(join(dir, `${codec}.avro`), { codec });
+      w.append(many);
+      await w.close();
+      expect(await readEventLog(join(dir, `${codec}.avro`))).toEqual(many);
+    }
+    expect(readFileSync(join(dir, 'deflate.avro')).length).toBeLessThan(readFileSync(join(dir, 'null.avro')).length / 2);
+  });
+
   it('says so when a file is not an event log', async () => {
     writeFileSync(join(dir, 'x.avro'), 'hello');
     await expect(readEventLog(join(dir, 'x.avro'))).rejects.toThrow(/not an Avro object container file/);

@@ -47,8 +47,15 @@ export class EventLogWriter {
   private readonly encoder: InstanceType<typeof avro.streams.BlockEncoder>;
   private readonly done: Promise<void>;
 
-  constructor(readonly path: string) {
-    this.encoder = new avro.streams.BlockEncoder(eventLogType(), { codec: 'null' });
+  /**
+   * `codec: 'deflate'` compresses each block (raw deflate, as the Avro spec says): for logs kept
+   * for long, such as the detector's recorded evaluation runs. Both codecs read back alike.
+   */
+  constructor(
+    readonly path: string,
+    o: { codec?: 'null' | 'deflate' } = {},
+  ) {
+    this.encoder = new avro.streams.BlockEncoder(eventLogType(), { codec: o.codec ?? 'null' });
     // Opened here, synchronously, so a bad path is an error at once (ENOENT naming it), not a
     // stream 'error' event later.
     let fd: number;

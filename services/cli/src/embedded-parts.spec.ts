@@ -81,14 +81,14 @@ describe('loadDetector', () => {
 
   it('without a file is the default detector', () => {
     const o = loadDetector(undefined);
-    expect(o.identity).toEqual({ detector: 'grokstream-phases', version: '1' });
-    expect(o.policies).toHaveLength(3); // divergence, converged, degradation
+    expect(o.identity).toEqual({ detector: 'grokstream-phases', version: '2' });
+    expect(o.policies).toHaveLength(4); // divergence, converged, degradation, no_grok_budget
     expect(o.phases.metric).toBe('test_acc');
   });
 
   it('reads a file: its identity, phases and policies', () => {
     const o = loadDetector(file('ok.yaml', 'detector: {name: quick}\nphases: {warmup_steps: 3}\npolicies:\n  - {kind: patience, monitor: train_loss, patience: 4}\n'));
-    expect(o.identity).toEqual({ detector: 'quick', version: '1' });
+    expect(o.identity).toEqual({ detector: 'quick', version: '2' });
     expect(o.phases.warmupSteps).toBe(3);
     expect(o.policies).toHaveLength(1);
   });

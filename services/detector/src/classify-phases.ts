@@ -3,15 +3,15 @@
 // A run resumed after its RunFinished starts from what it carried (its phase, its change count).
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { AnyEvent, PhaseChanged, ProbeSummary } from '@grokstream/schemas';
-import { initialPhaseState, resumedPhaseState, stepPhase, type PhaseCarry, type PhaseOptions, type PhaseState } from './phase-machine.ts';
+import { PhaseMachine, type PhaseCarry, type PhaseOptions } from './phase-machine.ts';
 import { deterministicId } from '@grokstream/schemas';
 import type { RunView } from './views.ts';
 
 export interface Classified {
   view: RunView;
   change: PhaseChanged | null;
-  /** The phase machine's state after this step. */
-  state: PhaseState;
+  /** The run's phase machine (the same object at every step), after this step. */
+  machine: PhaseMachine;
 }
 
 /** Where a resumed run's classification starts: its carried phase state and next PhaseChanged seq. */
@@ -28,7 +28,7 @@ export interface DetectorIdentity {
 export function classifyPhases(options: PhaseOptions, id: DetectorIdentity, resume?: PhaseResume): OperatorFunction<AnyEvent, Classified> {
   return (source) =>
     new Observable<Classified>((subscriber) => {
-      let state = resume ? resumedPhaseState(resume.carry) : initialPhaseState();
+      const machine = new PhaseMachine(options, resume?.carry);
       let probe: ProbeSummary | null = null;
       let seq = resume?.nextSeq ?? 0;
       return source.subscribe({
@@ -39,8 +39,7 @@ export function classifyPhases(options: PhaseOptions, id: DetectorIdentity, resu
           }
           if (event.name !== 'StepMetrics') return;
           const m = event.value;
-          const out = stepPhase(options, state, m, probe);
-          state = out.state;
+          const out = machine.step(m, probe);
           let change: PhaseChanged | null = null;
           if (out.change) {
             change = {
@@ -62,12 +61,12 @@ export function classifyPhases(options: PhaseOptions, id: DetectorIdentity, resu
               step: m.step,
               metrics: m,
               probe,
-              phase: state.phase,
-              memorizedAt: state.memorizedAt,
+              phase: machine.phase,
+              memorizedAt: machine.memorizedAt,
               generalization: out.generalization,
             },
             change,
-            state,
+            machine,
           });
         },
         error: (err) => subscriber.error(err),

@@ -3,11 +3,11 @@
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC } from '@grokstream/schemas';
-import { DetectorConfigError, buildPolicies, detectorOptions, parseDetectorConfig } from './config.ts';
+import { DETECTOR_VERSION, DetectorConfigError, buildPolicies, detectorOptions, parseDetectorConfig } from './config.ts';
 import { runView } from './policies/testing-views.ts';
 import { DEFAULT_PHASE_OPTIONS, phaseOptions } from './phase-machine.ts';
 import { DEFAULT_MIN_RISE } from './loss-spike.ts';
-import { DEFAULT_MIN_PROGRESS, DEFAULT_PRECURSORS, DIVERGENCE_DEFAULTS } from './policies/index.ts';
+import { DEFAULT_PRECURSORS, DEGRADATION_DEFAULTS, DIVERGENCE_DEFAULTS, NO_GROK_DEFAULTS } from './policies/index.ts';
 
 describe('detector config', () => {
   it('{} gives the phase machine its own defaults, and the default policies', () => {
@@ -15,9 +15,9 @@ describe('detector config', () => {
     const options = detectorOptions(cfg);
     expect(options.phases).toEqual(phaseOptions());
     expect(options.phases).toEqual({ ...DEFAULT_PHASE_OPTIONS, higherIsBetter: true });
-    expect(cfg.policies.map((p) => p.kind)).toEqual(['divergence', 'converged', 'degradation']);
-    expect(options.policies).toHaveLength(3);
-    expect(cfg.detector).toEqual({ name: 'grokstream-phases', version: '1' });
+    expect(cfg.policies.map((p) => p.kind)).toEqual(['divergence', 'converged', 'degradation', 'no_grok_budget']);
+    expect(options.policies).toHaveLength(4);
+    expect(cfg.detector).toEqual({ name: 'grokstream-phases', version: DETECTOR_VERSION });
   });
 
   it('the milestones are the shared ones (schemas/src/milestones.ts), as the trainer reports them', () => {
@@ -27,27 +27,42 @@ describe('detector config', () => {
   });
 
   it("a policy's defaults are the policy's own constants", () => {
-    const cfg = parseDetectorConfig({ policies: [{ kind: 'divergence' }, { kind: 'no_grok_budget' }] }, 'spec');
-    expect(cfg.policies[0]).toEqual({ kind: 'divergence', spike_factor: DIVERGENCE_DEFAULTS.spikeFactor, window: DIVERGENCE_DEFAULTS.window, monitor: DIVERGENCE_DEFAULTS.monitor, min_rise: DEFAULT_MIN_RISE });
-    expect(cfg.policies[1]).toMatchObject({
-      kind: 'no_grok_budget',
-      min_progress: DEFAULT_MIN_PROGRESS,
-      precursors: { weight_norm_drop: DEFAULT_PRECURSORS.weightNormDrop, effective_rank_drop: DEFAULT_PRECURSORS.effectiveRankDrop, window: DEFAULT_PRECURSORS.window },
+    const cfg = parseDetectorConfig({ policies: [{ kind: 'divergence' }, { kind: 'no_grok_budget' }, { kind: 'degradation' }] }, 'spec');
+    expect(cfg.policies[0]).toEqual({
+      kind: 'divergence',
+      spike_factor: DIVERGENCE_DEFAULTS.spikeFactor,
+      window: DIVERGENCE_DEFAULTS.window,
+      monitor: DIVERGENCE_DEFAULTS.monitor,
+      min_rise: DEFAULT_MIN_RISE,
+      confirm_steps: DIVERGENCE_DEFAULTS.confirmSteps,
     });
+    expect(cfg.policies[1]).toEqual({
+      kind: 'no_grok_budget',
+      factor: NO_GROK_DEFAULTS.factor,
+      min_age: NO_GROK_DEFAULTS.minAge,
+      min_budget: NO_GROK_DEFAULTS.minBudget,
+      reach: NO_GROK_DEFAULTS.reach,
+      z: NO_GROK_DEFAULTS.z,
+      precursors: { weight_norm_drop: DEFAULT_PRECURSORS.weightNormDrop },
+    });
+    expect(cfg.policies[2]).toEqual({ kind: 'degradation', steps: DEGRADATION_DEFAULTS.steps, share: DEGRADATION_DEFAULTS.share, min_delta: DEGRADATION_DEFAULTS.minDelta });
+    expect(DEGRADATION_DEFAULTS.minDelta).toBe(DEFAULT_PHASE_OPTIONS.degradationDrop);
   });
 
-  it("no_grok_budget's min_progress reaches the policy: a +0.02 rise is progress at 0.01, not at 0.05", async () => {
-    // Memorized at 100 with test accuracy 0.10, then 0.12 until the budget (2 × 100 steps) runs out.
-    const views = [0, 100, 200, 300, 400].map((step) =>
-      runView(step, { generalization: step < 100 ? 0.05 : step === 100 ? 0.1 : 0.12, memorizedAt: step >= 100 ? 100 : null, metrics: { weight_norm: 1 }, probe: null }),
+  it("no_grok_budget's settings reach the policy, and its target is the phases' generalized_at, oriented", async () => {
+    // Memorized at 100 at 0.10, then creeping +1e-4 a step: hopeless at 20 memorization times, not at 100.
+    const views = Array.from({ length: 101 }, (_, i) => i * 10).map((step) =>
+      runView(step, { generalization: step < 100 ? 0.05 : 0.1 + 1e-4 * (step - 100), memorizedAt: step >= 100 ? 100 : null, metrics: { weight_norm: 1 + step / 1000 }, probe: null }),
     );
-    const decide = async (minProgress: number) => {
-      const [policy] = buildPolicies(parseDetectorConfig({ policies: [{ kind: 'no_grok_budget', factor: 2, min_progress: minProgress }] }, 'spec'));
-      return firstValueFrom(from(views).pipe(policy!, toArray()));
+    const decide = async (policy: Record<string, unknown>, phases: Record<string, unknown> = {}) => {
+      const [p] = buildPolicies(parseDetectorConfig({ phases, policies: [{ kind: 'no_grok_budget', ...policy }] }, 'spec'));
+      return firstValueFrom(from(views).pipe(p!, toArray()));
     };
-    expect(await decide(0.01)).toEqual([]);
-    const [stop] = await decide(0.05);
-    expect(stop).toMatchObject({ policy: 'no_grok_budget', step: 300, evidence: { thresholds: { minProgress: 0.05 } } });
+    expect(await decide({})).toMatchObject([{ policy: 'no_grok_budget', step: 400, evidence: { thresholds: { target: GENERALIZED_TEST_ACC, factor: 20 } } }]);
+    expect(await decide({ factor: 100 })).toEqual([]);
+    expect(await decide({ min_age: 5 })).toMatchObject([{ step: 600 }]);
+    // a lower target within reach: 0.2 is 1,000 steps of creep away, within 20 × 100
+    expect(await decide({}, { generalized_at: 0.2 })).toEqual([]);
   });
 
   it('a value given replaces only its default', () => {

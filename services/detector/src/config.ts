@@ -5,11 +5,18 @@ import { DEFAULT_MIN_RISE } from './loss-spike.ts';
 import * as z from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_PHASE_OPTIONS as D, phaseOptions, type PhaseOptions } from './phase-machine.ts';
-import { DEFAULT_MIN_PROGRESS, DEFAULT_PRECURSORS, DIVERGENCE_DEFAULTS, METRIC_FIELDS, convergedFor, degradation, divergence, noGrokBudget, patience } from './policies/index.ts';
+import { DEFAULT_PRECURSORS, DEGRADATION_DEFAULTS, DIVERGENCE_DEFAULTS, METRIC_FIELDS, NO_GROK_DEFAULTS, convergedFor, degradation, divergence, noGrokBudget, patience } from './policies/index.ts';
 import type { Policy, RunDetectorOptions } from './detect-run.ts';
 import { ConfigurationError } from '@grokstream/shell';
 
 const Metric = z.enum(METRIC_FIELDS);
+
+/**
+ * The default detector's version, in every PhaseChanged and StopRun it issues (and in their
+ * deterministic ids): 2 since rises are judged by fitted slopes, divergence needs a climbing
+ * loss and the hopeless-run stop is a default policy (issue 11).
+ */
+export const DETECTOR_VERSION = '2';
 
 // Every default is the phase machine's own (DEFAULT_PHASE_OPTIONS): one number in one place.
 const Phases = z.strictObject({
@@ -20,7 +27,10 @@ const Phases = z.strictObject({
   generalized_at: z.number().default(D.generalizedAt),
   warmup_steps: z.int().min(0).default(D.warmupSteps),
   window: z.int().positive().default(D.window),
-  rise_delta: z.number().positive().default(D.riseDelta),
+  // A rise is real when slope − rise_z × its standard error > 0, and matters when at its pace it
+  // would generalize within grok_horizon memorization times (phase-machine.ts).
+  rise_z: z.number().min(0).default(D.riseZ),
+  grok_horizon: z.number().positive().default(D.grokHorizon),
   plateau_steps: z.int().positive().default(D.plateauSteps),
   degradation_drop: z.number().positive().default(D.degradationDrop),
   spike_factor: z.number().gt(1).default(D.spikeFactor),
@@ -39,20 +49,22 @@ const PolicyConfig = z.discriminatedUnion('kind', [
     start_from_step: z.int().min(0).default(0),
   }),
   z.strictObject({ kind: z.literal('converged'), steps: z.int().positive().default(200) }),
-  z.strictObject({ kind: z.literal('degradation'), steps: z.int().positive().default(1000), min_delta: z.number().min(0).default(0) }),
+  z.strictObject({
+    kind: z.literal('degradation'),
+    // stop max(steps, share × the best's step) steps past the best, once below it by min_delta
+    steps: z.int().positive().default(DEGRADATION_DEFAULTS.steps),
+    share: z.number().min(0).default(DEGRADATION_DEFAULTS.share),
+    min_delta: z.number().min(0).default(DEGRADATION_DEFAULTS.minDelta),
+  }),
   z.strictObject({
     kind: z.literal('no_grok_budget'),
-    factor: z.number().positive().default(10),
-    min_budget: z.int().min(0).default(0),
-    // A rise of generalization above its value at memorization by more than this is progress.
-    min_progress: z.number().min(0).default(DEFAULT_MIN_PROGRESS),
-    precursors: z
-      .strictObject({
-        weight_norm_drop: z.number().min(0).default(DEFAULT_PRECURSORS.weightNormDrop),
-        effective_rank_drop: z.number().min(0).default(DEFAULT_PRECURSORS.effectiveRankDrop),
-        window: z.int().positive().default(DEFAULT_PRECURSORS.window),
-      })
-      .prefault({}),
+    // hopeless: the projected grok step lies beyond factor × M after memorization at M
+    factor: z.number().positive().default(NO_GROK_DEFAULTS.factor),
+    min_age: z.number().min(0).default(NO_GROK_DEFAULTS.minAge),
+    min_budget: z.int().min(0).default(NO_GROK_DEFAULTS.minBudget),
+    reach: z.number().gt(0).max(1).default(NO_GROK_DEFAULTS.reach),
+    z: z.number().min(0).default(NO_GROK_DEFAULTS.z),
+    precursors: z.strictObject({ weight_norm_drop: z.number().min(0).default(DEFAULT_PRECURSORS.weightNormDrop) }).prefault({}),
   }),
   z.strictObject({
     kind: z.literal('divergence'),
@@ -61,14 +73,16 @@ const PolicyConfig = z.discriminatedUnion('kind', [
     monitor: z.enum(['train_loss', 'test_loss']).default(DIVERGENCE_DEFAULTS.monitor),
     // ...and a rise of more than min_rise × the run's first loss (zero-safe: loss-spike.ts)
     min_rise: z.number().min(0).default(DEFAULT_MIN_RISE),
+    // ...that stays above the spike level for confirm_steps values while it climbs (1: the spike alone)
+    confirm_steps: z.int().positive().default(DIVERGENCE_DEFAULTS.confirmSteps),
   }),
 ]);
 
 export const DetectorConfigSchema = z.strictObject({
-  detector: z.strictObject({ name: z.string().min(1).default('grokstream-phases'), version: z.string().min(1).default('1') }).prefault({}),
+  detector: z.strictObject({ name: z.string().min(1).default('grokstream-phases'), version: z.string().min(1).default(DETECTOR_VERSION) }).prefault({}),
   phases: Phases.prefault({}),
   // prefault, not default: the default list is parsed too, so its policies get their defaults.
-  policies: z.array(PolicyConfig).prefault([{ kind: 'divergence' }, { kind: 'converged' }, { kind: 'degradation' }]),
+  policies: z.array(PolicyConfig).prefault([{ kind: 'divergence' }, { kind: 'converged' }, { kind: 'degradation' }, { kind: 'no_grok_budget' }]),
 });
 
 export type DetectorConfig = z.output<typeof DetectorConfigSchema>;
@@ -103,6 +117,9 @@ export function loadDetectorConfig(file: string | undefined): DetectorConfig {
 }
 
 export function buildPolicies(cfg: DetectorConfig): Policy[] {
+  // The generalization policies see is oriented higher-is-better, as the phase machine's.
+  const higher = cfg.phases.higher_is_better ?? cfg.phases.metric.endsWith('_acc');
+  const target = higher ? cfg.phases.generalized_at : -cfg.phases.generalized_at;
   return cfg.policies.map((p): Policy => {
     switch (p.kind) {
       case 'patience':
@@ -110,16 +127,11 @@ export function buildPolicies(cfg: DetectorConfig): Policy[] {
       case 'converged':
         return convergedFor({ steps: p.steps });
       case 'degradation':
-        return degradation({ steps: p.steps, minDelta: p.min_delta });
+        return degradation({ steps: p.steps, share: p.share, minDelta: p.min_delta });
       case 'no_grok_budget':
-        return noGrokBudget({
-          factor: p.factor,
-          minBudget: p.min_budget,
-          minProgress: p.min_progress,
-          precursors: { weightNormDrop: p.precursors.weight_norm_drop, effectiveRankDrop: p.precursors.effective_rank_drop, window: p.precursors.window },
-        });
+        return noGrokBudget({ factor: p.factor, minAge: p.min_age, minBudget: p.min_budget, target, reach: p.reach, z: p.z, precursors: { weightNormDrop: p.precursors.weight_norm_drop } });
       case 'divergence':
-        return divergence({ spikeFactor: p.spike_factor, window: p.window, monitor: p.monitor, minRise: p.min_rise });
+        return divergence({ spikeFactor: p.spike_factor, window: p.window, monitor: p.monitor, minRise: p.min_rise, confirmSteps: p.confirm_steps });
     }
   });
 }
@@ -134,7 +146,8 @@ export function detectorOptions(cfg: DetectorConfig): RunDetectorOptions {
     generalizedAt: p.generalized_at,
     warmupSteps: p.warmup_steps,
     window: p.window,
-    riseDelta: p.rise_delta,
+    riseZ: p.rise_z,
+    grokHorizon: p.grok_horizon,
     plateauSteps: p.plateau_steps,
     degradationDrop: p.degradation_drop,
     spikeFactor: p.spike_factor,

@@ -6,7 +6,7 @@
 import { EMPTY, Observable, Subject, filter, map, merge, share, take, type OperatorFunction } from 'rxjs';
 import { stopRunCommand, type AnyEvent, type PhaseChanged, type StopRun } from '@grokstream/schemas';
 import { classifyPhases, type DetectorIdentity } from './classify-phases.ts';
-import { initialPhaseState, phaseCarry, type PhaseCarry, type PhaseOptions, type PhaseState } from './phase-machine.ts';
+import { PhaseMachine, type PhaseCarry, type PhaseOptions } from './phase-machine.ts';
 import type { RunView, StopDecision } from './views.ts';
 import { deterministicId } from '@grokstream/schemas';
 import { dropStale } from './drop-stale.ts';
@@ -61,7 +61,7 @@ export function toStopRun(d: StopDecision, identity: DetectorIdentity, ts: numbe
 export function detectRunToEnd(o: RunDetectorOptions, from?: RunCarry): OperatorFunction<AnyEvent, RunOutput> {
   return (events) =>
     new Observable<RunOutput>((subscriber) => {
-      let state: PhaseState | null = null;
+      let machine: PhaseMachine | null = null;
       let changes = from?.changes ?? 0;
       let stopped = from?.stopped ?? false;
       // A stop's ts is that of the step whose view decided it, so a replay reproduces it exactly.
@@ -72,7 +72,7 @@ export function detectRunToEnd(o: RunDetectorOptions, from?: RunCarry): Operator
       const phaseChanges = classified.pipe(
         // The first subscriber of every step: it notes the step's state for the branches after it.
         filter((c) => {
-          state = c.state;
+          machine = c.machine;
           lastTs = c.view.metrics.ts;
           return c.change !== null;
         }),
@@ -99,7 +99,7 @@ export function detectRunToEnd(o: RunDetectorOptions, from?: RunCarry): Operator
         next: (e) => {
           fresh.next(e);
           if (e.name !== 'RunFinished') return;
-          const phases: PhaseCarry = state ? phaseCarry(state) : (from?.phases ?? phaseCarry(initialPhaseState()));
+          const phases: PhaseCarry = machine ? machine.carry() : (from?.phases ?? new PhaseMachine(o.phases).carry());
           subscriber.next({ name: 'RunEnded', value: { last: positionOf(e)!, phases, changes, stopped } });
           subscriber.complete();
         },

@@ -5,17 +5,7 @@ export { RunBook, route, type Route } from './run-book.ts';
 export { dropStale } from './drop-stale.ts';
 export { isAfter, positionOf, type EventPosition } from './event-position.ts';
 export { classifyPhases, type Classified, type DetectorIdentity, type PhaseResume } from './classify-phases.ts';
-export {
-  phaseOptions,
-  stepPhase,
-  initialPhaseState,
-  phaseCarry,
-  resumedPhaseState,
-  DEFAULT_PHASE_OPTIONS,
-  type PhaseCarry,
-  type PhaseOptions,
-  type PhaseState,
-} from './phase-machine.ts';
+export { phaseOptions, PhaseMachine, DEFAULT_PHASE_OPTIONS, type PhaseCarry, type PhaseChange, type PhaseOptions, type PhaseStep } from './phase-machine.ts';
 export { DetectorConfigError, DetectorConfigSchema, buildPolicies, detectorOptions, loadDetectorConfig, parseDetectorConfig, type DetectorConfig } from './config.ts';
 export { JsonLinesError, parseStepLine, parseStepLines } from './jsonl.ts';
 export { describeOutput } from './describe.ts';

@@ -1,17 +1,15 @@
 // The classifier on synthetic trajectories with known phases.
 import { describe, expect, it } from 'vitest';
 import { exampleStepMetrics, type Phase, type StepMetrics } from '@grokstream/schemas';
-import { initialPhaseState, phaseCarry, phaseOptions, resumedPhaseState, stepPhase, type PhaseOptions } from './phase-machine.ts';
+import { PhaseMachine, phaseOptions, type PhaseOptions } from './phase-machine.ts';
 
-function run(o: PhaseOptions, steps: StepMetrics[]) {
-  let state = initialPhaseState();
+function run(o: PhaseOptions, steps: StepMetrics[], machine = new PhaseMachine(o)) {
   const changes: Array<{ step: number; phase: Phase; values: Record<string, number> }> = [];
   for (const m of steps) {
-    const out = stepPhase(o, state, m);
-    state = out.state;
+    const out = machine.step(m);
     if (out.change) changes.push({ step: out.change.step, phase: out.change.phase, values: out.change.evidence.values });
   }
-  return { state, changes };
+  return { state: machine, changes };
 }
 
 /** A grokking run: train fits by step 100, test flat near chance until 600, rises to 1 by 700. */
@@ -30,8 +28,9 @@ describe('phase machine', () => {
     expect(changes.map((c) => c.phase)).toEqual(['MEMORIZATION', 'PLATEAU', 'GROKKING', 'CONVERGED']);
     expect(state.memorizedAt).toBe(99);
     const grok = changes.find((c) => c.phase === 'GROKKING')!;
-    expect(grok.step).toBeGreaterThan(600);
-    expect(grok.step).toBeLessThan(650);
+    // The rise starts at 600; its onset is dated back along the fitted line, to within a few steps.
+    expect(grok.step).toBeGreaterThanOrEqual(595);
+    expect(grok.step).toBeLessThan(610);
     expect(grok.values.grokking_delay).toBe(grok.step - 99);
     const plateau = changes.find((c) => c.phase === 'PLATEAU')!;
     expect(plateau.step).toBe(99 + 100);
@@ -72,8 +71,23 @@ describe('phase machine', () => {
     const loss = (i: number) => (i < 50 ? 4 * (1 - i / 50) + 0.01 : i === 60 ? 0 : 2e-6 + (i % 3) * 5e-7);
     const wander = Array.from({ length: 300 }, (_, i) => exampleStepMetrics({ run_id: 'z', step: i + 1, train_acc: i < 50 ? i / 50 : 1, test_acc: 0.05, train_loss: loss(i) }));
     expect(run(phaseOptions(), wander).changes.map((c) => c.phase)).not.toContain('DIVERGED');
-    // The old rule (minRise 0) calls it divergence.
-    expect(run(phaseOptions({ minRise: 0 }), wander).changes.map((c) => c.phase)).toContain('DIVERGED');
+    // Without the rise rule (minRise 0) every wander above the exact 0 is a "spike"; it is still
+    // not divergence, because the loss does not go on climbing.
+    expect(run(phaseOptions({ minRise: 0 }), wander).changes.map((c) => c.phase)).not.toContain('DIVERGED');
+  });
+
+  it('tells a loss that jumps and comes back down (a large learning rate) from one that goes on climbing', () => {
+    // Shaped on the recorded runs add-p59-lr2-wd0 (groks) and add-p59-lr10-diverges (NaN at 13).
+    const jump = [4.08, 1900, 364, 392, 897, 1207, 1208, 910, 574, 565, 813, 894, 700, 600, 494, 450, 393, 350, 302, 250, 217, 190, 157, 130, 119];
+    const climb = [4.08, 2.4e5, 2e8, 1.8e11, 1.1e14, 9.5e16, 5.9e19, 5e22];
+    const losses = (ls: number[], trainAcc: (i: number) => number = () => 0.02) =>
+      ls.map((l, i) => exampleStepMetrics({ run_id: 'j', step: i + 1, train_loss: l, train_acc: trainAcc(i), test_acc: 0.02 }));
+    expect(run(phaseOptions(), losses(jump)).changes.map((c) => c.phase)).not.toContain('DIVERGED');
+    const diverged = run(phaseOptions(), losses(climb)).changes.at(-1)!;
+    expect(diverged).toMatchObject({ phase: 'DIVERGED', step: 2 }); // dated at the spike, announced 5 losses later
+    expect(diverged.values.log_loss_slope).toBeGreaterThan(5);
+    // the same climb while the train accuracy rises (the network still learns) is not divergence
+    expect(run(phaseOptions(), losses(climb, (i) => 0.02 + 0.05 * i)).changes.map((c) => c.phase)).not.toContain('DIVERGED');
   });
 
   it('needs a phase to hold confirmSteps steps: a one-step blip announces nothing', () => {
@@ -102,7 +116,7 @@ describe('phase machine', () => {
     const o = phaseOptions();
     const steps = grokking();
     const upTo650 = run(o, steps.slice(0, 650)).state;
-    const carry = phaseCarry(upTo650);
+    const carry = upTo650.carry();
     expect(carry).toEqual({
       phase: 'GROKKING',
       memorizedAt: upTo650.memorizedAt,
@@ -111,16 +125,9 @@ describe('phase machine', () => {
       lastProgress: upTo650.lastProgress,
       lossScale: steps[0]!.train_loss, // the run's first loss: a resumed run keeps its spike scale
     });
-    const resumed = resumedPhaseState(carry);
-    expect(resumed).toMatchObject({ ...carry, candidate: 'GROKKING', history: [], losses: [], recent: [], current: null });
+    const resumed = new PhaseMachine(o, carry);
+    expect(resumed).toMatchObject({ ...carry, current: null, trend: null });
     // No step after the resume announces WARMUP or MEMORIZATION again; the run still converges.
-    let state = resumed;
-    const changes: string[] = [];
-    for (const m of steps.slice(650)) {
-      const out = stepPhase(o, state, m);
-      state = out.state;
-      if (out.change) changes.push(out.change.phase);
-    }
-    expect(changes).toEqual(['CONVERGED']);
+    expect(run(o, steps.slice(650), resumed).changes.map((c) => c.phase)).toEqual(['CONVERGED']);
   });
 });

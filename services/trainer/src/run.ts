@@ -62,6 +62,8 @@ export interface RunOptions {
   runId?: string;
   /** Also append every event to this Avro object container file (grokstream replay reads it). */
   eventsFile?: string;
+  /** Its block codec (default 'null'; 'deflate' for logs kept for long, such as recordings). */
+  eventsFileCodec?: 'null' | 'deflate';
   /** The canonical JSON of the resolved config (config/load.ts). */
   configJson: string;
   /** Set by SIGINT/SIGTERM handlers: the loop stops at the next step boundary. */
@@ -120,7 +122,7 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
   await o.bus.ensureTopics(standardTopics(o.partitions ?? DEFAULTS.partitions));
   const producer = await o.bus.producer();
   const publisher = new EventPublisher(producer, o.codec);
-  const eventLog = o.eventsFile ? new EventLogWriter(o.eventsFile) : undefined;
+  const eventLog = o.eventsFile ? new EventLogWriter(o.eventsFile, { codec: o.eventsFileCodec ?? 'null' }) : undefined;
   const emitter = new BoundedEmitter((events) => publisher.publish(TOPICS.events, events), {
     capacity: cfg.emit.buffer,
     outageLimitMs: cfg.emit.outage_limit_s * 1000,

@@ -15,19 +15,30 @@ export function isFiniteSample(s: Sample): boolean {
   return Number.isFinite(s.step) && Number.isFinite(s.value);
 }
 
+/** A feature's state machine: one sample in, at most one output (undefined: nothing to emit). */
+export type Stepper<T> = (s: Sample) => T | undefined;
+
+/**
+ * A stepper that keeps the non-finite convention: non-finite samples never reach `step`. The
+ * operators are built on these, and so are the phase machine and the policies, which feed
+ * the same state machines one sample at a time.
+ */
+export function finiteStepper<T>(step: Stepper<T>): Stepper<T> {
+  return (s) => (isFiniteSample(s) ? step(s) : undefined);
+}
+
 /**
  * Builds an operator from a per-subscription state machine. `init` runs once per subscription and
  * returns the step function; it returns `undefined` when there is nothing to emit for that sample.
  * Non-finite samples never reach it. Completion and errors pass through; an exception thrown by
  * the step function is delivered as an error (and the source is unsubscribed).
  */
-export function featureOperator<T>(init: () => (s: Sample) => T | undefined): OperatorFunction<Sample, T> {
+export function featureOperator<T>(init: () => Stepper<T>): OperatorFunction<Sample, T> {
   return (source) =>
     new Observable<T>((subscriber) => {
-      const next = init();
+      const next = finiteStepper(init());
       return source.subscribe({
         next: (s) => {
-          if (!isFiniteSample(s)) return;
           let out: T | undefined;
           try {
             out = next(s);

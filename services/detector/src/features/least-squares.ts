@@ -3,8 +3,20 @@
 // normal equations stay well conditioned even at step 1e6 with tiny changes in value.
 import type { SampleWindow } from './internal.ts';
 
+export interface LineFit {
+  slope: number;
+  meanStep: number;
+  meanValue: number;
+  /** Samples fitted. */
+  n: number;
+  /** Standard error of the slope, sqrt(σ̂² / Σ(t − t̄)²) with σ̂² = SSres / (n − 2); null for n < 3. */
+  stderr: number | null;
+  /** σ̂, the residual standard deviation around the line; null for n < 3. */
+  residualStd: number | null;
+}
+
 /** y ≈ meanValue + slope · (step − meanStep). Null when all steps are equal (or < 2 samples). */
-export function fitLine(w: SampleWindow): { slope: number; meanStep: number; meanValue: number } | null {
+export function fitLine(w: SampleWindow): LineFit | null {
   const n = w.length;
   if (n < 2) return null;
   let ts = 0;
@@ -23,7 +35,15 @@ export function fitLine(w: SampleWindow): { slope: number; meanStep: number; mea
     sxy += u * (y - meanValue);
   });
   if (!(sxx > 0)) return null;
-  return { slope: sxy / sxx, meanStep, meanValue };
+  const slope = sxy / sxx;
+  if (n < 3) return { slope, meanStep, meanValue, n, stderr: null, residualStd: null };
+  let ssRes = 0;
+  w.forEach((t, y) => {
+    const r = y - meanValue - slope * (t - meanStep);
+    ssRes += r * r;
+  });
+  const variance = ssRes / (n - 2);
+  return { slope, meanStep, meanValue, n, stderr: Math.sqrt(variance / sxx), residualStd: Math.sqrt(variance) };
 }
 
 /**

@@ -1,172 +1,72 @@
-import type { ProbeSummary } from '@grokstream/schemas';
+import { firstValueFrom, from, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import type { RunView, StopDecision } from '../views.ts';
-import { noGrokBudget } from './no-grok-budget.ts';
-import { decidesAt, frames, gopProbe, RUN_ID, runView, silentOver } from './testing-views.ts';
+import type { RunView } from '../views.ts';
+import { noGrokBudget, type NoGrokBudgetOptions } from './no-grok-budget.ts';
+import { decidesAt, frames, RUN_ID, runView, silentOver } from './testing-views.ts';
 
 const newScheduler = () => new TestScheduler((a, e) => expect(a).toEqual(e));
 
-const DEFAULT_THRESHOLDS = { minBudget: 0, minProgress: 0.01, weightNormDrop: 0.02, effectiveRankDrop: 0.05, window: 100 };
-
-/** Views every 50 steps; memorized at `memorizedAt`; rows give generalization, weight norm, probe. */
-function run(
-  memorizedAt: number,
-  rows: Array<{ step: number; gen?: number | null; norm?: number; probe?: ProbeSummary }>,
-): RunView[] {
-  return rows.map(({ step, gen, norm, probe }) =>
-    runView(step, {
-      generalization: gen ?? null,
-      memorizedAt: step >= memorizedAt ? memorizedAt : null,
-      metrics: { weight_norm: norm ?? 1 },
-      probe: probe ?? null,
-    }),
-  );
+/** Views every `every` steps up to `until`; memorized at `memorizedAt`; gen and norm as functions of the step. */
+function run(memorizedAt: number, gen: (step: number) => number | null, norm: (step: number) => number = (s) => 10 + s / 100, until = 2000, every = 10): RunView[] {
+  const views: RunView[] = [];
+  for (let step = 0; step <= until; step += every) {
+    views.push(runView(step, { generalization: gen(step), memorizedAt: step >= memorizedAt ? memorizedAt : null, metrics: { weight_norm: norm(step) }, probe: null }));
+  }
+  return views;
 }
 
-describe('noGrokBudget', () => {
-  it('stops when the budget (factor × memorizedAt) runs out with no test progress beyond the epsilon', () => {
-    const views = run(100, [
-      { step: 0, gen: 0.05 },
-      { step: 50, gen: 0.08 },
-      { step: 100, gen: 0.1 }, // memorized: g0 = 0.1, deadline 100 + 2 × 100
-      { step: 150, gen: null },
-      { step: 200, gen: 0.105 }, // +0.005 is not progress (epsilon 0.01)
-      { step: 250, gen: 0.1 },
-      { step: 300, gen: 0.1 },
-    ]);
+const decide = (views: RunView[], o: NoGrokBudgetOptions = {}) => firstValueFrom(from(views).pipe(noGrokBudget(o), toArray()));
+
+describe('noGrokBudget (the hopeless-run stop)', () => {
+  it('stops a memorized run creeping too slowly to generalize within 20 memorization times, at 3 memorization times', async () => {
+    // memorized at 100 at 0.05; +1e-4 a step would reach 0.95 at step 9,100 (> 100 + 20 × 100)
+    const [stop, ...more] = await decide(run(100, (s) => (s < 100 ? 0.01 : 0.05 + 1e-4 * (s - 100))));
+    expect(more).toEqual([]);
+    expect(stop).toMatchObject({ runId: RUN_ID, policy: 'no_grok_budget', step: 400 });
+    expect(stop!.reason).toMatch(/^hopeless: memorized at step 100; generalization 0\.0800 \(0\.0500 at memorization\) would reach 0\.95 only at step 9100; it would not generalize within 20 × 100 steps of memorizing \(by step 2100\)/);
+    expect(stop!.evidence.values.projectedGrokStep).toBeCloseTo(9100, 0);
+    expect(stop!.evidence.values.slope).toBeCloseTo(1e-4, 10);
+    expect(stop!.evidence.thresholds).toMatchObject({ factor: 20, minAge: 3, minBudget: 0, target: 0.95, reach: 0.5, z: 3, weightNormDrop: 0.02, window: 100 });
+  });
+
+  it('lets a slow grokker climb: on course for 15 memorization times, and past half its way later', async () => {
+    expect(await decide(run(100, (s) => (s < 100 ? 0.01 : Math.min(1, 0.05 + 6e-4 * (s - 100)))))).toEqual([]);
+  });
+
+  it('a flat run whose weight norm falls (weight decay winning) is held off; the same run with a growing norm is stopped', async () => {
+    const flat = (s: number) => (s < 100 ? 0.01 : 0.05);
+    expect(await decide(run(100, flat, (s) => 30 * Math.exp((-0.03 * Math.max(0, s - 100)) / 100)))).toEqual([]);
+    const [stop] = await decide(run(100, flat));
+    expect(stop).toMatchObject({ step: 400 });
+    expect(stop!.reason).toMatch(/generalization 0\.0500 \(0\.0500 at memorization\) is not rising \(slope /);
+  });
+
+  it('never stops a run that has covered half its way to the target, nor one that has not memorized', async () => {
+    expect(await decide(run(100, (s) => (s <= 100 ? 0.05 : 0.55)))).toEqual([]);
+    expect(await decide(run(100_000, () => 0.05))).toEqual([]);
+  });
+
+  it('reads sparse evaluations: one every 100 steps (marbles)', () => {
+    const views = run(100, (s) => (s < 100 ? 0.01 : 0.05 + 1e-4 * (s - 100)), undefined, 1000, 100);
     const { marbles, values } = frames(views);
-    const expected: StopDecision = {
-      runId: RUN_ID,
-      policy: 'no_grok_budget',
-      reason:
-        'no test progress (generalization not above 0.1 + 0.01) within 200 steps of memorization at step 100 ' +
-        '(budget 200, 0 extension(s)) and no grokking precursor',
-      step: 300,
-      evidence: {
-        window_start: 100,
-        window_end: 300,
-        values: {
-          memorizedAt: 100,
-          budget: 200,
-          deadline: 300,
-          extensions: 0,
-          generalizationAtMemorization: 0.1,
-          bestGeneralizationSince: 0.105,
-          weightNormDrop: 0,
-        },
-        thresholds: { factor: 2, ...DEFAULT_THRESHOLDS },
-      },
-    };
     newScheduler().run(({ cold, expectObservable }) => {
-      expectObservable(cold(marbles, values).pipe(noGrokBudget({ factor: 2 }))).toBe(decidesAt(6), { x: expected });
+      expectObservable(cold(marbles, values).pipe(noGrokBudget())).toBe(decidesAt(4), { x: expect.objectContaining({ step: 400 }) as never });
+      expectObservable(cold(marbles, values).pipe(noGrokBudget({ minAge: 20 }))).toBe(silentOver(views.length));
     });
   });
 
-  it('emits nothing once generalization rose more than the epsilon after memorization (or before it is memorized)', () => {
-    const views = run(100, [
-      { step: 0, gen: 0.05 },
-      { step: 100, gen: 0.1 },
-      { step: 200, gen: 0.1 },
-      { step: 250, gen: 0.2 }, // progress
-      { step: 300, gen: 0.1 },
-      { step: 400, gen: 0.1 },
-    ]);
-    const { marbles, values } = frames(views);
-    const neverMemorized = frames(views.map((v) => ({ ...v, memorizedAt: null })));
-    newScheduler().run(({ cold, expectObservable }) => {
-      expectObservable(cold(marbles, values).pipe(noGrokBudget({ factor: 2 }))).toBe(silentOver(views.length));
-      expectObservable(cold(neverMemorized.marbles, neverMemorized.values).pipe(noGrokBudget({ factor: 0 }))).toBe(
-        silentOver(views.length),
-      );
-    });
-  });
-
-  it('a falling weight norm extends the budget by `window` steps; the next check without a precursor stops', () => {
-    const views = run(100, [
-      { step: 100, gen: 0.1 },
-      { step: 200, norm: 1 },
-      { step: 250, norm: 0.99 },
-      { step: 300, norm: 0.97 }, // deadline: norm fell 3% > 2% over [200, 300] → deadline 400
-      { step: 350, norm: 0.97 },
-      { step: 400, norm: 0.97 }, // flat over [300, 400] → stop
-    ]);
-    const { marbles, values } = frames(views);
-    newScheduler().run(({ cold, expectObservable }) => {
-      expectObservable(cold(marbles, values).pipe(noGrokBudget({ factor: 2 }))).toBe(decidesAt(5), {
-        x: {
-          runId: RUN_ID,
-          policy: 'no_grok_budget',
-          reason:
-            'no test progress (generalization not above 0.1 + 0.01) within 300 steps of memorization at step 100 ' +
-            '(budget 200, 1 extension(s)) and no grokking precursor',
-          step: 400,
-          evidence: {
-            window_start: 100,
-            window_end: 400,
-            values: {
-              memorizedAt: 100,
-              budget: 200,
-              deadline: 400,
-              extensions: 1,
-              generalizationAtMemorization: 0.1,
-              weightNormDrop: 0,
-            },
-            thresholds: { factor: 2, ...DEFAULT_THRESHOLDS },
-          },
-        },
-      });
-    });
-  });
-
-  it("a falling 'model' GOP effective rank extends the budget; precursor thresholds and minBudget are options", () => {
-    // memorized at 10: factor 1 gives 10 steps, minBudget raises it to 190 → deadline 200
-    const views = run(10, [
-      { step: 10, gen: 0.3 },
-      { step: 100, probe: gopProbe(100, 10) },
-      { step: 150, probe: gopProbe(100, 10) }, // same probe repeated: one sample
-      { step: 200, probe: gopProbe(200, 9) }, // rank -10% > 8% over [100, 200] → deadline 300
-      { step: 250, probe: gopProbe(200, 9) },
-      { step: 300, probe: gopProbe(300, 8.5) }, // -5.6% over [200, 300] ≤ 8% → stop
-      { step: 350, probe: gopProbe(300, 8.5) },
-    ]);
-    const { marbles, values } = frames(views);
-    const policy = noGrokBudget({ factor: 1, minBudget: 190, precursors: { effectiveRankDrop: 0.08 } });
-    newScheduler().run(({ cold, expectObservable }) => {
-      expectObservable(cold(marbles, values).pipe(policy)).toBe(decidesAt(5), {
-        x: {
-          runId: RUN_ID,
-          policy: 'no_grok_budget',
-          reason:
-            'no test progress (generalization not above 0.3 + 0.01) within 290 steps of memorization at step 10 ' +
-            '(budget 190, 1 extension(s)) and no grokking precursor',
-          step: 300,
-          evidence: {
-            window_start: 10,
-            window_end: 300,
-            values: {
-              memorizedAt: 10,
-              budget: 190,
-              deadline: 300,
-              extensions: 1,
-              generalizationAtMemorization: 0.3,
-              weightNormDrop: 0,
-              effectiveRankDrop: (9 - 8.5) / 9,
-            },
-            thresholds: { ...DEFAULT_THRESHOLDS, factor: 1, minBudget: 190, effectiveRankDrop: 0.08 },
-          },
-        },
-      });
-    });
+  it('factor, minAge and minBudget move the decision', async () => {
+    const creep = run(100, (s) => (s < 100 ? 0.01 : 0.05 + 1e-4 * (s - 100)));
+    expect((await decide(creep, { minAge: 5 }))[0]).toMatchObject({ step: 600 });
+    expect(await decide(creep, { factor: 100 })).toEqual([]); // 9,100 is within 100 + 100 × 100
+    expect(await decide(creep, { minBudget: 10_000 })).toEqual([]);
   });
 
   it('validates options', () => {
-    expect(() => noGrokBudget({ factor: -1 })).toThrow(/noGrokBudget: option 'factor' must be >= 0/);
-    expect(() => noGrokBudget({ factor: 1, minBudget: Number.NaN })).toThrow(/option 'minBudget'/);
-    expect(() => noGrokBudget({ factor: 1, minProgress: -0.1 })).toThrow(/option 'minProgress'/);
-    expect(() => noGrokBudget({ factor: 1, precursors: { window: 0 } })).toThrow(/option 'precursors.window'/);
-    expect(() => noGrokBudget({ factor: 1, precursors: { weightNormDrop: -1 } })).toThrow(
-      /option 'precursors.weightNormDrop'/,
-    );
+    expect(() => noGrokBudget({ factor: 0 })).toThrow(/noGrokBudget: option 'factor' must be > 0/);
+    expect(() => noGrokBudget({ minAge: -1 })).toThrow(/option 'minAge' must be >= 0/);
+    expect(() => noGrokBudget({ reach: 1.5 })).toThrow(/option 'reach' must be ≤ 1/);
+    expect(() => noGrokBudget({ precursors: { weightNormDrop: -0.1 } })).toThrow(/precursors\.weightNormDrop/);
   });
 });

@@ -1,153 +1,142 @@
-// A step budget for grokking: memorized runs that make no test progress within factor ×
-// (steps to memorize) are stopped, unless precursors say grokking is on its way.
+// The hopeless-run stop: a memorized run whose generalization, at its present pace, would not
+// reach the target within `factor` memorization times after memorizing — and no precursor says
+// grokking is on its way — is stopped. A default policy (config.ts).
+//
+// Why a projected pace and not a deadline: slow grokkers generalize 15–20× their memorization
+// time after memorizing, and their test accuracy climbs the whole way (the recorded
+// add-p59-f0.4-wd0.3: memorized at 113, 0.09 at 450, 0.58 at 1,000, 0.95 at 1,688), while a run
+// without weight decay creeps up at a fifth of that pace and stalls (add-p59-f0.5-wd0: 0.08 at
+// 450, 0.19 at 1,000, 0.22 for good). A fixed "+0.01 is progress" let the creep run on forever;
+// the projection tells them apart from 3 memorization times on (eval/README.md, the precursor
+// study). The pace is the `trend` fit's slope plus `z` standard errors: the benefit of the doubt.
 import type { OperatorFunction } from 'rxjs';
+import { GENERALIZED_TEST_ACC } from '@grokstream/schemas';
 import type { RunView, StopDecision } from '../views.ts';
-import { finiteOrNull, requireNonNegative, requirePositive } from './policy-options.ts';
+import { finiteStepper, type Stepper } from '../features/internal.ts';
+import { trendStepper, type Trend } from '../features/trend.ts';
+import { finiteOrNull, requireFinite, requireNonNegative, requirePositive } from './policy-options.ts';
 import { statefulPolicy } from './stateful-policy.ts';
+import { DEFAULT_PHASE_OPTIONS } from '../phase-machine.ts';
 
 export interface GrokPrecursors {
-  /** Relative fall of metrics.weight_norm over the window that counts as a precursor. Default 0.02. */
+  /** A weight norm falling by at least this share of itself per memorization time (and by more
+   *  than z standard errors) holds the stop off: weight decay is winning. Default 0.02. */
   weightNormDrop: number;
-  /** Relative fall of the 'model'-scope GOP effective rank over the window. Default 0.05. */
-  effectiveRankDrop: number;
-  /** The precursor window, and the extension granted, in steps. Default 100. */
-  window: number;
 }
 
 export interface NoGrokBudgetOptions {
-  /** Budget = factor × memorizedAt steps after memorization; >= 0. */
-  factor: number;
-  /** Lower bound of the budget, in steps; >= 0. Default 0. */
+  /** The projected grok step must fall within factor × M steps after memorization at M; > 0. Default 20. */
+  factor?: number;
+  /** No decision before minAge × M steps after memorization; ≥ 0. Default 3. */
+  minAge?: number;
+  /** The budget in steps is at least this (for runs that memorize in a handful of steps); ≥ 0. Default 0. */
   minBudget?: number;
-  /** Precursor thresholds; missing fields take their defaults. */
+  /** The generalization to reach (oriented: higher is better). Default GENERALIZED_TEST_ACC (0.95). */
+  target?: number;
+  /** A run that has covered this share of the way from its level at memorization to the target
+   *  is grokking, never hopeless; (0, 1]. Default 0.5. */
+  reach?: number;
+  /** Optimism: the pace is slope + z × its standard error. ≥ 0. Default 3. */
+  z?: number;
   precursors?: Partial<GrokPrecursors>;
-  /**
-   * "Test progress" means generalization rose MORE than this above its value at memorization;
-   * >= 0. Default 0.01 (one accuracy point when generalization is test accuracy).
-   */
-  minProgress?: number;
 }
 
 const POLICY = 'no_grok_budget';
-export const DEFAULT_PRECURSORS: GrokPrecursors = { weightNormDrop: 0.02, effectiveRankDrop: 0.05, window: 100 };
-/** Default NoGrokBudgetOptions.minProgress (the detector config's min_progress). */
-export const DEFAULT_MIN_PROGRESS = 0.01;
-
-interface Sample {
-  step: number;
-  value: number;
-}
-
-/** Relative fall from the oldest to the newest sample: (old - new) / old; null with < 2 samples or old <= 0. */
-function relativeDrop(samples: readonly Sample[]): number | null {
-  const first = samples[0];
-  const last = samples[samples.length - 1];
-  if (first === undefined || last === undefined || samples.length < 2 || first.value <= 0) return null;
-  return (first.value - last.value) / first.value;
-}
-
-function modelEffectiveRank(view: RunView): Sample | null {
-  const probe = view.probe;
-  if (probe === null) return null;
-  const gop = probe.gop.find((g) => g.scope === 'model');
-  const value = finiteOrNull(gop?.effective_rank);
-  return value === null ? null : { step: probe.step, value };
-}
+export const DEFAULT_PRECURSORS: GrokPrecursors = { weightNormDrop: 0.02 };
+/** The defaults of the hopeless-run stop (the detector config's too). */
+export const NO_GROK_DEFAULTS = { factor: DEFAULT_PHASE_OPTIONS.grokHorizon, minAge: 3, minBudget: 0, reach: 0.5, z: DEFAULT_PHASE_OPTIONS.riseZ } as const;
+/** Trend windows: max(MIN_WINDOW, M) steps. */
+const MIN_WINDOW = 50;
 
 /**
  * Conventions:
- * - Memorization M is the first non-null RunView.memorizedAt seen (later changes are ignored).
- *   budget = max(factor × M, minBudget); the deadline is M + budget.
- * - Test progress: the generalization at memorization g0 is the latest finite generalization at
- *   or before step M (or, if none, the first one measured after). The run made progress once a
- *   later finite generalization exceeds g0 + minProgress. From then on the policy never fires and
- *   keeps consuming silently (constant state). Null and non-finite generalization are skipped.
- * - On the first view at step >= deadline without progress, precursors are checked over the
- *   last `window` steps (samples with step >= current step - window; oldest vs newest):
- *   weight_norm fell by more than weightNormDrop (relative), or the 'model' GOP effective rank
- *   (from RunView.probe, one sample per probe step) fell by more than effectiveRankDrop.
- *   Non-finite weight norms / ranks are skipped; fewer than two samples means "no precursor".
- * - Extension rule: while a precursor holds at a check, the deadline moves to current step +
- *   window and the check repeats there; the first check with no precursor stops the run.
- * State: two windows of at most ~window samples each. Emits one decision and completes.
+ * - Memorization M is the first non-null RunView.memorizedAt (later changes are ignored); the
+ *   level at memorization g0 is the first finite generalization at or after M.
+ * - From M on, `trend` fits run over the generalization and over metrics.weight_norm, each over
+ *   the last max(50, M) steps' worth of samples (the sample spacing is read off the first two
+ *   measurements after M).
+ * - At every view with a finite generalization from M + max(minAge × M, 1) on: the run is
+ *   hopeless when it has not covered `reach` of the way from g0 to the target, its projected
+ *   grok step (now + (target − fitted level now) / (slope + z·stderr)) lies beyond
+ *   M + max(factor × M, minBudget) (or the optimistic pace is ≤ 0), and the weight norm is not
+ *   falling by weightNormDrop per memorization time (slope·M / level ≤ −weightNormDrop and
+ *   slope + z·stderr < 0). The first hopeless view stops the run.
+ * State: two trend windows. Emits one decision and completes.
  */
-export function noGrokBudget(options: NoGrokBudgetOptions): OperatorFunction<RunView, StopDecision> {
-  const factor = requireNonNegative('noGrokBudget', 'factor', options.factor);
-  const minBudget = requireNonNegative('noGrokBudget', 'minBudget', options.minBudget ?? 0);
-  const minProgress = requireNonNegative('noGrokBudget', 'minProgress', options.minProgress ?? DEFAULT_MIN_PROGRESS);
-  const p = { ...DEFAULT_PRECURSORS, ...options.precursors };
-  const weightNormDrop = requireNonNegative('noGrokBudget', 'precursors.weightNormDrop', p.weightNormDrop);
-  const effectiveRankDrop = requireNonNegative('noGrokBudget', 'precursors.effectiveRankDrop', p.effectiveRankDrop);
-  const window = requirePositive('noGrokBudget', 'precursors.window', p.window);
+export function noGrokBudget(options: NoGrokBudgetOptions = {}): OperatorFunction<RunView, StopDecision> {
+  const factor = requirePositive('noGrokBudget', 'factor', options.factor ?? NO_GROK_DEFAULTS.factor);
+  const minAge = requireNonNegative('noGrokBudget', 'minAge', options.minAge ?? NO_GROK_DEFAULTS.minAge);
+  const minBudget = requireNonNegative('noGrokBudget', 'minBudget', options.minBudget ?? NO_GROK_DEFAULTS.minBudget);
+  const target = requireFinite('noGrokBudget', 'target', options.target ?? GENERALIZED_TEST_ACC);
+  const reach = requirePositive('noGrokBudget', 'reach', options.reach ?? NO_GROK_DEFAULTS.reach);
+  if (reach > 1) throw new Error(`noGrokBudget: option 'reach' must be ≤ 1, got ${reach}`);
+  const z = requireNonNegative('noGrokBudget', 'z', options.z ?? NO_GROK_DEFAULTS.z);
+  const weightNormDrop = requireNonNegative('noGrokBudget', 'precursors.weightNormDrop', options.precursors?.weightNormDrop ?? DEFAULT_PRECURSORS.weightNormDrop);
 
   return statefulPolicy(() => {
-    const norms: Sample[] = [];
-    const ranks: Sample[] = [];
-    let lastGen: number | null = null; // latest finite generalization up to memorization
     let memorizedAt: number | null = null;
-    let budget = 0;
-    let deadline = 0;
-    let extensions = 0;
     let g0: number | null = null;
-    let bestGen: number | null = null;
-    let progressed = false;
+    let firstAfter: number | null = null; // the step of the first generalization after M (for the spacing)
+    let gen: Stepper<Trend> | null = null;
+    let norm: Stepper<Trend> | null = null;
+    let genTrend: Trend | null = null;
+    let normTrend: Trend | null = null;
 
     return (view): StopDecision | null => {
-      if (progressed) return null;
-      // precursor windows
-      const norm = finiteOrNull(view.metrics.weight_norm);
-      if (norm !== null) norms.push({ step: view.step, value: norm });
-      const rank = modelEffectiveRank(view);
-      if (rank !== null && rank.step !== ranks[ranks.length - 1]?.step) ranks.push(rank);
-      const from = view.step - window;
-      while (norms.length > 0 && (norms[0] as Sample).step < from) norms.shift();
-      while (ranks.length > 0 && (ranks[0] as Sample).step < from) ranks.shift();
-
-      const gen = finiteOrNull(view.generalization);
       if (memorizedAt === null) {
-        if (view.memorizedAt === null) {
-          if (gen !== null) lastGen = gen;
-          return null;
-        }
+        if (view.memorizedAt === null) return null;
         memorizedAt = view.memorizedAt;
-        budget = Math.max(factor * memorizedAt, minBudget);
-        deadline = memorizedAt + budget;
-        g0 = gen !== null && view.step <= memorizedAt ? gen : lastGen;
-      } else if (gen !== null) {
-        if (g0 === null) g0 = gen;
-        bestGen = bestGen === null ? gen : Math.max(bestGen, gen);
-        if (gen > g0 + minProgress) {
-          progressed = true;
-          return null;
-        }
       }
-      if (view.step < deadline) return null;
-
-      const normDrop = relativeDrop(norms);
-      const rankDrop = relativeDrop(ranks);
-      if ((normDrop !== null && normDrop > weightNormDrop) || (rankDrop !== null && rankDrop > effectiveRankDrop)) {
-        extensions += 1;
-        deadline = view.step + window;
+      const M = memorizedAt;
+      const window = Math.max(MIN_WINDOW, M);
+      const g = finiteOrNull(view.generalization);
+      const w = finiteOrNull(view.metrics.weight_norm);
+      if (w !== null) {
+        // weight_norm comes with every StepMetrics: one sample per step
+        norm ??= finiteStepper(trendStepper(Math.max(3, window)));
+        normTrend = norm({ step: view.step, value: w }) ?? normTrend;
+      }
+      if (g === null) return null;
+      if (g0 === null) {
+        g0 = g;
+        firstAfter = view.step;
         return null;
       }
-      const values: Record<string, number> = { memorizedAt, budget, deadline, extensions };
-      if (g0 !== null) values['generalizationAtMemorization'] = g0;
-      if (bestGen !== null) values['bestGeneralizationSince'] = bestGen;
-      if (normDrop !== null) values['weightNormDrop'] = normDrop;
-      if (rankDrop !== null) values['effectiveRankDrop'] = rankDrop;
+      if (gen === null) {
+        const spacing = Math.max(1, view.step - firstAfter!);
+        gen = finiteStepper(trendStepper(Math.max(3, Math.round(window / spacing))));
+        gen({ step: firstAfter!, value: g0 });
+      }
+      genTrend = gen({ step: view.step, value: g }) ?? genTrend;
+      const age = view.step - M;
+      if (age < Math.max(minAge * M, 1) || genTrend === null) return null;
+      if (g - g0 >= reach * (target - g0)) return null; // well on its way
+      const t = genTrend;
+      const level = t.meanValue + t.slope * (view.step - t.meanStep);
+      const pace = t.slope + z * t.stderr;
+      const horizon = M + Math.max(factor * M, minBudget);
+      // A pace that would not move it by a millionth of the way within the horizon is no pace.
+      const projected = pace * (horizon - M) > 1e-6 * Math.abs(target - g0) ? view.step + (target - level) / pace : Infinity;
+      if (projected <= horizon) return null;
+      const n = normTrend;
+      const normPerM = n !== null && Math.abs(n.meanValue) > 0 ? (n.slope * M) / Math.abs(n.meanValue) : null;
+      if (n !== null && normPerM !== null && normPerM <= -weightNormDrop && n.slope + z * n.stderr < 0) return null; // weight decay is winning
+      const values: Record<string, number> = { memorizedAt: M, age, generalization: g, generalizationAtMemorization: g0, level, slope: t.slope, slopeStderr: t.stderr, pace, horizon };
+      if (Number.isFinite(projected)) values['projectedGrokStep'] = projected;
+      if (normPerM !== null) values['weightNormChangePerMemorization'] = normPerM;
+      const when = Number.isFinite(projected) ? `would reach ${target} only at step ${Math.round(projected)}` : `is not rising (slope ${t.slope.toPrecision(2)} ± ${t.stderr.toPrecision(2)})`;
       return {
         runId: view.runId,
         policy: POLICY,
         reason:
-          `no test progress (generalization not above ${g0 ?? 'its value at memorization'} + ${minProgress}) ` +
-          `within ${view.step - memorizedAt} steps of memorization at step ${memorizedAt} ` +
-          `(budget ${budget}, ${extensions} extension(s)) and no grokking precursor`,
+          `hopeless: memorized at step ${M}; generalization ${g.toPrecision(3)} (${g0.toPrecision(3)} at memorization) ${when}; ` +
+          `it would not generalize within ${factor} × ${M} steps of memorizing (by step ${horizon}), and the weight norm is not falling`,
         step: view.step,
         evidence: {
-          window_start: memorizedAt,
+          window_start: M,
           window_end: view.step,
           values,
-          thresholds: { factor, minBudget, minProgress, weightNormDrop, effectiveRankDrop, window },
+          thresholds: { factor, minAge, minBudget, target, reach, z, weightNormDrop, window },
         },
       };
     };
