@@ -43,7 +43,7 @@ describe('detector config', () => {
       min_budget: NO_GROK_DEFAULTS.minBudget,
       reach: NO_GROK_DEFAULTS.reach,
       z: NO_GROK_DEFAULTS.z,
-      precursors: { weight_norm_drop: DEFAULT_PRECURSORS.weightNormDrop },
+      precursors: { weight_norm_drop: DEFAULT_PRECURSORS.weightNormDrop, fourier_rise: DEFAULT_PRECURSORS.fourierRise },
     });
     expect(cfg.policies[2]).toEqual({ kind: 'degradation', steps: DEGRADATION_DEFAULTS.steps, share: DEGRADATION_DEFAULTS.share, min_delta: DEGRADATION_DEFAULTS.minDelta });
     expect(DEGRADATION_DEFAULTS.minDelta).toBe(DEFAULT_PHASE_OPTIONS.degradationDrop);

@@ -64,7 +64,12 @@ const PolicyConfig = z.discriminatedUnion('kind', [
     min_budget: z.int().min(0).default(NO_GROK_DEFAULTS.minBudget),
     reach: z.number().gt(0).max(1).default(NO_GROK_DEFAULTS.reach),
     z: z.number().min(0).default(NO_GROK_DEFAULTS.z),
-    precursors: z.strictObject({ weight_norm_drop: z.number().min(0).default(DEFAULT_PRECURSORS.weightNormDrop) }).prefault({}),
+    precursors: z
+      .strictObject({
+        weight_norm_drop: z.number().min(0).nullable().default(DEFAULT_PRECURSORS.weightNormDrop),
+        fourier_rise: z.number().min(0).default(DEFAULT_PRECURSORS.fourierRise),
+      })
+      .prefault({}),
   }),
   z.strictObject({
     kind: z.literal('divergence'),
@@ -129,7 +134,7 @@ export function buildPolicies(cfg: DetectorConfig): Policy[] {
       case 'degradation':
         return degradation({ steps: p.steps, share: p.share, minDelta: p.min_delta });
       case 'no_grok_budget':
-        return noGrokBudget({ factor: p.factor, minAge: p.min_age, minBudget: p.min_budget, target, reach: p.reach, z: p.z, precursors: { weightNormDrop: p.precursors.weight_norm_drop } });
+        return noGrokBudget({ factor: p.factor, minAge: p.min_age, minBudget: p.min_budget, target, reach: p.reach, z: p.z, precursors: { weightNormDrop: p.precursors.weight_norm_drop, fourierRise: p.precursors.fourier_rise } });
       case 'divergence':
         return divergence({ spikeFactor: p.spike_factor, window: p.window, monitor: p.monitor, minRise: p.min_rise, confirmSteps: p.confirm_steps });
     }

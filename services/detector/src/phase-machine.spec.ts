@@ -51,6 +51,25 @@ describe('phase machine', () => {
     expect(degradation.step).toBeLessThan(200 + 45);
   });
 
+  it("calls a steady climb GROKKING, not PLATEAU (issue 11: 0.01 → 0.30 over 700 steps, 0.72 → 0.95 over 600), and a creep that would take 100 memorization times PLATEAU", () => {
+    const noise = (i: number) => 0.004 * Math.sin(i * 12.9898) * Math.cos(i * 78.233); // deterministic wiggle
+    const climb = (from: number, to: number, over: number) =>
+      Array.from({ length: 130 + over }, (_, i) => {
+        const step = i + 1;
+        const test = step <= 130 ? from : from + ((to - from) * (step - 130)) / over;
+        return exampleStepMetrics({ run_id: 'c', step, train_acc: Math.min(1, step / 130), test_acc: test + noise(i), train_loss: 1 / step });
+      });
+    for (const [from, to, over] of [[0.01, 0.3, 700], [0.72, 0.95, 600]] as const) {
+      const { changes } = run(phaseOptions(), climb(from, to, over));
+      const phases = changes.map((c) => c.phase);
+      expect(phases, `${from} → ${to}`).toContain('GROKKING');
+      expect(phases, `${from} → ${to}`).not.toContain('PLATEAU');
+    }
+    // memorized at 130 at 0.05, then +0.05 per 700 steps: 0.95 would take ~12,600 steps (~97 memorization times)
+    const { changes } = run(phaseOptions(), climb(0.05, 0.1, 700));
+    expect(changes.map((c) => c.phase)).toEqual(['MEMORIZATION', 'PLATEAU']);
+  });
+
   it('announces DIVERGED at once on a NaN loss and stays there', () => {
     const steps = grokking().slice(0, 300);
     steps[250] = { ...steps[250]!, train_loss: NaN };

@@ -200,10 +200,16 @@ export class PhaseMachine {
     this.levelOf = finiteStepper(emaStepper(2 / (this.window + 1)));
   }
 
-  /** The pace a rise must reach: the rest of the way to the threshold within grokHorizon memorization times. */
-  private rateFloor(threshold: number): number {
+  /**
+   * The pace a rise must reach: the rest of the way to the threshold by the grok horizon, M +
+   * grokHorizon memorization times (the hopeless-run stop's too), and never less time than half
+   * the horizon: a run past it may still grok, and then it climbs fast.
+   */
+  private rateFloor(threshold: number, step: number): number {
     const gap = this.current === null ? 0 : Math.max(0, threshold - this.current);
-    return gap / (this.o.grokHorizon * Math.max(this.memorizedAt ?? 0, this.o.window));
+    const time = Math.max(this.memorizedAt ?? 0, this.o.window);
+    const left = Math.max((this.memorizedAt ?? 0) + this.o.grokHorizon * time - step, (this.o.grokHorizon * time) / 2);
+    return gap / left;
   }
 
   step(m: StepMetrics, _probe: ProbeSummary | null = null): PhaseStep {
@@ -244,7 +250,7 @@ export class PhaseMachine {
         // level to the threshold: a fast grokker can go from memorized to generalized in 25 steps.
         const covered = this.level !== null && threshold > this.level ? (this.current! - this.level) / (threshold - this.level) : 0;
         const enough = 2 * (t?.samples ?? 0) >= this.window || covered >= CLEAR_RISE;
-        this.rising = t !== null && t.step === m.step && enough && t.slope - o.riseZ * t.stderr > 0 && t.slope > this.rateFloor(threshold);
+        this.rising = t !== null && t.step === m.step && enough && t.slope - o.riseZ * t.stderr > 0 && t.slope > this.rateFloor(threshold, m.step);
         if (!this.rising) this.level = this.levelOf!({ step: m.step, value: generalization })?.value ?? this.level;
       }
     }
@@ -328,7 +334,7 @@ export class PhaseMachine {
       generalized_at: o.generalizedAt,
       rise_z: o.riseZ,
       grok_horizon: o.grokHorizon,
-      rise_rate_floor: this.rateFloor(threshold),
+      rise_rate_floor: this.rateFloor(threshold, m.step),
       window: o.window,
       plateau_steps: o.plateauSteps,
       degradation_drop: o.degradationDrop,

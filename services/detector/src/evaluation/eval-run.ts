@@ -30,7 +30,11 @@ export function fromSynthetic(run: LabelledRun): EvalRun {
     name: run.name,
     kind: 'synthetic',
     categories: ['synthetic'],
-    events: run.steps.map((value) => ({ name: 'StepMetrics', value })),
+    // each probe right after the StepMetrics of its step, as the trainer emits them
+    events: run.steps.flatMap((value): AnyEvent[] => {
+      const probe = run.probes?.find((p) => p.step === value.step);
+      return probe ? [{ name: 'StepMetrics', value }, { name: 'ProbeSummary', value: probe }] : [{ name: 'StepMetrics', value }];
+    }),
     steps: run.steps,
     labels: run.labels!,
     // The construction knows where grokking begins; the milestones are read off the curves.

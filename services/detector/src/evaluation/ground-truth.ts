@@ -7,6 +7,8 @@
 //   followed by a straight rise (y ≈ a + b·max(0, t − O)) to the smoothed test accuracy: where
 //   the curve leaves its plateau, judged on the whole rise at once (when it generalized before
 //   it memorized, there is no separate grokking phase);
+// - a rise that stops short of 0.95 after getting past half of it began at the hinge over [M, E],
+//   E where it first covered 95% of its way to its best; PLATEAU after E;
 // - diverged at D: where the train loss began the unbroken climb that ends in its first
 //   non-finite value (or at that value).
 // Per-step labels (docs/architecture.md, "Phases"): WARMUP before M; MEMORIZATION for the
@@ -97,9 +99,18 @@ export function groundTruth(steps: StepMetrics[], o: { metric?: 'test_acc' } = {
   const grokkedAt = gi >= 0 ? steps[gi]!.step : null;
   const hasTrainAcc = steps.some((s) => s.train_acc !== null);
 
-  const oi = gi >= 0 && mi >= 0 && gi > mi ? hingeIndex(steps, smooth, mi, gi) : -1;
+  // A rise that stops short of GENERALIZED_TEST_ACC but gets past half of it (a large learning
+  // rate's run hovering at 0.93) is a rise all the same: it ends where the smoothed metric first
+  // covers 95% of its way from its level at memorization to its best; PLATEAU after that.
+  const bestBefore = Math.max(-Infinity, ...smooth.slice(0, upTo).filter((v): v is number => v !== null));
+  let ei = gi;
+  if (gi < 0 && mi >= 0 && bestBefore >= GENERALIZED_TEST_ACC / 2) {
+    const base = smooth[mi] ?? 0;
+    ei = smooth.findIndex((v, i) => i > mi && i < upTo && v !== null && v >= base + 0.95 * (bestBefore - base));
+  }
+  const oi = ei >= 0 && mi >= 0 && ei > mi ? hingeIndex(steps, smooth, mi, ei) : -1;
   const onset = oi >= 0 ? steps[oi]!.step : null;
-  const groks = onset !== null;
+  const groks = onset !== null && grokkedAt !== null;
 
   const labels: Phase[] = [];
   let best = -Infinity;
@@ -114,12 +125,12 @@ export function groundTruth(steps: StepMetrics[], o: { metric?: 'test_acc' } = {
     else if (v !== null && best - v >= DEGRADATION_DROP) label = 'DEGRADATION';
     else if (gi >= 0 && i >= gi) label = 'CONVERGED';
     else if (!hasTrainAcc) label = 'WARMUP';
-    else if (oi >= 0 && i >= oi) label = 'GROKKING';
+    else if (oi >= 0 && i >= oi && i < ei) label = 'GROKKING';
+    else if (oi >= 0 && i >= ei) label = 'PLATEAU'; // the rise stopped short of generalizing
     else if (step - memorizedAt! < MEMORIZATION_STEPS) label = 'MEMORIZATION';
     else label = 'PLATEAU';
     labels.push(label);
   }
-  const bestSmooth = Math.max(-Infinity, ...smooth.slice(0, upTo).filter((v): v is number => v !== null));
-  const hopeless = memorizedAt !== null && divergedAt === null && bestSmooth < GENERALIZED_TEST_ACC / 2;
+  const hopeless = memorizedAt !== null && divergedAt === null && bestBefore < GENERALIZED_TEST_ACC / 2;
   return { memorizedAt, onset, grokkedAt, divergedAt, groks, hopeless, labels };
 }

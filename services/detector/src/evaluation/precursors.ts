@@ -51,3 +51,39 @@ export function moveStep(points: Array<[number, number]>, memorizedAt: number, d
   return null;
 }
 
+
+/**
+ * The precursor's change per memorization time at step `now`, in its grokking direction, as the
+ * hopeless-run stop reads it: the trend over the last max(50, M, 5 sample intervals) steps since M,
+ * slope × M / |level|. Null with fewer than 3 samples.
+ */
+export function changePerMemorization(points: Array<[number, number]>, memorizedAt: number, direction: 1 | -1, now: number): number | null {
+  const after = points.filter(([s]) => s >= memorizedAt && s <= now);
+  if (after.length < 3) return null;
+  const spacing = after.length > 1 ? after.at(-1)![0] - after.at(-2)![0] : 1;
+  const window = Math.max(50, memorizedAt, 5 * spacing);
+  const inWindow = after.filter(([s]) => s >= now - window);
+  if (inWindow.length < 3) return null;
+  const trend = finiteStepper(trendStepper(inWindow.length));
+  let t;
+  for (const [step, value] of inWindow) t = trend({ step, value }) ?? t;
+  if (!t || !(Math.abs(t.meanValue) > 0)) return null;
+  return (direction * t.slope * memorizedAt) / Math.abs(t.meanValue);
+}
+
+/**
+ * Whether the test-accuracy pace alone (no precursor) would call the run hopeless at `now`, as
+ * the hopeless-run stop judges it: slope + z·stderr over the last max(50, M) steps, projected to
+ * `target`, beyond M + factor·M.
+ */
+export function paceSaysHopeless(run: EvalRun, now: number, o: { target: number; factor: number; z: number }): boolean {
+  const M = run.truth.memorizedAt!;
+  const window = Math.max(50, M);
+  const trend = finiteStepper(trendStepper(Math.max(3, window)));
+  let t;
+  for (const m of run.steps) if (m.step >= M && m.step <= now && m.step > now - window && m.test_acc !== null) t = trend({ step: m.step, value: m.test_acc }) ?? t;
+  if (!t) return false;
+  const level = t.meanValue + t.slope * (now - t.meanStep);
+  const pace = t.slope + o.z * t.stderr;
+  return pace <= 0 || now + (o.target - level) / pace > M + o.factor * M;
+}

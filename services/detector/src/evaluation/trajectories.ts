@@ -1,10 +1,11 @@
 // Labelled trajectories for evaluating the phase detector: synthetic runs whose phases and
-// change points are known by construction (seeded noise), among them anti-grokking.
+// change points are known by construction (seeded noise), among them anti-grokking. They carry a
+// probe every 10 steps with the one precursor the study found predictive (Fourier sparsity).
 // Labelling convention (the evaluation's ground truth): WARMUP until the training set is fitted;
 // MEMORIZATION for the first 100 steps after that; PLATEAU while test accuracy stays flat;
 // GROKKING while it rises; CONVERGED once it is ≥ 0.95 and flat; DEGRADATION while it falls
 // from its best; DIVERGED from a NaN loss on.
-import { exampleStepMetrics, type Phase, type StepMetrics } from '@grokstream/schemas';
+import { exampleStepMetrics, type Phase, type ProbeSummary, type StepMetrics } from '@grokstream/schemas';
 import { Rng } from './rng.ts';
 
 export interface LabelledRun {
@@ -15,6 +16,35 @@ export interface LabelledRun {
   labels?: Phase[];
   /** Ground-truth grokking onset, if the run groks. */
   grokkingOnset: number | null;
+  /** Probe summaries (every PROBE_EVERY steps), in step order. */
+  probes?: ProbeSummary[];
+}
+
+export const PROBE_EVERY = 10;
+
+/**
+ * A probe summary carrying only the Fourier sparsity, the precursor the study found on the
+ * recorded runs (eval/README.md): rising 2.4–5.7% of itself per memorization time through the
+ * plateau of a run that groks (the transformer), at most ~1% in runs that never generalize.
+ */
+function fourierProbe(run: string, step: number, sparsity: number): ProbeSummary {
+  return {
+    event_id: `${run}-probe-${step}`,
+    run_id: run,
+    seq: step,
+    ts: step,
+    step,
+    probe_batch_size: 64,
+    grad_noise_trace: null,
+    grad_snr: null,
+    tr_h_sigma: null,
+    hessian_trace: null,
+    hessian_trace_avg: null,
+    hessian_top_eig: null,
+    gop: [],
+    extra: { fourier_sparsity: sparsity },
+    elapsed_ms: null,
+  };
 }
 
 const clamp = (x: number) => Math.min(1, Math.max(0, x));
@@ -34,6 +64,11 @@ function synth(name: string, shape: Shape, seed: number): LabelledRun {
   const rng = new Rng(seed);
   const steps: StepMetrics[] = [];
   const labels: Phase[] = [];
+  const probes: ProbeSummary[] = [];
+  // The Fourier sparsity: 0.2 until memorization; then +4% per memorization time in a run that
+  // will grok (until it has generalized: the recorded transformer's went on rising through its
+  // rise), flat with noise in one that will not.
+  const willGrok = !shape.anti && shape.grokAt !== null;
   for (let step = 1; step <= shape.total; step++) {
     const train = clamp(step / shape.memorizeAt);
     let test = 0.05;
@@ -57,9 +92,13 @@ function synth(name: string, shape: Shape, seed: number): LabelledRun {
     }
     steps.push(exampleStepMetrics({ run_id: name, step, ts: step, train_acc: train, test_acc: noisy, train_loss: trainLoss, test_loss: 1 - noisy }));
     labels.push(label);
+    if (step % PROBE_EVERY === 0) {
+      const since = Math.max(0, Math.min(step, (shape.grokAt ?? step) + shape.grokWidth) - shape.memorizeAt) / shape.memorizeAt;
+      probes.push(fourierProbe(name, step, 0.2 * (willGrok ? 1 + 0.04 * since : 1) + 0.002 * (rng.next() - 0.5)));
+    }
   }
     const groks = !shape.anti && shape.grokAt !== null && (shape.divergeAt === undefined || shape.divergeAt > shape.grokAt);
-  return { name, kind: 'synthetic', steps, labels, grokkingOnset: groks ? shape.grokAt : null };
+  return { name, kind: 'synthetic', steps, labels, grokkingOnset: groks ? shape.grokAt : null, probes };
 }
 
 export function syntheticSet(): LabelledRun[] {

@@ -11,6 +11,8 @@ import {
   type MetricField,
 } from './policy-options.ts';
 import { statefulPolicy } from './stateful-policy.ts';
+import { bestSoFarStepper, type BestSoFar } from '../features/best-so-far.ts';
+import type { Stepper } from '../features/internal.ts';
 
 export type PatienceMonitor = MetricField | 'generalization';
 export type PatienceMode = 'auto' | 'min' | 'max';
@@ -61,27 +63,31 @@ export function patience(options: PatienceOptions): OperatorFunction<RunView, St
     finiteOrNull(monitor === 'generalization' ? view.generalization : view.metrics[monitor]);
 
   return statefulPolicy(() => {
-    let best: number | null = baseline ?? null;
-    let improved = false; // whether `best` is a measured value (not the baseline)
-    let lastImprovementStep: number | null = null;
+    // The running best is bestSoFar's (Keras semantics: a new best beats the old by MORE than
+    // minDelta); with a baseline it starts there, at the first counted view.
+    let best: Stepper<BestSoFar> | null = null;
+    let improved = false; // whether the best is a measured value (not the baseline)
+    let lastImprovementStep = 0;
 
     return (view): StopDecision | null => {
       if (view.step < startFromStep) return null;
       const value = read(view);
       if (value === null) return null;
-      if (best === null || improves(value, best)) {
-        best = value;
+      const first = best === null;
+      best ??= bestSoFarStepper({ mode, minDelta }, baseline === undefined ? undefined : { value: baseline, step: view.step });
+      const b = best({ step: view.step, value })!;
+      if (first) lastImprovementStep = view.step; // the clock starts at the first counted view
+      if (b.bestStep === view.step && b.best === value && (first ? baseline === undefined || improves(value, baseline) : true)) {
         improved = true;
         lastImprovementStep = view.step;
         return null;
       }
-      lastImprovementStep ??= view.step; // baseline not beaten on the first counted view
       const waited = view.step - lastImprovementStep;
       if (waited < patienceSteps) return null;
       const thresholds: Record<string, number> = { patience: patienceSteps, minDelta };
       if (baseline !== undefined) thresholds['baseline'] = baseline;
       const reason = improved
-        ? `${monitor} has not improved (${mode}, minDelta ${minDelta}) on its best ${best} ` +
+        ? `${monitor} has not improved (${mode}, minDelta ${minDelta}) on its best ${b.best} ` +
           `from step ${lastImprovementStep} for ${waited} steps (patience ${patienceSteps})`
         : `${monitor} did not beat the baseline ${baseline} (${mode}, minDelta ${minDelta}) ` +
           `within ${waited} steps (patience ${patienceSteps})`;
@@ -95,7 +101,7 @@ export function patience(options: PatienceOptions): OperatorFunction<RunView, St
           window_end: view.step,
           values: {
             current: value,
-            best,
+            best: b.best,
             lastImprovementStep,
             stepsSinceImprovement: waited,
             baselineBeaten: baseline === undefined || improved ? 1 : 0,
