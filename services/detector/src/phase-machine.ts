@@ -6,15 +6,16 @@
 //
 // It is built on the feature state machines (features/): a rise is judged by the `trend` fit
 // (slope with its standard error) over a window that scales with the run's memorization time, the
-// best generalization is `bestSoFar`'s, and the level a rise starts from is an `ema` of the
-// plateau. A rise counts when it is both real (slope − z·stderr > 0: more than the run's own
+// best generalization is `bestSoFar`'s, the plateau level is an `ema`, and a rise is dated at the
+// hinge of a "flat, then rising" fit (fitHinge). A rise counts when it is both real (slope − z·stderr > 0: more than the run's own
 // noise) and fast enough to matter (on course to generalize within grokHorizon memorization
 // times): a creep that would take a hundred is a plateau, however steady.
 import { GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, type Evidence, type Phase, type ProbeSummary, type StepMetrics } from '@grokstream/schemas';
 import { DEFAULT_MIN_RISE, DIVERGENCE_Z, DivergenceWatch, type WatchVerdict } from './loss-spike.ts';
 import { bestSoFarStepper, type BestSoFar } from './features/best-so-far.ts';
 import { emaStepper } from './features/ema.ts';
-import { finiteStepper, type Stepper } from './features/internal.ts';
+import { finiteStepper, SampleWindow, type Stepper } from './features/internal.ts';
+import { fitHinge } from './features/least-squares.ts';
 import { trendStepper, type Trend } from './features/trend.ts';
 
 export type NumericField = {
@@ -165,6 +166,8 @@ export class PhaseMachine {
   private readonly losses: DivergenceWatch;
   private readonly bestOf: Stepper<BestSoFar>;
   private trendOf: Stepper<Trend> | null = null;
+  /** The measurements the trend is fitted on (for the onset's hinge fit). */
+  private since: SampleWindow | null = null;
   /** The plateau's level (an EMA of the generalization while it is not rising), where a rise starts from. */
   private levelOf: Stepper<{ step: number; value: number }> | null = null;
   level: number | null = null;
@@ -197,6 +200,7 @@ export class PhaseMachine {
   private startTrend(memorizedAt: number): void {
     this.window = Math.min(MAX_TREND_WINDOW, Math.max(this.o.window, Math.round(memorizedAt / 2)));
     this.trendOf = finiteStepper(trendStepper(this.window));
+    this.since = new SampleWindow(this.window);
     this.levelOf = finiteStepper(emaStepper(2 / (this.window + 1)));
   }
 
@@ -244,6 +248,7 @@ export class PhaseMachine {
       // was still fitting its train set is not grokking.
       if (this.trendOf) {
         this.trend = this.trendOf({ step: m.step, value: generalization }) ?? this.trend;
+        this.since!.push({ step: m.step, value: generalization });
         const t = this.trend;
         // Judged once the window is at least half full (a handful of points says little of a
         // trend), unless the metric has already covered CLEAR_RISE of its way from the plateau
@@ -295,16 +300,18 @@ export class PhaseMachine {
   }
 
   /**
-   * Where the rise began: the step at which the fitted line leaves the plateau level (by the
-   * fit's own scatter), no earlier than memorization and no later than when the rise was first
-   * seen. The detector sees a rise only once it is significant; the line says when it started.
+   * Where the rise began: the hinge of the best fit of "flat, then a straight rise" to the
+   * measurements in the trend window, no earlier than memorization and no later than when the
+   * rise was first seen. The detector sees a rise only once it is significant; the hinge says
+   * when it started.
    */
   private onsetEstimate(): number {
-    const t = this.trend;
+    const pts: Array<[number, number]> = [];
+    this.since?.forEach((step, value) => pts.push([step, value]));
+    const hinge = fitHinge(pts);
     const lower = this.memorizedAt ?? this.candidateSince;
-    if (!t || !(t.slope > 0) || this.level === null) return this.candidateSince;
-    const leaves = t.meanStep - (t.meanValue - (this.level + t.residualStd)) / t.slope;
-    return Math.round(Math.min(this.candidateSince, Math.max(lower, leaves)));
+    if (!hinge) return this.candidateSince;
+    return Math.round(Math.min(this.candidateSince, Math.max(lower, hinge.step)));
   }
 
   private evidence(m: StepMetrics, target: Phase, start: number, threshold: number, divergence: Extract<WatchVerdict, { kind: 'diverged' }> | null): Evidence {

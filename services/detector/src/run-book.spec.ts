@@ -44,13 +44,13 @@ describe('RunBook', () => {
     const { book, out } = bookOver([...events, ...events, ...events.slice(100)]);
     expect(book.activeRuns).toBe(0);
     expect(book.finishedRuns).toBe(1);
-    expect(phases(out)).toEqual(['50:MEMORIZATION#0', '90:PLATEAU#1', '149:GROKKING#2', '208:CONVERGED#3', '240:STOP']);
+    expect(phases(out)).toEqual(['50:MEMORIZATION#0', '90:PLATEAU#1', '150:GROKKING#2', '208:CONVERGED#3', '240:STOP']);
   });
 
   it('goes on with a run resumed after an interrupted finish: same phase, next seq, no WARMUP again', () => {
     const { book, out } = bookOver(run({ kind: 'interrupted-resume', at: 120 }));
     // Interrupted in PLATEAU: the resumed run goes on from there to GROKKING, with seq 2.
-    expect(phases(out)).toEqual(['50:MEMORIZATION#0', '90:PLATEAU#1', '149:GROKKING#2', '208:CONVERGED#3', '240:STOP']);
+    expect(phases(out)).toEqual(['50:MEMORIZATION#0', '90:PLATEAU#1', '150:GROKKING#2', '208:CONVERGED#3', '240:STOP']);
     expect(book.finishedRuns).toBe(1);
   });
 

@@ -18,6 +18,7 @@
 // labelled by their generalization alone: WARMUP (nothing to call it yet), CONVERGED once
 // generalized, DEGRADATION once fallen from the best.
 import { GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, type Phase, type StepMetrics } from '@grokstream/schemas';
+import { fitHinge } from '../features/least-squares.ts';
 
 export const SMOOTH = 5;
 export const MEMORIZATION_STEPS = 100;
@@ -47,39 +48,17 @@ function centredMedians(xs: Array<number | null>, width: number): Array<number |
   });
 }
 
-/**
- * The index in [from, to) of the hinge O minimizing the squared error of y ≈ a + b·max(0, t − t_O)
- * over the points from..to (inclusive), with b > 0. For each candidate the fit is a simple
- * regression on x = max(0, t − t_O), so SSE = Syy − Sxy² / Sxx.
- */
+/** The index in [from, to) of the hinge of the smoothed series over the points from..to (features/least-squares.ts: fitHinge). */
 export function hingeIndex(steps: StepMetrics[], ys: Array<number | null>, from: number, to: number): number {
+  const idx: number[] = [];
   const pts: Array<[number, number]> = [];
-  for (let i = from; i <= to; i++) if (ys[i] !== null) pts.push([steps[i]!.step, ys[i]!]);
-  const my = pts.reduce((a, [, y]) => a + y, 0) / pts.length;
-  let best = from;
-  let bestSse = Infinity;
-  for (let k = from; k < to; k++) {
-    const o = steps[k]!.step;
-    let mx = 0;
-    for (const [t] of pts) mx += Math.max(0, t - o);
-    mx /= pts.length;
-    let sxx = 0;
-    let sxy = 0;
-    let syy = 0;
-    for (const [t, y] of pts) {
-      const x = Math.max(0, t - o) - mx;
-      sxx += x * x;
-      sxy += x * (y - my);
-      syy += (y - my) * (y - my);
-    }
-    if (!(sxx > 0) || !(sxy > 0)) continue;
-    const sse = syy - (sxy * sxy) / sxx;
-    if (sse < bestSse) {
-      bestSse = sse;
-      best = k;
-    }
+  for (let i = from; i <= to; i++) {
+    if (ys[i] === null || ys[i] === undefined) continue;
+    idx.push(i);
+    pts.push([steps[i]!.step, ys[i]!]);
   }
-  return best;
+  const h = fitHinge(pts);
+  return h ? idx[h.index]! : from;
 }
 
 export function groundTruth(steps: StepMetrics[], o: { metric?: 'test_acc' } = {}): GroundTruth {

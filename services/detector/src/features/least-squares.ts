@@ -122,3 +122,41 @@ export function fitQuadratic(w: SampleWindow): QuadraticFit | null {
     scaled: { a: A, b: B },
   };
 }
+
+/**
+ * The hinge of "flat, then a straight rise": the t₀ among the points' steps (all but the last)
+ * minimizing the squared error of y ≈ a + b·max(0, t − t₀) with b > 0. For each candidate the fit
+ * is a simple regression on x = max(0, t − t₀), so SSE = Syy − Sxy² / Sxx. O(n²); null when no
+ * candidate gives a rise. Points in step order.
+ */
+export function fitHinge(points: ReadonlyArray<readonly [number, number]>): { step: number; index: number } | null {
+  const n = points.length;
+  if (n < 3) return null;
+  let my = 0;
+  for (const [, y] of points) my += y;
+  my /= n;
+  let best: { step: number; index: number } | null = null;
+  let bestSse = Infinity;
+  for (let k = 0; k < n - 1; k++) {
+    const o = points[k]![0];
+    let mx = 0;
+    for (const [t] of points) mx += Math.max(0, t - o);
+    mx /= n;
+    let sxx = 0;
+    let sxy = 0;
+    let syy = 0;
+    for (const [t, y] of points) {
+      const x = Math.max(0, t - o) - mx;
+      sxx += x * x;
+      sxy += x * (y - my);
+      syy += (y - my) * (y - my);
+    }
+    if (!(sxx > 0) || !(sxy > 0)) continue;
+    const sse = syy - (sxy * sxy) / sxx;
+    if (sse < bestSse) {
+      bestSse = sse;
+      best = { step: o, index: k };
+    }
+  }
+  return best;
+}
