@@ -23,6 +23,19 @@ Usage:
       --partitions N      partitions for topics created on Kafka (default $GROKSTREAM_PARTITIONS or 4)
       --events-file PATH  the Avro event log (for replay; default <data>/events/RUN_ID.avro when embedded)
       --quiet             no progress line
+  grokstream sweep CONFIG.yaml key=a,b,c key=lo..hi..step ... [--zip k1,k2] [--seeds N]
+                   [--rerun FILTER] [--sweep ID] [--dry-run] [run's options: --kafka, --clickhouse,
+                   --detector, --no-detect, --no-report, --quiet]
+      Train a grid of runs of CONFIG: the cartesian product of the axes (key=a,b,c lists,
+      key=lo..hi..step ranges; key=v alone sets v everywhere), keys given to --zip varying in step,
+      --seeds N adding run.seed=0..N-1. Every run carries the sweep's id (tag sweep; default the
+      config's name and a hash of the grid, so the same command is the same sweep) and the hash
+      of its resolved config (tag config_hash): a point with a finished run in the store is
+      skipped; --rerun all, or --rerun key=v[,v...] (repeatable: every filter must match), runs
+      the points it selects again. Embedded, the points train one after another with the
+      detector stopping runs across the sweep; at the end a table, one row per point
+      (memorization step, grok step, delay, final accuracies, stop policy), the steps the stops
+      saved, and the sweep's report. --dry-run lists the points and what would run.
   grokstream report [RUN_ID ...] [--sweep ID] [--out FILE] [--points N] [--clickhouse URL]
       A self-contained HTML report (opens offline) of runs (default: the latest) or of a sweep,
       from the configured store: every panel of the Grafana dashboards, with the same SQL, phases

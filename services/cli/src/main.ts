@@ -11,9 +11,10 @@ import { query } from './query-command.ts';
 import { report, ui } from './report-commands.ts';
 import { importLog } from './import-command.ts';
 import { doctor } from './doctor-command.ts';
+import { sweep } from './sweep-command.ts';
 
 type Command = (args: string[], ctx: CommandContext) => Promise<number>;
-const COMMANDS: Record<string, Command> = { run, report, ui, import: importLog, doctor, stop, resend, replay, detect, ingest, query };
+const COMMANDS: Record<string, Command> = { run, sweep, report, ui, import: importLog, doctor, stop, resend, replay, detect, ingest, query };
 
 export function exitCodeOf(err: unknown): number {
   if (err instanceof Interrupted) return 130;
@@ -47,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const ctx = makeContext(process.env, (log) =>
-    listenForInterrupts(log, command === 'run' ? 'stopping at the next step boundary' : 'finishing what is in flight, then stopping'),
+    listenForInterrupts(log, command === 'run' || command === 'sweep' ? 'stopping at the next step boundary' : 'finishing what is in flight, then stopping'),
   );
   try {
     return await handler(rest, ctx);

@@ -1,0 +1,252 @@
+// grokstream sweep CONFIG AXIS... : a grid of runs of one config (services/sweep), embedded or on
+// Kafka. Every run carries the sweep's id (run tag `sweep`), its point (`point`) and the hash of
+// its resolved config (`config_hash`); a point whose hash already has a finished run in the store
+// is skipped unless --rerun selects it. One progress display covers the sweep; at the end a table
+// has a row per point, and the report the sweep's panels.
+import { mkdirSync } from 'node:fs';
+import { basename, extname, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EventCodec, GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC } from '@grokstream/schemas';
+import type { Bus } from '@grokstream/bus';
+import { RuntimeFailure, UsageError, kafkaBus, describeStore, Interrupted } from '@grokstream/shell';
+import { configJson, loadConfig, newRunId, runTraining, type RunConfig } from '@grokstream/trainer';
+import { sqlIdent, sqlString, type Store } from '@grokstream/store';
+import { writeReport } from '@grokstream/report';
+import {
+  configHash,
+  parseRerun,
+  stepsSaved,
+  summaryTable,
+  sweepAxes,
+  sweepId,
+  sweepPoints,
+  SweepSpecError,
+  type PointResult,
+  type SweepPoint,
+} from '@grokstream/sweep';
+import { kafkaSettings, type CommandContext } from './context.ts';
+import { EmbeddedPipeline } from './embedded-pipeline.ts';
+import { loadDetector, openCommandStore, storeFlagSettings } from './embedded-parts.ts';
+import { SweepProgress } from './sweep-progress.ts';
+
+interface PlannedPoint {
+  point: SweepPoint;
+  cfg: RunConfig;
+  hash: string;
+  /** A finished run of the same config, found in the store. */
+  finished: string | null;
+  run: boolean;
+}
+
+function positiveInt(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got ${text}`);
+  return n;
+}
+
+/** Finished runs (completed or stopped early) by config hash, from the store's runs and run_summary. */
+async function finishedRuns(store: Store, database: string): Promise<Map<string, string>> {
+  const db = sqlIdent(database);
+  const rows = await store.query<{ run_id: string; hash: string; ended: string }>(
+    `SELECT r.run_id AS run_id, r.hash AS hash, s.ended AS ended FROM ` +
+      `(SELECT run_id, tag_values[indexOf(tag_keys, 'config_hash')] AS hash FROM ${db}.runs FINAL WHERE has(tag_keys, 'config_hash')) AS r ` +
+      `ANY INNER JOIN (SELECT run_id, ended FROM ${db}.run_summary) AS s USING run_id`,
+  );
+  const out = new Map<string, string>();
+  for (const r of rows) if (r.ended === 'completed' || r.ended === 'early_stopped') out.set(r.hash, r.run_id);
+  return out;
+}
+
+/** A point's row of the summary, from the store: the trainer's milestones off its step metrics. */
+async function pointResult(store: Store, database: string, p: PlannedPoint, runId: string, status: PointResult['status']): Promise<PointResult> {
+  const db = sqlIdent(database);
+  const id = sqlString(runId);
+  const [m] = await store.query<{ n: number; step: number }>(
+    `SELECT countIf(train_acc >= ${MEMORIZED_TRAIN_ACC}) AS n, minIf(step, train_acc >= ${MEMORIZED_TRAIN_ACC}) AS step FROM ${db}.steps FINAL WHERE run_id = ${id}`,
+  );
+  const memorized = m && Number(m.n) > 0 ? Number(m.step) : null;
+  let grokked: number | null = null;
+  if (memorized !== null) {
+    const [g] = await store.query<{ n: number; step: number }>(
+      `SELECT countIf(test_acc >= ${GENERALIZED_TEST_ACC}) AS n, minIf(step, test_acc >= ${GENERALIZED_TEST_ACC}) AS step FROM ${db}.steps FINAL WHERE run_id = ${id} AND step >= ${memorized}`,
+    );
+    grokked = g && Number(g.n) > 0 ? Number(g.step) : null;
+  }
+  const [s] = await store.query<{ final_train_acc: number; final_test_acc: number; stop_policy: string; last_step: number }>(
+    `SELECT final_train_acc, final_test_acc, stop_policy, last_step FROM ${db}.run_summary WHERE run_id = ${id}`,
+  );
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  return {
+    point: p.point,
+    runId,
+    status,
+    memorizedStep: memorized,
+    grokStep: grokked,
+    finalTrainAcc: num(s?.final_train_acc),
+    finalTestAcc: num(s?.final_test_acc),
+    stopPolicy: s?.stop_policy ? s.stop_policy : null,
+    lastStep: num(s?.last_step),
+    plannedSteps: p.cfg.run.steps,
+  };
+}
+
+export async function sweep(args: string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    allowNegative: true,
+    options: {
+      zip: { type: 'string', multiple: true },
+      seeds: { type: 'string' },
+      workers: { type: 'string' },
+      rerun: { type: 'string', multiple: true },
+      sweep: { type: 'string' },
+      kafka: { type: 'string' },
+      clickhouse: { type: 'string' },
+      detector: { type: 'string' },
+      detect: { type: 'boolean', default: true },
+      report: { type: 'boolean', default: true },
+      'dry-run': { type: 'boolean', default: false },
+      quiet: { type: 'boolean' },
+    },
+  });
+  const [file, ...axes] = positionals;
+  if (!file) throw new UsageError('sweep needs a config file and axes, e.g. grokstream sweep examples/modular-addition-grokking.yaml task.train_fraction=0.3,0.5,0.7');
+  const workers = positiveInt('--workers', values.workers, 1);
+  const grid = { axes, zip: (values.zip ?? []).map((z) => z.split(',').map((k) => k.trim())), ...(values.seeds !== undefined ? { seeds: positiveInt('--seeds', values.seeds, 1) } : {}) };
+  let points: SweepPoint[];
+  let keys: string[];
+  let rerun: ((p: SweepPoint) => boolean) | null;
+  try {
+    points = sweepPoints(grid);
+    keys = sweepAxes(grid).flatMap((a) => a.keys);
+    rerun = parseRerun(values.rerun ?? [], keys);
+  } catch (err) {
+    if (err instanceof SweepSpecError) throw new UsageError(err.message);
+    throw err;
+  }
+  const base = loadConfig(file); // ConfigError: exit 2 with every problem listed
+  const id = values.sweep ?? sweepId(base.run.name || basename(file, extname(file)), configHash(base), grid);
+  // Every point's config, resolved and checked before anything trains.
+  const planned: PlannedPoint[] = points.map((point) => {
+    const cfg = loadConfig(file, point.overrides);
+    const hash = configHash(cfg);
+    cfg.run.tags = { ...cfg.run.tags, sweep: id, point: String(point.index), config_hash: hash };
+    return { point, cfg, hash, finished: null, run: true };
+  });
+  const hashes = new Map<string, number>();
+  for (const p of planned) {
+    const twin = hashes.get(p.hash);
+    if (twin !== undefined) throw new UsageError(`points ${twin} and ${p.point.index} resolve to the same config (${p.point.overrides.join(' ')}): a swept key does not change the run`);
+    hashes.set(p.hash, p.point.index);
+  }
+
+  const kafka = kafkaSettings(ctx, values.kafka);
+  const settings = ctx.settings();
+  const storeSettings = storeFlagSettings(settings, values.clickhouse);
+  if (kafka.fromEnvironment && workers > 1) throw new UsageError('--workers runs trainer processes here; on Kafka, start `grokstream worker` processes instead (they take the points from the sweep topic)');
+  if (!kafka.fromEnvironment && workers > 1) throw new UsageError('--workers > 1 is not built yet: run the points one after another (--workers 1), or on Kafka with grokstream worker processes');
+  // The store is where finished points are found (and, embedded, where the runs go).
+  const storeWanted = !kafka.fromEnvironment || values.clickhouse !== undefined || storeSettings.kind === 'clickhouse';
+  const store: Store | undefined = storeWanted ? await openCommandStore(storeSettings, settings.database) : undefined;
+  let pipeline: EmbeddedPipeline | undefined;
+  let bus: Bus | undefined;
+  try {
+    const finished = store ? await finishedRuns(store, settings.database) : new Map<string, string>();
+    for (const p of planned) {
+      p.finished = finished.get(p.hash) ?? null;
+      p.run = p.finished === null || (rerun !== null && rerun(p.point));
+    }
+    const todo = planned.filter((p) => p.run);
+    const skipped = planned.length - todo.length;
+    console.error(
+      `grokstream sweep ${file}: sweep ${id}, ${planned.length} point${planned.length === 1 ? '' : 's'} over ${keys.join(', ')}` +
+        `; ${todo.length} to run${skipped ? `, ${skipped} already finished (skipped; --rerun selects points to run again)` : ''}` +
+        (store ? `; store ${describeStore(storeSettings)}` : kafka.fromEnvironment ? '; no store to look for finished points in (set GROKSTREAM_CLICKHOUSE_URL)' : ''),
+    );
+    if (values['dry-run']) {
+      for (const p of planned) console.log(`  ${String(p.point.index).padStart(3)}  ${p.point.overrides.join(' ')}  ${p.run ? (p.finished ? `run again (finished as ${p.finished})` : 'run') : `skip (finished as ${p.finished})`}`);
+      return 0;
+    }
+
+    if (kafka.fromEnvironment) {
+      bus = kafkaBus(kafka, 'grokstream-sweep', ctx.log);
+    } else {
+      const detector = values.detect ? loadDetector(values.detector) : undefined;
+      pipeline = new EmbeddedPipeline({ detector, store, log: (l) => ctx.log.info(l) });
+      await pipeline.start();
+      bus = pipeline.bus;
+    }
+    const progress = new SweepProgress(process.stderr, { id, total: planned.length, skipped, quiet: values.quiet ?? false });
+    const codec = EventCodec.load();
+    const results = new Map<number, PointResult>();
+    const runIds = new Map<number, string>();
+    let failures = 0;
+    for (const p of todo) {
+      if (ctx.interruption.signal.aborted) break;
+      const runId = newRunId(p.cfg.run.name);
+      runIds.set(p.point.index, runId);
+      progress.start(p.point, runId, p.cfg.run.steps);
+      const eventsFile = pipeline ? join(settings.dataDir, 'events', `${runId}.avro`) : undefined;
+      if (eventsFile) mkdirSync(resolve(settings.dataDir, 'events'), { recursive: true });
+      const summary = await runTraining(p.cfg, {
+        bus,
+        codec,
+        partitions: settings.partitions,
+        runId,
+        eventsFile,
+        configJson: configJson(p.cfg),
+        interrupted: () => ctx.interruption.signal.aborted,
+        onStep: (m, rate) => progress.step(p.point, m, rate, pipeline?.phaseOf(runId)),
+        log: (line) => progress.log(line),
+      });
+      if (pipeline) await pipeline.drain();
+      const stop = pipeline?.outcome(runId).stop;
+      progress.finish(p.point, summary.reason, summary.step, stop?.policy);
+      if (summary.reason === 'failed' || summary.reason === 'bus_outage') failures++;
+      if (summary.reason === 'interrupted') break;
+    }
+    progress.end();
+    if (ctx.interruption.signal.aborted) throw new Interrupted(String(ctx.interruption.signal.reason ?? 'SIGINT'));
+
+    // The table: every point, run now or found finished before.
+    if (store) {
+      for (const p of planned) {
+        const ran = runIds.get(p.point.index);
+        const runId = ran ?? p.finished;
+        results.set(
+          p.point.index,
+          runId
+            ? await pointResult(store, settings.database, p, runId, ran ? 'ran' : 'skipped')
+            : { point: p.point, runId: null, status: 'pending', memorizedStep: null, grokStep: null, finalTrainAcc: null, finalTestAcc: null, stopPolicy: null, lastStep: null, plannedSteps: p.cfg.run.steps },
+        );
+      }
+      const rows = planned.map((p) => results.get(p.point.index)!);
+      console.log(`sweep ${id}: ${planned.length} points (memorized: train acc ≥ ${MEMORIZED_TRAIN_ACC}; grokked: test acc ≥ ${GENERALIZED_TEST_ACC} after memorizing)`);
+      console.log(summaryTable(rows, keys));
+      const saved = stepsSaved(rows);
+      console.log(`  early stops: ${saved.stopped} of ${rows.filter((r) => r.status === 'ran').length} runs, ${saved.steps} of ${saved.planned} planned steps saved`);
+      if (values.report) {
+        const q = store;
+        const out = join(settings.dataDir, 'reports', `sweep-${id}.html`);
+        const path = (await writeReport((sql) => q.query(sql), { database: settings.database, sweep: id }, out)).path;
+        console.log(`  report: ${shortPath(path)}`);
+      }
+    } else {
+      console.log(`sweep ${id}: ${todo.length} runs sent to Kafka; the stack's ingest stores them (grokstream query sweep, grokstream report --sweep ${id})`);
+    }
+    if (failures > 0) throw new RuntimeFailure(`${failures} point${failures === 1 ? '' : 's'} of sweep ${id} failed; run the same command again to run them (finished points are skipped)`);
+    return 0;
+  } finally {
+    if (pipeline) await pipeline.stop();
+    else await bus?.close();
+    await store?.close();
+  }
+}
+
+/** A path relative to the working directory when it is inside it. */
+function shortPath(p: string): string {
+  const rel = relative(process.cwd(), resolve(p));
+  return rel.startsWith('..') ? resolve(p) : rel;
+}

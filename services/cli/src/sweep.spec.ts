@@ -1,0 +1,71 @@
+// grokstream sweep as a user runs it, embedded (the in-process bus and chdb; no servers).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'grokstream.js');
+const dir = mkdtempSync(join(tmpdir(), 'grokstream-sweep-'));
+const env: NodeJS.ProcessEnv = { ...process.env, GROKSTREAM_KAFKA_BROKERS: '', GROKSTREAM_DATA_DIR: join(dir, 'data') };
+for (const k of Object.keys(env)) if (k.startsWith('GROKSTREAM_CLICKHOUSE') || k === 'GROKSTREAM_STORE') delete env[k];
+const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 180_000 });
+
+const config = join(dir, 'tiny.yaml');
+writeFileSync(
+  config,
+  `run: {steps: 30, log_every: 10, seed: 1, checkpoint: {dir: ${join(dir, 'ckpt')}}}
+task: {kind: modular, p: 7, train_fraction: 0.6}
+model: {kind: mlp, hidden: [16]}
+optimizer: {kind: adamw, lr: 0.01}
+probes: {every: 0}
+`,
+);
+
+describe('grokstream sweep', () => {
+  it('lists the grid with --dry-run, and refuses a bad axis or --rerun with exit 2', () => {
+    const dry = cli(['sweep', config, 'task.train_fraction=0.5,0.7', 'optimizer.lr=0.01', '--seeds', '2', '--dry-run']);
+    expect(dry.status).toBe(0);
+    expect(dry.stderr).toMatch(/sweep tiny-[0-9a-f]{8}, 4 points over task\.train_fraction, optimizer\.lr, run\.seed; 4 to run/);
+    expect(dry.stdout.trimEnd().split('\n')).toEqual([
+      '    0  task.train_fraction=0.5 optimizer.lr=0.01 run.seed=0  run',
+      '    1  task.train_fraction=0.5 optimizer.lr=0.01 run.seed=1  run',
+      '    2  task.train_fraction=0.7 optimizer.lr=0.01 run.seed=0  run',
+      '    3  task.train_fraction=0.7 optimizer.lr=0.01 run.seed=1  run',
+    ]);
+    const bad = cli(['sweep', config, 'task.train_fraction']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/"task.train_fraction" is not a sweep axis: write key=a,b,c or key=lo..hi..step/);
+    const badRerun = cli(['sweep', config, 'task.train_fraction=0.5,0.7', '--rerun', 'optimizer.lr=1']);
+    expect(badRerun.status).toBe(2);
+    expect(badRerun.stderr).toMatch(/optimizer\.lr is not swept/);
+    const badValue = cli(['sweep', config, 'task.train_fraction=0.5,7']);
+    expect(badValue.status).toBe(2);
+    expect(badValue.stderr).toMatch(/task\.train_fraction/);
+  });
+
+  it('runs every point with one progress display and a table; the same command again skips them; --rerun runs the chosen again', () => {
+    const first = cli(['sweep', config, 'task.train_fraction=0.5,0.7']);
+    expect(first.status).toBe(0);
+    expect(first.stderr).toMatch(/sweep tiny-[0-9a-f]{8}, 2 points over task\.train_fraction; 2 to run/);
+    expect(first.stderr).toMatch(/point 0 \(task\.train_fraction=0\.5\) starts as tiny-/);
+    expect(first.stderr).toMatch(/point 1 \(task\.train_fraction=0\.7\) completed at step 30 \[2\/2 points\]/);
+    const table = first.stdout.split('\n');
+    expect(table[1]).toMatch(/^ {2}task\.train_fraction {2}memorized {2}grokked {2}delay {2}train acc {2}test acc {2}stopped by {2}run$/);
+    expect(table[3]).toMatch(/^ {2}0\.5 {18}(\d+|–) .* tiny-\d{8}T\d{6}-[0-9a-f]{6}$/);
+    expect(first.stdout).toMatch(/early stops: 0 of 2 runs, 0 of 60 planned steps saved/);
+    const report = /report: (\S+)/.exec(first.stdout)![1]!;
+    expect(existsSync(join(process.cwd(), report)) || existsSync(report)).toBe(true);
+
+    const again = cli(['sweep', config, 'task.train_fraction=0.5,0.7']);
+    expect(again.status).toBe(0);
+    expect(again.stderr).toMatch(/0 to run, 2 already finished \(skipped/);
+    expect(again.stdout).toMatch(/skipped \(tiny-/);
+
+    const rerun = cli(['sweep', config, 'task.train_fraction=0.5,0.7', '--rerun', 'task.train_fraction=0.7', '--no-report']);
+    expect(rerun.status).toBe(0);
+    expect(rerun.stderr).toMatch(/1 to run, 1 already finished/);
+    expect(rerun.stderr).toMatch(/point 1 \(task\.train_fraction=0\.7\) completed/);
+    expect(rerun.stderr).not.toMatch(/point 0 \(task\.train_fraction=0\.5\) completed/);
+  });
+});
