@@ -18,6 +18,7 @@ export const EVENT_ORDER = [
   'PhaseChanged',
   'StopRun',
   'DeadLetter',
+  'SweepPoint',
 ] as const;
 
 export interface SchemaFile {

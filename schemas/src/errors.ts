@@ -5,7 +5,8 @@ export type DecodeErrorKind =
   | 'truncated' // shorter than the header, or the body ends early
   | 'unknown-fingerprint' // a writer schema we have never released
   | 'malformed-body' // the body does not parse as the writer schema
-  | 'trailing-bytes'; // the body parsed but bytes were left over
+  | 'trailing-bytes' // the body parsed but bytes were left over
+  | 'unexpected-event'; // a well-formed event of a kind this consumer's topics do not carry
 
 export class DecodeError extends Error {
   override readonly name = 'DecodeError';

@@ -187,6 +187,26 @@ export interface DeadLetter {
   consumer: string;
 }
 
+/** Work for a worker: train one point of a sweep (grokstream sweep --kafka publishes it on the sweeps topic; grokstream worker processes take it). Idempotent by run_id: a point taken again resumes its run from the last checkpoint. */
+export interface SweepPoint {
+  event_id: string;
+  /** The point's run id, the same every time the point is taken: <sweep_id>-p<point_index>. */
+  run_id: string;
+  /** The point's index in the sweep. */
+  seq: number;
+  ts: number;
+  sweep_id: string;
+  point_index: number;
+  point_count: number;
+  /** The point's key=value overrides of the base config, for people to read. */
+  overrides: Array<string>;
+  /** The resolved trainer config, tags included (canonical JSON). */
+  config_json: string;
+  config_hash: string;
+  /** Where the point's checkpoints go: a directory every worker reaches; null: the worker's own --checkpoint-dir. */
+  checkpoint_dir: null | string;
+}
+
 export interface EventMap {
   RunStarted: RunStarted;
   StepMetrics: StepMetrics;
@@ -196,8 +216,9 @@ export interface EventMap {
   PhaseChanged: PhaseChanged;
   StopRun: StopRun;
   DeadLetter: DeadLetter;
+  SweepPoint: SweepPoint;
 }
 
 export type EventName = keyof EventMap;
 
-export const EVENT_NAMES = ['RunStarted', 'StepMetrics', 'ProbeSummary', 'Checkpointed', 'RunFinished', 'PhaseChanged', 'StopRun', 'DeadLetter'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['RunStarted', 'StepMetrics', 'ProbeSummary', 'Checkpointed', 'RunFinished', 'PhaseChanged', 'StopRun', 'DeadLetter', 'SweepPoint'] as const satisfies readonly EventName[];

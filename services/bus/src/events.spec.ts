@@ -94,6 +94,49 @@ describe('typed events on the bus', () => {
     await dlt.stop();
   });
 
+  it('dead-letters a well-formed event its topics should not carry (accepts), and goes on', async () => {
+    const bus = new MemoryBus();
+    await bus.ensureTopics(standardTopics(1));
+    const producer = await bus.producer();
+    const received: ReceivedEvent[] = [];
+    const letters: ReceivedEvent[] = [];
+    const consumer = eventConsumer(bus, {
+      groupId: 'ingest',
+      topics: [TOPICS.events],
+      fromBeginning: true,
+      codec,
+      accepts: new Set(['RunFinished']),
+      deadLetters: producer,
+      handle: async (events) => void received.push(...events),
+    });
+    const dlt = eventConsumer(bus, { groupId: 'watch', topics: [TOPICS.deadLetter], fromBeginning: true, codec, deadLetters: producer, handle: async (events) => void letters.push(...events) });
+    await consumer.start();
+    await dlt.start();
+    const point = {
+      event_id: 'p',
+      run_id: 's-p0',
+      seq: 0,
+      ts: 1,
+      sweep_id: 's',
+      point_index: 0,
+      point_count: 1,
+      overrides: ['a=1'],
+      config_json: '{}',
+      config_hash: 'h',
+      checkpoint_dir: null,
+    };
+    await new EventPublisher(producer, codec).publish(TOPICS.events, [
+      { name: 'SweepPoint', value: point },
+      { name: 'RunFinished', value: finished('s-p0', 1) },
+    ]);
+    await waitUntil(() => received.length === 1 && letters.length === 1, 'the event and the dead letter');
+    expect(letters[0]!.value).toMatchObject({ run_id: 's-p0', error_kind: 'unexpected-event', consumer: 'ingest', source_offset: 0 });
+    expect((letters[0]!.value as DeadLetter).reason).toBe(`a SweepPoint on ${TOPICS.events}, where ingest takes RunFinished`);
+    expect(received.map((e) => e.name)).toEqual(['RunFinished']);
+    await consumer.stop();
+    await dlt.stop();
+  });
+
   it('does not dead-letter a message whose processing failed: it is delivered again', async () => {
     const bus = new MemoryBus();
     await bus.ensureTopics(standardTopics(1));

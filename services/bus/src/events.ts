@@ -1,6 +1,6 @@
 // Typed events over the raw bus: encode on publish; decode on consume, routing anything that
 // cannot be decoded to the dead-letter topic with its reason and original bytes, once per group.
-import { DecodeError, EventCodec, TOPICS, type AnyEvent, type DeadLetter } from '@grokstream/schemas';
+import { DecodeError, EventCodec, TOPICS, type AnyEvent, type DeadLetter, type EventName } from '@grokstream/schemas';
 import type { Batch, Bus, BusMessage, Consumer, ConsumerOptions, OutgoingMessage, Producer } from './bus.ts';
 import { DeadLetterMemory, deadLetterId } from './dead-letter-memory.ts';
 import { scanAll } from './read-all.ts';
@@ -58,6 +58,11 @@ export interface EventConsumerOptions {
   onCrash?: ConsumerOptions['onCrash'];
   /** How long a batch whose handler failed waits before it comes again (see ConsumerOptions.retryDelayMs). */
   retryDelayMs?: ConsumerOptions['retryDelayMs'];
+  /**
+   * The events this consumer's topics carry; any other (a SweepPoint on the events topic) is
+   * dead-lettered as 'unexpected-event', as an undecodable message is. Default: every event.
+   */
+  accepts?: ReadonlySet<EventName>;
   /** Where a failing dead-letter write is reported, one line each time (default console.error). */
   log?: (line: string) => void;
   /** Wait before retrying a failed dead-letter write: doubles from initialMs up to maxMs (default 200 ms to 30 s). */
@@ -224,6 +229,9 @@ export function eventConsumer(bus: Bus, options: EventConsumerOptions): EventCon
       for (const m of batch.messages) {
         try {
           const decoded = codec.decode(m.value);
+          if (options.accepts && !options.accepts.has(decoded.name)) {
+            throw new DecodeError('unexpected-event', `a ${decoded.name} on ${m.topic}, where ${groupId} takes ${[...options.accepts].join(', ')}`);
+          }
           events.push({ ...decoded, topic: m.topic, partition: m.partition, offset: m.offset } as ReceivedEvent);
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err;

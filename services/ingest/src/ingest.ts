@@ -1,7 +1,7 @@
 // The ingest service: bus -> projection -> store. One consumer group per store; offsets are
 // committed only after the rows are in the store, so a crash re-delivers and the store's
 // ReplacingMergeTree keys collapse the repeats (at-least-once delivery, exactly-once results).
-import { TOPICS, type EventCodec } from '@grokstream/schemas';
+import { TOPICS, type EventCodec, type EventName } from '@grokstream/schemas';
 import { consumerLag, eventConsumer, type Bus, type Consumer, type Producer } from '@grokstream/bus';
 import type { Store } from '@grokstream/store';
 import { projectBatch } from './projection.ts';
@@ -30,6 +30,8 @@ export interface IngestStats {
 }
 
 export const INGEST_TOPICS = [TOPICS.events, TOPICS.phases, TOPICS.control, TOPICS.deadLetter];
+/** What those topics carry; anything else found there is dead-lettered, not stored. */
+export const INGEST_EVENTS: ReadonlySet<EventName> = new Set(['RunStarted', 'StepMetrics', 'ProbeSummary', 'Checkpointed', 'RunFinished', 'PhaseChanged', 'StopRun', 'DeadLetter']);
 
 export class Ingest {
   readonly stats: IngestStats = { batches: 0, events: 0, rows: 0, deadLetters: 0, failures: 0 };
@@ -44,6 +46,7 @@ export class Ingest {
       topics: options.topics ?? INGEST_TOPICS,
       fromBeginning: options.fromBeginning ?? true,
       codec: options.codec,
+      accepts: INGEST_EVENTS,
       deadLetters: options.deadLetters,
       deadLetterTopic: options.deadLetterTopic,
       onDeadLetter: () => this.stats.deadLetters++,

@@ -3,20 +3,28 @@ import { EVENT_NAMES, loadCurrentSchemas, type AnyEvent, type StepMetrics } from
 import { encodeRows, insertColumns } from '@grokstream/store';
 import { sampleValue } from '../../../schemas/src/samples.ts';
 import { project, projectBatch } from './projection.ts';
+import { INGEST_EVENTS } from './ingest.ts';
 
 const schemas = loadCurrentSchemas();
 const sample = (name: string) => ({ name, value: sampleValue(schemas.find((s) => s.name === name)!.schema, name) }) as AnyEvent;
 
 describe('projection', () => {
-  it.each(EVENT_NAMES)('maps a %s onto every insert column of its table, and nothing else', (name) => {
+  const stored = EVENT_NAMES.filter((n) => INGEST_EVENTS.has(n));
+
+  it('stores every event but the sweeps topic\'s work items, which it refuses by name', () => {
+    expect(EVENT_NAMES.filter((n) => !INGEST_EVENTS.has(n))).toEqual(['SweepPoint']);
+    expect(() => project(sample('SweepPoint'))).toThrow(/is work for grokstream worker on the sweeps topic/);
+  });
+
+  it.each(stored)('maps a %s onto every insert column of its table, and nothing else', (name) => {
     const { table, row } = project(sample(name));
     expect(Object.keys(row).sort()).toEqual(insertColumns(table).sort());
     expect(() => encodeRows(table, [row])).not.toThrow();
   });
 
   it('sends each event type to its own table', () => {
-    const tables = EVENT_NAMES.map((n) => project(sample(n)).table);
-    expect(new Set(tables).size).toBe(EVENT_NAMES.length);
+    const tables = stored.map((n) => project(sample(n)).table);
+    expect(new Set(tables).size).toBe(stored.length);
   });
 
   it('splits maps into sorted parallel arrays and GOP summaries into arrays per scope', () => {

@@ -164,6 +164,10 @@ export function project(event: AnyEvent): Projected {
     }
     case 'DeadLetter':
       return { table: 'dead_letters', row: deadLetterRow(event.value) };
+    case 'SweepPoint':
+      // Work for workers, not a record of training: the ingest consumer dead-letters it before
+      // it gets here (INGEST_EVENTS).
+      throw new Error(`a SweepPoint (run ${event.value.run_id}) is work for grokstream worker on the sweeps topic; ingest does not store it`);
   }
 }
 
