@@ -141,7 +141,7 @@ describe.concurrent('grokstream run, report and import on the embedded pipeline'
     expect(stoppedAt).toBeGreaterThanOrEqual(decidedAt);
     expect(stoppedAt).toBeLessThan(STEPS);
     // The trainer's control listener logged the command it obeyed: the one the detector sent.
-    expect(res.stderr).toMatch(new RegExp(`stop: patience \\(.*\\) from e2e-patience 1, command ${end![3]}`));
+    expect(res.stderr).toMatch(new RegExp(`stop: patience \\(.*\\) from e2e-patience 2, command ${end![3]}`));
     expect(existsSync(join(w.dataDir, 'events', `${end![1]}.avro`))).toBe(true);
   });
 
