@@ -169,6 +169,49 @@ export function busContract(name: string, makeBus: () => Promise<Bus>, opts: Bus
       await p.close();
     });
 
+    it('tells a long batch to hand its partition back when a member joins or it stops; uncommitted, it comes again', async () => {
+      const b = await fresh();
+      const topic = topicName('lease');
+      await b.ensureTopics([{ topic, partitions: 1 }]);
+      const p = await b.producer();
+      await p.send(topic, [{ key: 'k', value: payload('k', 0) }]);
+      const groupId = `g-${randomUUID()}`;
+      const handled: string[] = [];
+      const yielded: string[] = [];
+      // A worker: holds its batch until told to give it back (or 30 s), then throws, uncommitted.
+      const worker = (name: string) =>
+        b.consumer({
+          groupId,
+          topics: [topic],
+          fromBeginning: true,
+          retryDelayMs: () => 50,
+          handleBatch: async (batch) => {
+            handled.push(name);
+            const signal = batch.signal!;
+            expect(signal).toBeDefined();
+            await new Promise<void>((resolve) => {
+              const t = setTimeout(resolve, 30_000);
+              signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+            });
+            yielded.push(`${name}: ${String((signal.reason as Error)?.message ?? signal.reason)}`);
+            throw new Error('handed back');
+          },
+        });
+      await started(worker('a'));
+      await waitUntil(() => handled.length === 1, 'a takes the batch', opts.timeoutMs);
+      await started(worker('b')); // a rebalance: a must hand the partition back
+      await waitUntil(() => yielded.length >= 1, 'a hands it back', opts.timeoutMs);
+      expect(yielded[0]).toMatch(/^a: .*(rebalanc|reassigned|stopping)/);
+      // Not committed: whoever holds the partition now gets the message again.
+      await waitUntil(() => handled.length >= 2, 'the batch again', opts.timeoutMs);
+      // And a consumer that stops tells its batch in flight to give it back.
+      const stopping = Promise.all(consumers.splice(0).map((c) => c.stop()));
+      await waitUntil(() => yielded.length >= 2, 'the last holder hands it back on stop', opts.timeoutMs);
+      expect(yielded.at(-1)).toMatch(/(stopping|reassigned|rebalanc)/);
+      await stopping;
+      await p.close();
+    });
+
     it('pauses and resumes delivery', async () => {
       const b = await fresh();
       const topic = topicName('pause');

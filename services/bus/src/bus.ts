@@ -22,6 +22,14 @@ export interface Batch {
   topic: string;
   partition: number;
   messages: BusMessage[];
+  /**
+   * Aborted while the batch is being handled when this member must give its partition up: the
+   * consumer is stopping, or the group is rebalancing (a member joined or died). A long handler (a
+   * worker training a sweep point) checkpoints and throws then, so its batch is not committed and
+   * comes again wherever the partition goes; it must do so within the rebalance timeout (~20 s
+   * on Kafka). Until then the consumer keeps its membership alive (Kafka: heartbeats).
+   */
+  signal?: AbortSignal;
 }
 
 export interface TopicSpec {

@@ -52,6 +52,8 @@ export interface KafkaBusOptions {
 
 const LEVELS = { nothing: logLevel.NOTHING, error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO, debug: logLevel.DEBUG };
 const RETRY_DELAY_MS = 200;
+/** Heartbeats while a batch is handled (the consumer's heartbeatInterval: kafkajs sends no more often). */
+const HEARTBEAT_MS = 1_000;
 const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 const TOPIC_CONFIG_SOURCE = 1;
 const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
@@ -388,7 +390,7 @@ class KafkaGroupConsumer implements Consumer {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
+      heartbeatInterval: HEARTBEAT_MS,
       rebalanceTimeout: 20_000,
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
@@ -457,6 +459,20 @@ class KafkaGroupConsumer implements Consumer {
             })),
           };
           const key = tp(batch.topic, batch.partition);
+          // The batch's lease: heartbeats keep the membership alive while a long handler runs (a
+          // worker training a sweep point); a failed heartbeat (the group is rebalancing) or a
+          // stop aborts the signal, and the handler hands its partition back within the
+          // rebalance timeout.
+          const lease = new AbortController();
+          const beat = setInterval(() => {
+            if (lease.signal.aborted) return;
+            if (!isRunning() || isStale()) {
+              lease.abort(new Error('the consumer is stopping, or the partition was reassigned'));
+              return;
+            }
+            heartbeat().catch((err: unknown) => lease.abort(new Error(`group ${groupId} is rebalancing (${(err as Error).message})`)));
+          }, HEARTBEAT_MS);
+          ours.signal = lease.signal;
           try {
             await handleBatch(ours);
           } catch (err) {
@@ -469,6 +485,8 @@ class KafkaGroupConsumer implements Consumer {
             this.failures.set(key, failures);
             this.holdBack(batch.topic, batch.partition, this.options.retryDelayMs?.(failures, err) ?? RETRY_DELAY_MS);
             return;
+          } finally {
+            clearInterval(beat);
           }
           this.failures.delete(key);
           const last = batch.messages[batch.messages.length - 1]!.offset;

@@ -20,6 +20,8 @@ import {
 const MAX_BATCH = 500;
 const RETRY_DELAY_MS = 50;
 const IDLE_WAIT_MS = 200;
+/** How often a batch in flight checks whether its member must give its partition up. */
+const LEASE_CHECK_MS = 20;
 
 interface Topic {
   partitions: BusMessage[][];
@@ -366,7 +368,12 @@ class MemoryConsumer implements Consumer {
         const messages = this.bus.read(topic, partition, from, MAX_BATCH);
         if (messages.length === 0) continue;
         delivered = true;
-        const batch: Batch = { topic, partition, messages };
+        // The batch's lease: aborted if this member stops or its group rebalances meanwhile.
+        const lease = new AbortController();
+        const watch = setInterval(() => {
+          if (!this.running || member.generation !== generation) lease.abort(new Error(this.running ? `group ${groupId} is rebalancing` : 'the consumer is stopping'));
+        }, LEASE_CHECK_MS);
+        const batch: Batch = { topic, partition, messages, signal: lease.signal };
         try {
           await handleBatch(batch);
         } catch (err) {
@@ -379,6 +386,8 @@ class MemoryConsumer implements Consumer {
           const delay = this.options.retryDelayMs?.(failures, err) ?? RETRY_DELAY_MS;
           this.heldBack.set(key, { until: Date.now() + Math.max(0, delay), failures });
           continue;
+        } finally {
+          clearInterval(watch);
         }
         this.heldBack.delete(key);
         const next = from + messages.length;

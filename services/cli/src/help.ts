@@ -35,7 +35,16 @@ Usage:
       the points it selects again. Embedded, the points train one after another with the
       detector stopping runs across the sweep; at the end a table, one row per point
       (memorization step, grok step, delay, final accuracies, stop policy), the steps the stops
-      saved, and the sweep's report. --dry-run lists the points and what would run.
+      saved, and the sweep's report. --dry-run lists the points and what would run. With --kafka
+      (or GROKSTREAM_KAFKA_BROKERS) the points go to the sweeps topic for grokstream worker
+      processes; with a store to watch (GROKSTREAM_CLICKHOUSE_URL) it follows them to the end and
+      prints the table (--no-wait: publish and return). --checkpoint-dir DIR: where the points'
+      runs checkpoint, a directory every worker reaches.
+  grokstream worker [--kafka BROKERS] [--checkpoint-dir DIR] [--group ID]
+      Train sweep points from Kafka, one at a time, until Ctrl-C; workers in one consumer group
+      share them, on any number of machines. A worker that dies has its point resumed by another
+      from the last checkpoint (same run id); one that is stopped, or whose group rebalances,
+      checkpoints and hands its point back. Every point finishes once, with one RunFinished.
   grokstream report [RUN_ID ...] [--sweep ID] [--out FILE] [--points N] [--clickhouse URL]
       A self-contained HTML report (opens offline) of runs (default: the latest) or of a sweep,
       from the configured store: every panel of the Grafana dashboards, with the same SQL, phases

@@ -12,9 +12,10 @@ import { report, ui } from './report-commands.ts';
 import { importLog } from './import-command.ts';
 import { doctor } from './doctor-command.ts';
 import { sweep } from './sweep-command.ts';
+import { worker } from './worker-command.ts';
 
 type Command = (args: string[], ctx: CommandContext) => Promise<number>;
-const COMMANDS: Record<string, Command> = { run, sweep, report, ui, import: importLog, doctor, stop, resend, replay, detect, ingest, query };
+const COMMANDS: Record<string, Command> = { run, sweep, worker, report, ui, import: importLog, doctor, stop, resend, replay, detect, ingest, query };
 
 export function exitCodeOf(err: unknown): number {
   if (err instanceof Interrupted) return 130;

@@ -6,8 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EventCodec, GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC } from '@grokstream/schemas';
-import type { Bus } from '@grokstream/bus';
+import { randomUUID } from 'node:crypto';
+import { EventCodec, GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, TOPICS, type AnyEvent } from '@grokstream/schemas';
+import { EventPublisher, standardTopics, type Bus } from '@grokstream/bus';
 import { RuntimeFailure, UsageError, kafkaBus, describeStore, Interrupted } from '@grokstream/shell';
 import { configJson, loadConfig, newRunId, runTraining, type RunConfig } from '@grokstream/trainer';
 import { sqlIdent, sqlString, type Store } from '@grokstream/store';
@@ -15,6 +16,7 @@ import { writeReport } from '@grokstream/report';
 import {
   configHash,
   parseRerun,
+  pointRunId,
   stepsSaved,
   summaryTable,
   sweepAxes,
@@ -108,6 +110,8 @@ export async function sweep(args: string[], ctx: CommandContext): Promise<number
       detect: { type: 'boolean', default: true },
       report: { type: 'boolean', default: true },
       'dry-run': { type: 'boolean', default: false },
+      wait: { type: 'boolean', default: true },
+      'checkpoint-dir': { type: 'string' },
       quiet: { type: 'boolean' },
     },
   });
@@ -146,7 +150,9 @@ export async function sweep(args: string[], ctx: CommandContext): Promise<number
   const settings = ctx.settings();
   const storeSettings = storeFlagSettings(settings, values.clickhouse);
   if (kafka.fromEnvironment && workers > 1) throw new UsageError('--workers runs trainer processes here; on Kafka, start `grokstream worker` processes instead (they take the points from the sweep topic)');
-  if (!kafka.fromEnvironment && workers > 1) throw new UsageError('--workers > 1 is not built yet: run the points one after another (--workers 1), or on Kafka with grokstream worker processes');
+  if (!kafka.fromEnvironment && workers > 1) {
+    throw new UsageError('--workers > 1 needs Kafka: publish the sweep with --kafka and start that many `grokstream worker` processes (embedded, the points train one after another)');
+  }
   // The store is where finished points are found (and, embedded, where the runs go).
   const storeWanted = !kafka.fromEnvironment || values.clickhouse !== undefined || storeSettings.kind === 'clickhouse';
   const store: Store | undefined = storeWanted ? await openCommandStore(storeSettings, settings.database) : undefined;
@@ -170,9 +176,8 @@ export async function sweep(args: string[], ctx: CommandContext): Promise<number
       return 0;
     }
 
-    if (kafka.fromEnvironment) {
-      bus = kafkaBus(kafka, 'grokstream-sweep', ctx.log);
-    } else {
+    if (kafka.fromEnvironment) return await onKafka({ ctx, id, planned, todo, keys, store, database: settings.database, partitions: settings.partitions, kafka, wait: values.wait ?? true, checkpointDir: values['checkpoint-dir'], report: values.report ?? true, dataDir: settings.dataDir });
+    {
       const detector = values.detect ? loadDetector(values.detector) : undefined;
       pipeline = new EmbeddedPipeline({ detector, store, log: (l) => ctx.log.info(l) });
       await pipeline.start();
@@ -180,7 +185,6 @@ export async function sweep(args: string[], ctx: CommandContext): Promise<number
     }
     const progress = new SweepProgress(process.stderr, { id, total: planned.length, skipped, quiet: values.quiet ?? false });
     const codec = EventCodec.load();
-    const results = new Map<number, PointResult>();
     const runIds = new Map<number, string>();
     let failures = 0;
     for (const p of todo) {
@@ -210,38 +214,117 @@ export async function sweep(args: string[], ctx: CommandContext): Promise<number
     progress.end();
     if (ctx.interruption.signal.aborted) throw new Interrupted(String(ctx.interruption.signal.reason ?? 'SIGINT'));
 
-    // The table: every point, run now or found finished before.
-    if (store) {
-      for (const p of planned) {
-        const ran = runIds.get(p.point.index);
-        const runId = ran ?? p.finished;
-        results.set(
-          p.point.index,
-          runId
-            ? await pointResult(store, settings.database, p, runId, ran ? 'ran' : 'skipped')
-            : { point: p.point, runId: null, status: 'pending', memorizedStep: null, grokStep: null, finalTrainAcc: null, finalTestAcc: null, stopPolicy: null, lastStep: null, plannedSteps: p.cfg.run.steps },
-        );
-      }
-      const rows = planned.map((p) => results.get(p.point.index)!);
-      console.log(`sweep ${id}: ${planned.length} points (memorized: train acc ≥ ${MEMORIZED_TRAIN_ACC}; grokked: test acc ≥ ${GENERALIZED_TEST_ACC} after memorizing)`);
-      console.log(summaryTable(rows, keys));
-      const saved = stepsSaved(rows);
-      console.log(`  early stops: ${saved.stopped} of ${rows.filter((r) => r.status === 'ran').length} runs, ${saved.steps} of ${saved.planned} planned steps saved`);
-      if (values.report) {
-        const q = store;
-        const out = join(settings.dataDir, 'reports', `sweep-${id}.html`);
-        const path = (await writeReport((sql) => q.query(sql), { database: settings.database, sweep: id }, out)).path;
-        console.log(`  report: ${shortPath(path)}`);
-      }
-    } else {
-      console.log(`sweep ${id}: ${todo.length} runs sent to Kafka; the stack's ingest stores them (grokstream query sweep, grokstream report --sweep ${id})`);
-    }
+    await printResults({ id, planned, keys, store, database: settings.database, runIds, report: values.report ?? true, dataDir: settings.dataDir });
     if (failures > 0) throw new RuntimeFailure(`${failures} point${failures === 1 ? '' : 's'} of sweep ${id} failed; run the same command again to run them (finished points are skipped)`);
     return 0;
   } finally {
     if (pipeline) await pipeline.stop();
     else await bus?.close();
     await store?.close();
+  }
+}
+
+/** The table (every point, run now or found finished before), the steps saved, the report. */
+async function printResults(o: { id: string; planned: PlannedPoint[]; keys: string[]; store: Store | undefined; database: string; runIds: Map<number, string>; report: boolean; dataDir: string }): Promise<void> {
+  const { store, planned } = o;
+  if (!store) {
+    console.log(`sweep ${o.id}: the runs went to Kafka; the stack's ingest stores them (grokstream query sweep, grokstream report --sweep ${o.id})`);
+    return;
+  }
+  const rows: PointResult[] = [];
+  for (const p of planned) {
+    const ran = o.runIds.get(p.point.index);
+    const runId = ran ?? p.finished;
+    rows.push(
+      runId
+        ? await pointResult(store, o.database, p, runId, ran ? 'ran' : 'skipped')
+        : { point: p.point, runId: null, status: 'pending', memorizedStep: null, grokStep: null, finalTrainAcc: null, finalTestAcc: null, stopPolicy: null, lastStep: null, plannedSteps: p.cfg.run.steps },
+    );
+  }
+  console.log(`sweep ${o.id}: ${planned.length} points (memorized: train acc ≥ ${MEMORIZED_TRAIN_ACC}; grokked: test acc ≥ ${GENERALIZED_TEST_ACC} after memorizing)`);
+  console.log(summaryTable(rows, o.keys));
+  const saved = stepsSaved(rows);
+  console.log(`  early stops: ${saved.stopped} of ${rows.filter((r) => r.status === 'ran').length} runs, ${saved.steps} of ${saved.planned} planned steps saved`);
+  if (o.report) {
+    const out = join(o.dataDir, 'reports', `sweep-${o.id}.html`);
+    const path = (await writeReport((sql) => store.query(sql), { database: o.database, sweep: o.id }, out)).path;
+    console.log(`  report: ${shortPath(path)}`);
+  }
+}
+
+/**
+ * On Kafka: the points go to the sweeps topic for `grokstream worker` processes; then, with a store
+ * to watch (the stack's ClickHouse, where ingest writes), progress until every point's run has
+ * ended, and the table.
+ */
+async function onKafka(o: {
+  ctx: CommandContext;
+  id: string;
+  planned: PlannedPoint[];
+  todo: PlannedPoint[];
+  keys: string[];
+  store: Store | undefined;
+  database: string;
+  partitions: number;
+  kafka: ReturnType<typeof kafkaSettings>;
+  wait: boolean;
+  checkpointDir: string | undefined;
+  report: boolean;
+  dataDir: string;
+}): Promise<number> {
+  const bus = kafkaBus(o.kafka, 'grokstream-sweep', o.ctx.log);
+  const runIds = new Map<number, string>();
+  try {
+    await bus.ensureTopics([...standardTopics(o.partitions), { topic: TOPICS.sweeps, partitions: o.partitions }]);
+    const producer = await bus.producer({ topics: [TOPICS.sweeps] });
+    // A point run again on purpose gets a run id of its own; otherwise the same id every time.
+    const attempt = Date.now().toString(36);
+    const events: AnyEvent[] = o.todo.map((p) => {
+      const runId = pointRunId(o.id, p.point.index, p.finished ? attempt : undefined);
+      runIds.set(p.point.index, runId);
+      return {
+        name: 'SweepPoint',
+        value: {
+          event_id: randomUUID(),
+          run_id: runId,
+          seq: p.point.index,
+          ts: Date.now(),
+          sweep_id: o.id,
+          point_index: p.point.index,
+          point_count: o.planned.length,
+          overrides: p.point.overrides,
+          config_json: configJson(p.cfg),
+          config_hash: p.hash,
+          checkpoint_dir: o.checkpointDir ? resolve(o.checkpointDir) : null,
+        },
+      };
+    });
+    await new EventPublisher(producer, EventCodec.load()).publish(TOPICS.sweeps, events);
+    await producer.close();
+    console.error(`sweep ${o.id}: ${events.length} point${events.length === 1 ? '' : 's'} published to ${TOPICS.sweeps}; grokstream worker processes train them`);
+    if (!o.wait || !o.store || events.length === 0) {
+      if (!o.store && o.wait) console.error('  no store to follow them in (set GROKSTREAM_CLICKHOUSE_URL): not waiting');
+      return 0;
+    }
+    // Follow the runs in the store until each has ended.
+    const db = sqlIdent(o.database);
+    const ids = [...runIds.values()];
+    const inList = ids.map(sqlString).join(', ');
+    let last = '';
+    for (;;) {
+      if (o.ctx.interruption.signal.aborted) throw new Interrupted(String(o.ctx.interruption.signal.reason ?? 'SIGINT'));
+      const rows = await o.store.query<{ run_id: string; ended: string; last_step: number }>(`SELECT run_id, ended, last_step FROM ${db}.run_summary WHERE run_id IN (${inList})`);
+      const ended = rows.filter((r) => r.ended === 'completed' || r.ended === 'early_stopped' || r.ended === 'failed');
+      const line = `sweep ${o.id}: ${ended.length}/${ids.length} runs ended (${rows.length - ended.length} training)`;
+      if (line !== last) console.error(line);
+      last = line;
+      if (ended.length === ids.length) break;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    await printResults({ id: o.id, planned: o.planned, keys: o.keys, store: o.store, database: o.database, runIds, report: o.report, dataDir: o.dataDir });
+    return 0;
+  } finally {
+    await bus.close();
   }
 }
 

@@ -3,3 +3,4 @@ export { expandRange, MAX_POINTS, sweepAxes, sweepPoints, SweepSpecError, type G
 export { canonicalJson, configHash, NOT_TRAINING, sweepId } from './point-identity.ts';
 export { parseRerun, type PointFilter } from './rerun.ts';
 export { stepsSaved, summaryTable, type PointResult } from './summary.ts';
+export { pointRunId, readFinished, writeFinished, type FinishedMarker } from './point-run.ts';

@@ -5,3 +5,4 @@ export { trainLoop, type LoopOptions, type LoopResult, type ProbeFields } from '
 export { GROKSTREAM_VERSION } from './version.ts';
 export { BoundedEmitter, BusOutageError, type EmitterOptions } from './emitter.ts';
 export { findSpills, readSpills, removeSpills, writeSpill } from './spill.ts';
+export { latestCheckpoint } from './checkpoint.ts';

@@ -225,6 +225,27 @@ describe('trainLoop', () => {
     resumedSteps.forEach((s, i) => expect(s.train_loss).toBeCloseTo(reference[i]!.train_loss, 4));
   });
 
+  it('handed off: checkpointed at the step boundary and flushed, not finished; a resume goes on to one RunFinished', async () => {
+    const first: AnyEvent[] = [];
+    const base = setup(first, { handOff: () => steps(first).length >= 8 });
+    const result = await trainLoop(base);
+    expect(result).toMatchObject({ reason: 'handed_off', step: 8, commandId: null });
+    expect(first.some((e) => e.name === 'RunFinished')).toBe(false);
+    expect(first.at(-1)).toMatchObject({ name: 'Checkpointed', value: { step: 8 } });
+    const ckpt = loadCheckpoint(latestCheckpoint(base.checkpoint.dir, 'loop-test')!);
+    expect(ckpt.state.step).toBe(8);
+    const second: AnyEvent[] = [];
+    await trainLoop({ ...setup(second), resume: ckpt, checkpoint: base.checkpoint });
+    expect(steps(second).map((m) => m.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 9));
+    expect([...first, ...second].filter((e) => e.name === 'RunFinished')).toHaveLength(1);
+    // A StopRun pending at the same boundary wins: that run ends, finished.
+    const stopped: AnyEvent[] = [];
+    const stop = { command_id: 'c', policy: 'manual', reason: 'r', issued_by: 'test', step: 3 } as unknown as StopRun;
+    const r2 = await trainLoop(setup(stopped, { handOff: () => true, stopRequested: () => stop }));
+    expect(r2.reason).toBe('early_stopped');
+    expect(stopped.some((e) => e.name === 'RunFinished')).toBe(true);
+  });
+
   it('past the outage limit: checkpoints, hands back every unsent event, and a resume continues with nothing lost or repeated', async () => {
     const { sent, emitter } = busGoneAfterStep6();
     const base = setup([], { emitter, steps: 400 });

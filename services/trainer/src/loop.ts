@@ -50,6 +50,12 @@ export interface LoopOptions {
   /** The step the trainer had completed when the obeyed StopRun arrived (for RunFinished.summary). */
   stopReceivedAt?: () => number | undefined;
   interrupted?: () => boolean;
+  /**
+   * Hand the run off at the next step boundary (a sweep worker giving its point back): it is
+   * checkpointed and its events flushed, but it is not finished (no RunFinished): whoever takes
+   * the point next resumes it. A pending StopRun wins: that run ends.
+   */
+  handOff?: () => boolean;
   checkpoint: { dir: string; every: number };
   /**
    * Continue from a checkpoint. `log`: what the event log already holds of the run (a crash can
@@ -64,8 +70,11 @@ export interface LoopOptions {
 }
 
 export interface LoopResult {
-  /** bus_outage: the bus refused events past the outage limit; the run is checkpointed, not finished. */
-  reason: RunFinished['reason'] | 'bus_outage';
+  /**
+   * bus_outage: the bus refused events past the outage limit; the run is checkpointed, not
+   * finished. handed_off: handOff() asked for it; the run is checkpointed, not finished.
+   */
+  reason: RunFinished['reason'] | 'bus_outage' | 'handed_off';
   step: number;
   commandId: string | null;
   error?: Error;
@@ -139,6 +148,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   const batches = new BatchSource(task, orderRng, o.batchSize, o.batchSwitch);
 
   let reason = 'completed' as RunFinished['reason']; // set by obey() too: widened for the checks after the loop
+  let handedOff = false;
   let commandId: string | null = null;
   let error: Error | undefined;
   let outage: BusOutageError | undefined;
@@ -176,6 +186,10 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       const stop = pendingStop(o.stopRequested, o.interrupted);
       if (stop) {
         obey(stop, '');
+        break;
+      }
+      if (o.handOff?.()) {
+        handedOff = true;
         break;
       }
       o.emitter.check(); // the bus has been gone past the outage limit: stop here (below)
@@ -247,6 +261,14 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     // Not finished: checkpoint here so --resume continues from this step (unless the step that
     // ran into the outage limit was just checkpointed; its Checkpointed event is among the unsent).
     if (checkpointer.lastStep !== cursor.step) await checkpointer.save(false).catch(ridingOut);
+  } else if (handedOff) {
+    // Not finished either: a checkpoint of this step, and every event out, for whoever resumes it.
+    try {
+      if (checkpointer.lastStep !== cursor.step) await checkpointer.save(false);
+      await o.emitter.flush();
+    } catch (err) {
+      ridingOut(err);
+    }
   } else {
     try {
       // A step that failed after the probes of the step before were read: they are still sound.
@@ -276,6 +298,10 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   if (outage) {
     log(`emit: giving up: ${outage.message}`);
     return { reason: 'bus_outage', step, commandId, error: outage, unsent: o.emitter.drain(), finished };
+  }
+  if (handedOff) {
+    log(`handed off at step ${step}: checkpointed, not finished`);
+    return { reason: 'handed_off', step, commandId: null };
   }
   return { reason, step, commandId, ...(error ? { error } : {}) };
 }

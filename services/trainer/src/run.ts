@@ -68,6 +68,8 @@ export interface RunOptions {
   configJson: string;
   /** Set by SIGINT/SIGTERM handlers: the loop stops at the next step boundary. */
   interrupted?: () => boolean;
+  /** Hand the run off at the next step boundary: checkpointed, not finished (loop.ts: handOff). */
+  handOff?: () => boolean;
   onStep?: (m: StepMetrics, stepsPerSecond: number) => void;
   log?: (line: string) => void;
 }
@@ -194,6 +196,7 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
       stopRequested: () => control.stopRequested(),
       stopReceivedAt: () => control.receivedAtStep(),
       interrupted: o.interrupted,
+      handOff: o.handOff,
       checkpoint: cfg.run.checkpoint,
       resume: checkpoint && tail ? { ...checkpoint, log: { lastSeq: tail.lastSeq, lastStep: tail.lastStep } } : undefined,
       started: { config_json: o.configJson, task: cfg.task.kind, backend: backend.name, grokstream_version: GROKSTREAM_VERSION, tags: cfg.run.tags },
