@@ -1,0 +1,116 @@
+// pnpm bench:sweeps — runs per hour of a sweep on these cores, with 1 and 2 workers on Kafka
+// (the local stack; CI starts it before the benchmarks), and the steps the detector's early stops
+// saved. As deployed: `grokstream detect` and `grokstream ingest` (into the stack's ClickHouse),
+// N `grokstream worker` processes in one consumer group, and `grokstream sweep --kafka`, which
+// publishes the points and follows them in ClickHouse to the end. The same grid each time (a new
+// sweep id, so nothing is skipped): the grokking example, 6 points. Writes bench-results/sweeps.json.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { report, type Figure } from './report.ts';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'services', 'cli', 'bin', 'grokstream.js');
+const BROKERS = process.env.GROKSTREAM_KAFKA_BROKERS || '127.0.0.1:19092';
+const CLICKHOUSE = process.env.GROKSTREAM_CLICKHOUSE_URL || 'http://127.0.0.1:18123';
+const STEPS = Number(process.env.BENCH_SWEEP_STEPS ?? 800);
+const LIMIT_MS = 8 * 60_000;
+const id = randomUUID().slice(0, 8);
+const database = `bench_sweeps_${id}`;
+const dir = mkdtempSync(join(tmpdir(), 'grokstream-sweep-bench-'));
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  GROKSTREAM_KAFKA_BROKERS: BROKERS,
+  GROKSTREAM_STORE: 'clickhouse',
+  GROKSTREAM_CLICKHOUSE_URL: CLICKHOUSE,
+  GROKSTREAM_DATABASE: database,
+  GROKSTREAM_PARTITIONS: '4',
+  GROKSTREAM_INGEST_GROUP: `bench-sweeps-ingest-${id}`,
+};
+
+interface Proc {
+  child: ChildProcess;
+  out: () => string;
+  done: Promise<number | null>;
+}
+
+function start(args: string[]): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, out: () => out, done: new Promise((r) => child.on('close', (code) => r(code))) };
+}
+
+async function waitFor(p: Proc, re: RegExp, what: string, ms = 120_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!re.test(p.out())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${p.out().slice(-2000)}`);
+    if (p.child.exitCode !== null) throw new Error(`exited before ${what}:\n${p.out().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const services: Proc[] = [];
+async function stopAll(ps: Proc[]): Promise<void> {
+  for (const p of ps) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+  await Promise.race([Promise.all(ps.map((p) => p.done)), new Promise((r) => setTimeout(r, 30_000))]);
+  for (const p of ps) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+}
+
+async function sweepWith(workers: number): Promise<{ seconds: number; runs: number; stopped: number; saved: number; planned: number }> {
+  const group = `bench-sweeps-workers-${id}-${workers}`;
+  const ws = Array.from({ length: workers }, () => start(['worker', '--group', group, '--checkpoint-dir', join(dir, `w${workers}`)]));
+  try {
+    for (const w of ws) await waitFor(w, /taking sweep points/, 'a worker to join');
+    const t0 = Date.now();
+    const sweep = start([
+      'sweep',
+      'examples/modular-addition-grokking.yaml',
+      'task.train_fraction=0.5,0.6,0.7',
+      `run.steps=${STEPS}`,
+      'probes.every=0',
+      `run.name=bench-sweep-${workers}w-${id}`,
+      '--seeds',
+      '2',
+      '--checkpoint-dir',
+      join(dir, `w${workers}`),
+      '--no-report',
+    ]);
+    const killer = setTimeout(() => sweep.child.kill('SIGKILL'), LIMIT_MS);
+    const code = await sweep.done;
+    clearTimeout(killer);
+    const seconds = (Date.now() - t0) / 1000;
+    if (code !== 0) throw new Error(`the sweep with ${workers} worker(s) exited ${code}:\n${sweep.out().slice(-3000)}`);
+    const m = /early stops: (\d+) of (\d+) runs, (\d+) of (\d+) planned steps saved/.exec(sweep.out());
+    if (!m) throw new Error(`no summary line:\n${sweep.out().slice(-2000)}`);
+    process.stdout.write(sweep.out().split('\n').filter((l) => /^ {2}|^sweep .*points \(/.test(l)).join('\n') + '\n');
+    return { seconds, runs: Number(m[2]), stopped: Number(m[1]), saved: Number(m[3]), planned: Number(m[4]) };
+  } finally {
+    await stopAll(ws);
+  }
+}
+
+try {
+  const ingest = start(['ingest']);
+  const detect = start(['detect']);
+  services.push(ingest, detect);
+  await waitFor(ingest, /ingest: \S+ -> clickhouse/i, 'ingest to start');
+  await waitFor(detect, /detector \S+ \S+: consuming/, 'the detector to join');
+  const one = await sweepWith(1);
+  const two = await sweepWith(2);
+  const perHour = (r: { seconds: number; runs: number }) => (3600 * r.runs) / r.seconds;
+  const figures: Figure[] = [
+    { name: 'runs per hour, 1 worker', value: perHour(one), unit: 'runs/h', note: `${one.runs} runs of ≤ ${STEPS} steps in ${one.seconds.toFixed(0)} s` },
+    { name: 'runs per hour, 2 workers', value: perHour(two), unit: 'runs/h', note: `${two.runs} runs in ${two.seconds.toFixed(0)} s` },
+    { name: '2 workers / 1 worker', value: perHour(two) / perHour(one), unit: '×', note: 'two trainer processes on two cores, with the broker, ClickHouse, ingest and the detector' },
+    { name: 'runs stopped early (detector), 1 worker', value: one.stopped, unit: 'runs' },
+    { name: 'steps saved by early stops, 1 worker', value: one.saved, unit: 'steps', note: `of ${one.planned} planned (${((100 * one.saved) / one.planned).toFixed(0)}%)` },
+    { name: 'steps saved by early stops, 2 workers', value: two.saved, unit: 'steps', note: `of ${two.planned} planned` },
+  ];
+  report('bench-results/sweeps.json', 'Sweeps on Kafka: runs per hour and steps saved', figures, { steps: STEPS, points: 6, grid: 'task.train_fraction=0.5,0.6,0.7 × seeds 2', brokers: BROKERS });
+} finally {
+  await stopAll(services);
+}
