@@ -64,16 +64,16 @@ async function finishedRuns(store: Store, database: string): Promise<Map<string,
 async function pointResult(store: Store, database: string, p: PlannedPoint, runId: string, status: PointResult['status']): Promise<PointResult> {
   const db = sqlIdent(database);
   const id = sqlString(runId);
-  const [m] = await store.query<{ n: number; step: number }>(
-    `SELECT countIf(train_acc >= ${MEMORIZED_TRAIN_ACC}) AS n, minIf(step, train_acc >= ${MEMORIZED_TRAIN_ACC}) AS step FROM ${db}.steps FINAL WHERE run_id = ${id}`,
+  const [m] = await store.query<{ n: number; first_step: number }>(
+    `SELECT countIf(train_acc >= ${MEMORIZED_TRAIN_ACC}) AS n, minIf(step, train_acc >= ${MEMORIZED_TRAIN_ACC}) AS first_step FROM ${db}.steps FINAL WHERE run_id = ${id}`,
   );
-  const memorized = m && Number(m.n) > 0 ? Number(m.step) : null;
+  const memorized = m && Number(m.n) > 0 ? Number(m.first_step) : null;
   let grokked: number | null = null;
   if (memorized !== null) {
-    const [g] = await store.query<{ n: number; step: number }>(
-      `SELECT countIf(test_acc >= ${GENERALIZED_TEST_ACC}) AS n, minIf(step, test_acc >= ${GENERALIZED_TEST_ACC}) AS step FROM ${db}.steps FINAL WHERE run_id = ${id} AND step >= ${memorized}`,
+    const [g] = await store.query<{ n: number; first_step: number }>(
+      `SELECT countIf(test_acc >= ${GENERALIZED_TEST_ACC}) AS n, minIf(step, test_acc >= ${GENERALIZED_TEST_ACC}) AS first_step FROM ${db}.steps FINAL WHERE run_id = ${id} AND step >= ${memorized}`,
     );
-    grokked = g && Number(g.n) > 0 ? Number(g.step) : null;
+    grokked = g && Number(g.n) > 0 ? Number(g.first_step) : null;
   }
   const [s] = await store.query<{ final_train_acc: number; final_test_acc: number; stop_policy: string; last_step: number }>(
     `SELECT final_train_acc, final_test_acc, stop_policy, last_step FROM ${db}.run_summary WHERE run_id = ${id}`,
@@ -124,8 +124,11 @@ export async function sweep(args: string[], ctx: CommandContext): Promise<number
   let rerun: ((p: SweepPoint) => boolean) | null;
   try {
     points = sweepPoints(grid);
-    keys = sweepAxes(grid).flatMap((a) => a.keys);
-    rerun = parseRerun(values.rerun ?? [], keys);
+    const allAxes = sweepAxes(grid);
+    rerun = parseRerun(values.rerun ?? [], allAxes.flatMap((a) => a.keys));
+    // The keys the points differ in (an axis of one value sets it everywhere: not a column).
+    const varied = allAxes.filter((a) => a.values.length > 1);
+    keys = (varied.length ? varied : allAxes).flatMap((a) => a.keys);
   } catch (err) {
     if (err instanceof SweepSpecError) throw new UsageError(err.message);
     throw err;

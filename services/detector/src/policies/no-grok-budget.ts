@@ -79,13 +79,15 @@ const MIN_WINDOW = 50;
  * - At every view with a finite generalization from M + max(minAge × M, 1) on: the run is
  *   hopeless when it has not covered `reach` of the way from g0 to the target, its projected
  *   grok step (now + (target − fitted level now) / (slope + z·stderr)) lies beyond
- *   M + max(factor × M, minBudget) (or the optimistic pace is ≤ 0), and no precursor holds: the
+ *   M + max(factor × M, minBudget) (or the optimistic pace is ≤ 0), the rise is not speeding up
+ *   (the slope over the last window does not exceed the slope over the window before by more
+ *   than z standard errors of the difference), and no precursor holds: the
  *   Fourier sparsity of the latest probes (one sample per probe step since M, over the last
  *   max(window, 5 probe intervals) steps) rising by fourierRise per memorization time
  *   (slope − z·stderr > 0), or, when weightNormDrop is set, the weight norm falling by it per
  *   memorization time (slope·M / level ≤ −weightNormDrop and slope + z·stderr < 0). The first
  *   hopeless view stops the run.
- * State: two trend windows. Emits one decision and completes.
+ * State: trend windows (the generalization over 2 × window steps). Emits one decision and completes.
  */
 export function noGrokBudget(options: NoGrokBudgetOptions = {}): OperatorFunction<RunView, StopDecision> {
   const factor = requirePositive('noGrokBudget', 'factor', options.factor ?? NO_GROK_DEFAULTS.factor);
@@ -108,6 +110,7 @@ export function noGrokBudget(options: NoGrokBudgetOptions = {}): OperatorFunctio
     let genTrend: Trend | null = null;
     let normTrend: Trend | null = null;
     const fourierSamples: Array<{ step: number; value: number }> = []; // one per probe step, the last `window` steps' worth
+    const recent: Array<{ step: number; value: number }> = []; // the generalization over the last 2 × window steps
 
     return (view): StopDecision | null => {
       if (memorizedAt === null) {
@@ -142,6 +145,8 @@ export function noGrokBudget(options: NoGrokBudgetOptions = {}): OperatorFunctio
         gen({ step: firstAfter!, value: g0 });
       }
       genTrend = gen({ step: view.step, value: g }) ?? genTrend;
+      recent.push({ step: view.step, value: g });
+      while (recent.length > 0 && recent[0]!.step <= view.step - 2 * window) recent.shift();
       const age = view.step - M;
       if (age < Math.max(minAge * M, 1) || genTrend === null) return null;
       if (g - g0 >= reach * (target - g0)) return null; // well on its way
@@ -152,6 +157,15 @@ export function noGrokBudget(options: NoGrokBudgetOptions = {}): OperatorFunctio
       // A pace that would not move it by a millionth of the way within the horizon is no pace.
       const projected = pace * (horizon - M) > 1e-6 * Math.abs(target - g0) ? view.step + (target - level) / pace : Infinity;
       if (projected <= horizon) return null;
+      // Speeding up: the slope over the last window exceeds the one over the window before by more
+      // than z standard errors of their difference. A projection of the present pace underrates
+      // such a rise: the recorded add-p59-f0.3-wd1 creeps at first (0.08 at 4 memorization times,
+      // a straight line to 0.95 beyond 25) and generalizes at 13. The runs that never generalize
+      // slow down instead.
+      const late = fitSamples(recent.filter((x) => x.step > view.step - window));
+      const early = fitSamples(recent.filter((x) => x.step <= view.step - window));
+      const speedup = late && early ? { gain: late.slope - early.slope, stderr: Math.hypot(late.stderr, early.stderr) } : null;
+      if (speedup && late!.slope > 0 && speedup.gain - z * speedup.stderr > 0) return null;
       const n = normTrend;
       const normPerM = n !== null && Math.abs(n.meanValue) > 0 ? (n.slope * M) / Math.abs(n.meanValue) : null;
       if (weightNormDrop !== null && n !== null && normPerM !== null && normPerM <= -weightNormDrop && n.slope + z * n.stderr < 0) return null; // weight decay is winning
@@ -162,6 +176,10 @@ export function noGrokBudget(options: NoGrokBudgetOptions = {}): OperatorFunctio
       if (Number.isFinite(projected)) values['projectedGrokStep'] = projected;
       if (normPerM !== null) values['weightNormChangePerMemorization'] = normPerM;
       if (fourierPerM !== null) values['fourierSparsityChangePerMemorization'] = fourierPerM;
+      if (speedup) {
+        values['slopeGainOverWindow'] = speedup.gain;
+        values['slopeGainStderr'] = speedup.stderr;
+      }
       const when = Number.isFinite(projected) ? `would reach ${target} only at step ${Math.round(projected)}` : `is not rising (slope ${t.slope.toPrecision(2)} ± ${t.stderr.toPrecision(2)})`;
       return {
         runId: view.runId,
