@@ -23,9 +23,39 @@ export interface SavedCheckpoint {
   sha256: string;
 }
 
-export function saveCheckpoint(dir: string, state: CheckpointState, data: Float32Array[]): SavedCheckpoint {
-  if (data.length !== state.tensors.length) throw new Error('checkpoint: tensor list and data differ in length');
+/** A checkpoint written under a name resumes do not see yet: `commit()` gives it its real one. */
+export interface PendingCheckpoint extends SavedCheckpoint {
+  commit(): void;
+}
+
+/**
+ * Writes a checkpoint as `step-<n>.pending`: complete on disk, but not a checkpoint a resume
+ * picks (latestCheckpoint) until `commit()` renames it. The trainer commits it once every event
+ * up to its step is on the bus: a run killed with events still in its buffer resumes from an
+ * earlier checkpoint, not from one past a gap in its events (checkpointing.ts).
+ */
+export function saveCheckpointPending(dir: string, state: CheckpointState, data: Float32Array[]): PendingCheckpoint {
   const target = join(dir, state.runId, `step-${String(state.step).padStart(8, '0')}`);
+  const pending = `${target}.pending`;
+  const saved = writeCheckpointAt(pending, state, data);
+  return {
+    ...saved,
+    uri: `file://${target}`,
+    commit: () => {
+      if (!existsSync(pending)) return; // committed already
+      if (existsSync(target)) rmSync(target, { recursive: true, force: true });
+      renameSync(pending, target);
+    },
+  };
+}
+
+export function saveCheckpoint(dir: string, state: CheckpointState, data: Float32Array[]): SavedCheckpoint {
+  const target = join(dir, state.runId, `step-${String(state.step).padStart(8, '0')}`);
+  return writeCheckpointAt(target, state, data);
+}
+
+function writeCheckpointAt(target: string, state: CheckpointState, data: Float32Array[]): SavedCheckpoint {
+  if (data.length !== state.tensors.length) throw new Error('checkpoint: tensor list and data differ in length');
   const tmp = `${target}.tmp-${process.pid}`;
   mkdirSync(tmp, { recursive: true });
   const body = Buffer.concat(data.map((d) => Buffer.from(d.buffer, d.byteOffset, d.byteLength)));

@@ -65,4 +65,31 @@ describe('Checkpointer', () => {
     expect(events.length).toBe(1);
     expect(loadCheckpoint(latestCheckpoint(dir, 'ckpt-test')!).state.nextSeq).toBe(21);
   });
+
+  it('commits a periodic checkpoint only once every event up to it is on the bus; past the outage limit at once', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const events: AnyEvent[] = [];
+    const cursor = new RunCursor('ckpt-gate');
+    const dir = mkdtempSync(join(tmpdir(), 'grokstream-ckpt-'));
+    const emitter = new BoundedEmitter(
+      async (e) => {
+        await gate;
+        events.push(...e);
+      },
+      { capacity: 100, outageLimitMs: 60_000, log: () => {} },
+    );
+    const c = new Checkpointer({ dir, every: 4, steps: 10, model, opt, orderRng: new Rng(9), obeyed: new Set(), configJson: '{}', emitter, cursor });
+    cursor.step = 4;
+    await c.save(false);
+    // On disk, but not a checkpoint a resume would pick while its events are still in the buffer.
+    expect(latestCheckpoint(dir, 'ckpt-gate')).toBeUndefined();
+    release();
+    await emitter.flush();
+    await c.settled();
+    expect(latestCheckpoint(dir, 'ckpt-gate')).toMatch(/step-00000004$/);
+    cursor.step = 6;
+    await c.save(false, true, 'now');
+    expect(latestCheckpoint(dir, 'ckpt-gate')).toMatch(/step-00000006$/);
+  });
 });

@@ -56,6 +56,7 @@ export class BoundedEmitter {
   private gaveUp: BusOutageError | undefined;
   private outageSince: number | undefined;
   private spaceWaiters: Array<() => void> = [];
+  private shippedWaiters: Array<{ count: number; done: (err?: Error) => void }> = [];
   private readonly o: Required<Omit<EmitterOptions, 'onAccept'>> & Pick<EmitterOptions, 'onAccept'>;
 
   constructor(
@@ -114,6 +115,17 @@ export class BoundedEmitter {
     this.check();
   }
 
+  /**
+   * Resolves once the first `count` events emitted are shipped, without holding emit() up (a
+   * checkpoint is committed then: checkpointing.ts); rejects with BusOutageError if the emitter
+   * gives up first, or drain() takes them back.
+   */
+  whenShipped(count: number): Promise<void> {
+    if (this.stats.shipped >= count) return Promise.resolve();
+    if (this.gaveUp) return Promise.reject(this.gaveUp);
+    return new Promise((resolve, reject) => this.shippedWaiters.push({ count, done: (err) => (err ? reject(err) : resolve()) }));
+  }
+
   /** Takes every unsent event, oldest first (after a BusOutageError, to spill them). */
   drain(): AnyEvent[] {
     // After giving up nothing is in flight (the ship loop has returned).
@@ -121,6 +133,7 @@ export class BoundedEmitter {
     const out = this.buffer;
     this.buffer = [];
     this.wakeAll();
+    for (const w of this.shippedWaiters.splice(0)) w.done(this.gaveUp ?? new Error('emit: the unsent events were drained'));
     return out;
   }
 
@@ -193,5 +206,14 @@ export class BoundedEmitter {
 
   private wakeAll(): void {
     for (const w of this.spaceWaiters.splice(0)) w();
+    if (this.gaveUp) for (const w of this.shippedWaiters.splice(0)) w.done(this.gaveUp);
+    else {
+      const still: typeof this.shippedWaiters = [];
+      for (const w of this.shippedWaiters) {
+        if (this.stats.shipped >= w.count) w.done();
+        else still.push(w);
+      }
+      this.shippedWaiters = still;
+    }
   }
 }

@@ -260,12 +260,13 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   if (outage) {
     // Not finished: checkpoint here so --resume continues from this step (unless the step that
     // ran into the outage limit was just checkpointed; its Checkpointed event is among the unsent).
-    if (checkpointer.lastStep !== cursor.step) await checkpointer.save(false).catch(ridingOut);
+    if (checkpointer.lastStep !== cursor.step) await checkpointer.save(false, true, 'now').catch(ridingOut);
   } else if (handedOff) {
     // Not finished either: a checkpoint of this step, and every event out, for whoever resumes it.
     try {
-      if (checkpointer.lastStep !== cursor.step) await checkpointer.save(false);
+      if (checkpointer.lastStep !== cursor.step) await checkpointer.save(false, true, 'await');
       await o.emitter.flush();
+      await checkpointer.settled(); // a periodic checkpoint of this very step, committed once shipped
     } catch (err) {
       ridingOut(err);
     }
