@@ -2,8 +2,8 @@
 // (the local stack; CI starts it before the benchmarks), and the steps the detector's early stops
 // saved. As deployed: `grokstream detect` and `grokstream ingest` (into the stack's ClickHouse),
 // N `grokstream worker` processes in one consumer group, and `grokstream sweep --kafka`, which
-// publishes the points and follows them in ClickHouse to the end. The same grid each time (a new
-// sweep id, so nothing is skipped): the grokking example, 6 points. Writes bench-results/sweeps.json.
+// publishes the points and follows them in ClickHouse to the end. The same grid each time (run
+// again with --rerun all): the grokking example, 6 points. Writes bench-results/sweeps.json.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,6 +78,9 @@ async function sweepWith(workers: number): Promise<{ seconds: number; runs: numb
       '--checkpoint-dir',
       join(dir, `w${workers}`),
       '--no-report',
+      // the same points each time: run them again (new run ids) rather than skip them as finished
+      '--rerun',
+      'all',
     ]);
     const killer = setTimeout(() => sweep.child.kill('SIGKILL'), LIMIT_MS);
     const code = await sweep.done;
