@@ -6,7 +6,7 @@ export { crc64Avro, schemaFingerprint } from './fingerprint.ts';
 export { loadCurrentSchemas, loadHistory, EVENT_ORDER } from './catalog.ts';
 export { TOPICS, type TopicName } from './topics.ts';
 export { newEventId, deterministicId } from './ids.ts';
-export { exampleStepMetrics } from './examples.ts';
+export { exampleProbeSummary, exampleStepMetrics } from './examples.ts';
 export { stopRunCommand, type StopRunFields } from './commands.ts';
 export { EventLogWriter, EventLogError, eventLogType, readEventLog, type ReadEventLogOptions } from './event-log.ts';
 export { STEP_METRIC_FIELDS, type StepMetricField } from './metric-fields.ts';

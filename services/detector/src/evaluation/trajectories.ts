@@ -5,7 +5,7 @@
 // MEMORIZATION for the first 100 steps after that; PLATEAU while test accuracy stays flat;
 // GROKKING while it rises; CONVERGED once it is ≥ 0.95 and flat; DEGRADATION while it falls
 // from its best; DIVERGED from a NaN loss on.
-import { exampleStepMetrics, type Phase, type ProbeSummary, type StepMetrics } from '@grokstream/schemas';
+import { exampleProbeSummary, exampleStepMetrics, type Phase, type ProbeSummary, type StepMetrics } from '@grokstream/schemas';
 import { Rng } from './rng.ts';
 
 export interface LabelledRun {
@@ -28,23 +28,7 @@ export const PROBE_EVERY = 10;
  * plateau of a run that groks (the transformer), at most ~1% in runs that never generalize.
  */
 function fourierProbe(run: string, step: number, sparsity: number): ProbeSummary {
-  return {
-    event_id: `${run}-probe-${step}`,
-    run_id: run,
-    seq: step,
-    ts: step,
-    step,
-    probe_batch_size: 64,
-    grad_noise_trace: null,
-    grad_snr: null,
-    tr_h_sigma: null,
-    hessian_trace: null,
-    hessian_trace_avg: null,
-    hessian_top_eig: null,
-    gop: [],
-    extra: { fourier_sparsity: sparsity },
-    elapsed_ms: null,
-  };
+  return exampleProbeSummary({ run_id: run, step, ts: step, extra: { fourier_sparsity: sparsity } });
 }
 
 const clamp = (x: number) => Math.min(1, Math.max(0, x));

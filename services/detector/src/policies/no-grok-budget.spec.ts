@@ -4,26 +4,10 @@ import { describe, expect, it } from 'vitest';
 import type { RunView } from '../views.ts';
 import { noGrokBudget, type NoGrokBudgetOptions } from './no-grok-budget.ts';
 import { decidesAt, frames, RUN_ID, runView, silentOver } from './testing-views.ts';
-import type { ProbeSummary } from '@grokstream/schemas';
+import { exampleProbeSummary, type ProbeSummary } from '@grokstream/schemas';
 
 /** A probe carrying only a Fourier sparsity. */
-const fourierProbe = (step: number, sparsity: number): ProbeSummary => ({
-  event_id: `p${step}`,
-  run_id: RUN_ID,
-  seq: step,
-  ts: step,
-  step,
-  probe_batch_size: 64,
-  grad_noise_trace: null,
-  grad_snr: null,
-  tr_h_sigma: null,
-  hessian_trace: null,
-  hessian_trace_avg: null,
-  hessian_top_eig: null,
-  gop: [],
-  extra: { fourier_sparsity: sparsity },
-  elapsed_ms: null,
-});
+const fourierProbe = (step: number, sparsity: number): ProbeSummary => exampleProbeSummary({ run_id: RUN_ID, step, event_id: `p${step}`, ts: step, extra: { fourier_sparsity: sparsity } });
 
 const newScheduler = () => new TestScheduler((a, e) => expect(a).toEqual(e));
 

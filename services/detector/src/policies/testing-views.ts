@@ -1,5 +1,5 @@
 // Test-only builders of RunView fixtures and marble helpers for the policy specs.
-import { exampleStepMetrics, type Phase, type ProbeSummary, type StepMetrics } from '@grokstream/schemas';
+import { exampleProbeSummary, exampleStepMetrics, type Phase, type ProbeSummary, type StepMetrics } from '@grokstream/schemas';
 import type { RunView } from '../views.ts';
 
 export const RUN_ID = 'run-under-test';
@@ -29,44 +29,8 @@ export function runView(step: number, f: ViewFields = {}): RunView {
 
 /** A ProbeSummary at `step` whose 'model'-scope GOP has the given effective rank. */
 export function gopProbe(step: number, effectiveRank: number, runId = RUN_ID): ProbeSummary {
-  return {
-    event_id: `probe-${step}`,
-    run_id: runId,
-    seq: step,
-    ts: 1_763_900_000_000 + step,
-    step,
-    probe_batch_size: 64,
-    grad_noise_trace: null,
-    grad_snr: null,
-    tr_h_sigma: null,
-    hessian_trace: null,
-    hessian_trace_avg: null,
-    hessian_top_eig: null,
-    gop: [
-      {
-        scope: 'layer0',
-        trace: 1,
-        frobenius: 1,
-        spectral: 1,
-        top_eigs: [1],
-        effective_rank: 999,
-        numerical_rank: 1,
-        condition_number: 1,
-      },
-      {
-        scope: 'model',
-        trace: 1,
-        frobenius: 1,
-        spectral: 1,
-        top_eigs: [1],
-        effective_rank: effectiveRank,
-        numerical_rank: 1,
-        condition_number: 1,
-      },
-    ],
-    extra: {},
-    elapsed_ms: null,
-  };
+  const gop = (scope: string, effective_rank: number) => ({ scope, trace: 1, frobenius: 1, spectral: 1, top_eigs: [1], effective_rank, numerical_rank: 1, condition_number: 1 });
+  return exampleProbeSummary({ run_id: runId, step, event_id: `probe-${step}`, gop: [gop('layer0', 999), gop('model', effectiveRank)] });
 }
 
 const FRAME_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
