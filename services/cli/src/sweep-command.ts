@@ -78,6 +78,9 @@ async function pointResult(store: Store, database: string, p: PlannedPoint, runI
   const [s] = await store.query<{ final_train_acc: number; final_test_acc: number; stop_policy: string; last_step: number }>(
     `SELECT final_train_acc, final_test_acc, stop_policy, last_step FROM ${db}.run_summary WHERE run_id = ${id}`,
   );
+  const [rate] = await store.query<{ sps: number }>(
+    `SELECT summary_values[indexOf(summary_keys, 'steps_per_second')] AS sps FROM ${db}.run_ends FINAL WHERE run_id = ${id} AND has(summary_keys, 'steps_per_second')`,
+  );
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   return {
     point: p.point,
@@ -90,6 +93,7 @@ async function pointResult(store: Store, database: string, p: PlannedPoint, runI
     stopPolicy: s?.stop_policy ? s.stop_policy : null,
     lastStep: num(s?.last_step),
     plannedSteps: p.cfg.run.steps,
+    stepsPerSecond: num(rate?.sps),
   };
 }
 
@@ -247,7 +251,10 @@ async function printResults(o: { id: string; planned: PlannedPoint[]; keys: stri
   console.log(`sweep ${o.id}: ${planned.length} points (memorized: train acc ≥ ${MEMORIZED_TRAIN_ACC}; grokked: test acc ≥ ${GENERALIZED_TEST_ACC} after memorizing)`);
   console.log(summaryTable(rows, o.keys));
   const saved = stepsSaved(rows);
-  console.log(`  early stops: ${saved.stopped} of ${rows.filter((r) => r.status === 'ran').length} runs, ${saved.steps} of ${saved.planned} planned steps saved`);
+  console.log(
+    `  early stops: ${saved.stopped} of ${rows.filter((r) => r.status === 'ran').length} runs, ${saved.steps} of ${saved.planned} planned steps saved` +
+      (saved.seconds > 0 ? ` (~${saved.seconds < 120 ? `${saved.seconds.toFixed(0)} s` : `${(saved.seconds / 60).toFixed(1)} min`} of training at each run's rate)` : ''),
+  );
   if (o.report) {
     const out = join(o.dataDir, 'reports', `sweep-${o.id}.html`);
     const path = (await writeReport((sql) => store.query(sql), { database: o.database, sweep: o.id }, out)).path;

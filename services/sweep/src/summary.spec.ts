@@ -36,13 +36,13 @@ describe('sweep summary', () => {
     ]);
   });
 
-  it('counts the steps the stops saved, over the points run now', () => {
+  it('counts the steps the stops saved over the points run now, and their time at each run\'s rate', () => {
     expect(
       stepsSaved([
-        result(p0, { stopPolicy: 'converged', lastStep: 600 }),
-        result(p1, { stopPolicy: 'no_grok_budget', lastStep: 300 }),
-        result(p2, { status: 'skipped', stopPolicy: 'converged', lastStep: 100 }),
+        result(p0, { stopPolicy: 'converged', lastStep: 600, stepsPerSecond: 100 }),
+        result(p1, { stopPolicy: 'no_grok_budget', lastStep: 300, stepsPerSecond: null }),
+        result(p2, { status: 'skipped', stopPolicy: 'converged', lastStep: 100, stepsPerSecond: 10 }),
       ]),
-    ).toEqual({ stopped: 2, steps: 700, planned: 1600 });
+    ).toEqual({ stopped: 2, steps: 700, planned: 1600, seconds: 2 });
   });
 });

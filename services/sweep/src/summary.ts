@@ -15,6 +15,8 @@ export interface PointResult {
   /** Steps it ran, and steps its config asked for: a stop saves the difference. */
   lastStep: number | null;
   plannedSteps: number;
+  /** The run's training rate (RunFinished.summary.steps_per_second), to put a time on the steps saved. */
+  stepsPerSecond?: number | null;
 }
 
 const fmt = (v: number | null, digits = 3) => (v === null || !Number.isFinite(v) ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(digits));
@@ -37,18 +39,24 @@ export function summaryTable(results: PointResult[], keys: string[]): string {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-/** Steps the stops saved: for each stopped point, the planned steps it did not run. */
-export function stepsSaved(results: PointResult[]): { stopped: number; steps: number; planned: number } {
+/**
+ * What the stops saved: for each stopped point, the planned steps it did not run, and their time
+ * at the run's own rate (seconds; runs without a rate count no time).
+ */
+export function stepsSaved(results: PointResult[]): { stopped: number; steps: number; planned: number; seconds: number } {
   let stopped = 0;
   let steps = 0;
   let planned = 0;
+  let seconds = 0;
   for (const r of results) {
     if (r.status !== 'ran') continue;
     planned += r.plannedSteps;
     if (r.stopPolicy !== null && r.lastStep !== null) {
       stopped++;
-      steps += Math.max(0, r.plannedSteps - r.lastStep);
+      const saved = Math.max(0, r.plannedSteps - r.lastStep);
+      steps += saved;
+      if (r.stepsPerSecond && r.stepsPerSecond > 0) seconds += saved / r.stepsPerSecond;
     }
   }
-  return { stopped, steps, planned };
+  return { stopped, steps, planned, seconds };
 }
