@@ -123,6 +123,7 @@ export class BoundedEmitter {
   whenShipped(count: number): Promise<void> {
     if (this.stats.shipped >= count) return Promise.resolve();
     if (this.gaveUp) return Promise.reject(this.gaveUp);
+    this.kick();
     return new Promise((resolve, reject) => this.shippedWaiters.push({ count, done: (err) => (err ? reject(err) : resolve()) }));
   }
 
@@ -150,6 +151,9 @@ export class BoundedEmitter {
     if (this.shipping || this.buffer.length === 0 || this.gaveUp) return;
     this.shipping = this.shipLoop().finally(() => {
       this.shipping = undefined;
+      // An event emitted after the loop's last look at the buffer, but before this cleared
+      // `shipping`, found it still set and did not start a loop: start one for it now.
+      if (this.buffer.length > 0 && !this.gaveUp) this.kick();
     });
   }
 
