@@ -13,7 +13,7 @@ import { kafkaSettings, type CommandContext } from './context.ts';
 import { EmbeddedPipeline, type RunOutcome } from './embedded-pipeline.ts';
 import { loadDetector, openCommandStore, parsePort, storeFlagSettings } from './embedded-parts.ts';
 
-function positiveInt(flag: string, text: string | undefined, fallback: number): number {
+export function positiveInt(flag: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got ${text}`);
@@ -171,7 +171,7 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
 }
 
 /** A path relative to the working directory when it is inside it. */
-function shortPath(p: string): string {
+export function shortPath(p: string): string {
   const rel = relative(process.cwd(), resolve(p));
   return rel.startsWith('..') ? resolve(p) : rel;
 }

@@ -4,7 +4,7 @@
 // is skipped unless --rerun selects it. One progress display covers the sweep; at the end a table
 // has a row per point, and the report the sweep's panels.
 import { mkdirSync } from 'node:fs';
-import { basename, extname, join, relative, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { EventCodec, GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, TOPICS, type AnyEvent } from '@grokstream/schemas';
@@ -30,6 +30,7 @@ import { kafkaSettings, type CommandContext } from './context.ts';
 import { EmbeddedPipeline } from './embedded-pipeline.ts';
 import { loadDetector, openCommandStore, storeFlagSettings } from './embedded-parts.ts';
 import { SweepProgress } from './sweep-progress.ts';
+import { positiveInt, shortPath } from './run-command.ts';
 
 interface PlannedPoint {
   point: SweepPoint;
@@ -38,13 +39,6 @@ interface PlannedPoint {
   /** A finished run of the same config, found in the store. */
   finished: string | null;
   run: boolean;
-}
-
-function positiveInt(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got ${text}`);
-  return n;
 }
 
 /** Finished runs (completed or stopped early) by config hash, from the store's runs and run_summary. */
@@ -338,8 +332,3 @@ async function onKafka(o: {
   }
 }
 
-/** A path relative to the working directory when it is inside it. */
-function shortPath(p: string): string {
-  const rel = relative(process.cwd(), resolve(p));
-  return rel.startsWith('..') ? resolve(p) : rel;
-}
