@@ -6,7 +6,8 @@ export type DecodeErrorKind =
   | 'unknown-fingerprint' // a writer schema we have never released
   | 'malformed-body' // the body does not parse as the writer schema
   | 'trailing-bytes' // the body parsed but bytes were left over
-  | 'unexpected-event'; // a well-formed event of a kind this consumer's topics do not carry
+  | 'unexpected-event' // a well-formed event of a kind this consumer's topics do not carry
+  | 'invalid-event'; // a well-formed event whose content this consumer refuses (EventConsumerOptions.check)
 
 export class DecodeError extends Error {
   override readonly name = 'DecodeError';

@@ -4,16 +4,19 @@
 // from its last checkpoint (same run id); every point finishes exactly once, with one RunFinished
 // on the topic and in ClickHouse; every step of every run is in ClickHouse once; at least one run
 // is stopped by the detector through Kafka; the sweep command follows the runs to the end and
-// prints its table.
+// prints its table. A malformed point (its config does not load) published first is dead-lettered
+// by the group, once, and blocks nothing.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { RunFinished } from '@grokstream/schemas';
+import { randomUUID } from 'node:crypto';
+import { EventPublisher } from '@grokstream/bus';
+import { TOPICS, type RunFinished } from '@grokstream/schemas';
 import type { ClickHouseStore } from '@grokstream/store';
 import { BROKERS, CLICKHOUSE_URL, uniqueId } from './env.ts';
 import { ensureStack } from './stack.ts';
 import { GROKKING_CONFIG, caseDir, detectorReady, ingestReady, killAll, spawnCli, spawnDetector, spawnIngest, writeDetectorConfig, type Proc } from './procs.ts';
-import { clickhouse, ranges, rowCounts, runEvents, stepGaps, storedSteps, within } from './checks.ts';
+import { clickhouse, codec, deadLettersOf, kafkaBus, ranges, readTopics, rowCounts, runEvents, stepGaps, storedSteps, within } from './checks.ts';
 import { CaseResult } from './results.ts';
 
 const CASE = 'sweep-workers';
@@ -48,6 +51,18 @@ describe('fault: a sweep on two workers, one SIGKILLed mid-point', () => {
     await r.run(async () => {
       const checkpoints = caseDir(CASE, `checkpoints-${id}`);
       const env = { GROKSTREAM_STORE: 'clickhouse', GROKSTREAM_CLICKHOUSE_URL: CLICKHOUSE_URL, GROKSTREAM_DATABASE: database, GROKSTREAM_PARTITIONS: '4' };
+      // A point no worker can train: its config does not load. It goes first, on every partition's way.
+      const badRun = `faults-bad-point-${id}`;
+      const kafka = kafkaBus();
+      try {
+        await kafka.ensureTopics([{ topic: TOPICS.sweeps, partitions: 4 }]);
+        const producer = await kafka.producer();
+        const bad = { event_id: randomUUID(), run_id: badRun, seq: 0, ts: Date.now(), sweep_id: `bad-${id}`, point_index: 0, point_count: 1, overrides: [], config_json: '{"task": {"kind": "nonsense"}}', config_hash: 'bad', checkpoint_dir: null };
+        await new EventPublisher(producer, codec).publish(TOPICS.sweeps, [{ name: 'SweepPoint', value: bad }]);
+        await producer.close();
+      } finally {
+        await kafka.close();
+      }
       const worker = (name: string) => spawnCli(CASE, name, ['worker', '--kafka', BROKERS, '--group', group], env);
       const a = worker('worker-a');
       const b = worker('worker-b');
@@ -144,6 +159,10 @@ describe('fault: a sweep on two workers, one SIGKILLed mid-point', () => {
       const ends = await store.query<{ run_id: string; n: number }>(`SELECT run_id, count() AS n FROM ${database}.run_ends FINAL WHERE run_id IN (${runIds.map((x) => `'${x}'`).join(', ')}) GROUP BY run_id`);
       r.check('one run end per point in ClickHouse', ends.length === 6 && ends.every((e) => Number(e.n) === 1), ends);
       r.set({ events_sent: finished.reduce((n, f) => n + f.step, 0), events_stored: stored, lost, duplicate_rows: duplicates, dead_letters: null });
+      // The malformed point: one dead letter from the workers' group, naming the problem.
+      const letters = deadLettersOf(await readTopics([TOPICS.deadLetter])).filter((l) => l.run_id === badRun && l.consumer === group);
+      r.metric('bad_point_letters', letters.map((l) => `${l.error_kind}: ${l.reason}`));
+      r.check('the malformed point is dead-lettered once as invalid-event, naming its config problem', letters.length === 1 && letters[0]!.error_kind === 'invalid-event' && /task/.test(letters[0]!.reason), letters);
       r.check('ingest and the detector still running', ingest.exited === undefined && detector.exited === undefined, `${ingest.tail(800)}\n${detector.tail(800)}`);
     });
   }, 900_000);

@@ -137,6 +137,39 @@ describe('typed events on the bus', () => {
     await dlt.stop();
   });
 
+  it('dead-letters an event its check refuses as invalid-event, once, and hands the rest on', async () => {
+    const bus = new MemoryBus();
+    await bus.ensureTopics(standardTopics(1));
+    const producer = await bus.producer();
+    const received: ReceivedEvent[] = [];
+    const letters: ReceivedEvent[] = [];
+    let checked = 0;
+    const consumer = eventConsumer(bus, {
+      groupId: 'workers',
+      topics: [TOPICS.events],
+      fromBeginning: true,
+      codec,
+      deadLetters: producer,
+      check: (e) => (checked++, e.name === 'RunFinished' && e.value.step === 13 ? 'step 13 is unlucky' : undefined),
+      handle: async (events) => void received.push(...events),
+    });
+    const dlt = eventConsumer(bus, { groupId: 'watch', topics: [TOPICS.deadLetter], fromBeginning: true, codec, deadLetters: producer, handle: async (events) => void letters.push(...events) });
+    await consumer.start();
+    await dlt.start();
+    await new EventPublisher(producer, codec).publish(TOPICS.events, [
+      { name: 'RunFinished', value: finished('a', 12) },
+      { name: 'RunFinished', value: finished('b', 13) },
+      { name: 'RunFinished', value: finished('c', 14) },
+    ]);
+    await waitUntil(() => received.length === 2 && letters.length === 1, 'two events and one dead letter');
+    expect(received.map((e) => e.value.run_id)).toEqual(['a', 'c']);
+    expect(letters[0]!.value).toMatchObject({ run_id: 'b', error_kind: 'invalid-event', consumer: 'workers', source_offset: 1 });
+    expect((letters[0]!.value as DeadLetter).reason).toBe('a RunFinished that workers refuses: step 13 is unlucky');
+    expect(checked).toBe(3);
+    await consumer.stop();
+    await dlt.stop();
+  });
+
   it('does not dead-letter a message whose processing failed: it is delivered again', async () => {
     const bus = new MemoryBus();
     await bus.ensureTopics(standardTopics(1));

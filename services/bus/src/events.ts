@@ -63,6 +63,13 @@ export interface EventConsumerOptions {
    * dead-lettered as 'unexpected-event', as an undecodable message is. Default: every event.
    */
   accepts?: ReadonlySet<EventName>;
+  /**
+   * Refuses an event this consumer cannot ever handle, however often it comes (a SweepPoint whose
+   * config does not resolve): the reason it returns dead-letters it as 'invalid-event', instead
+   * of failing its batch for ever. Undefined: the event is handled. Errors it throws fail the
+   * batch as the handler's would.
+   */
+  check?: (event: AnyEvent) => string | undefined;
   /** Where a failing dead-letter write is reported, one line each time (default console.error). */
   log?: (line: string) => void;
   /** Wait before retrying a failed dead-letter write: doubles from initialMs up to maxMs (default 200 ms to 30 s). */
@@ -232,6 +239,8 @@ export function eventConsumer(bus: Bus, options: EventConsumerOptions): EventCon
           if (options.accepts && !options.accepts.has(decoded.name)) {
             throw new DecodeError('unexpected-event', `a ${decoded.name} on ${m.topic}, where ${groupId} takes ${[...options.accepts].join(', ')}`);
           }
+          const refused = options.check?.(decoded as AnyEvent);
+          if (refused !== undefined) throw new DecodeError('invalid-event', `a ${decoded.name} that ${groupId} refuses: ${refused}`);
           events.push({ ...decoded, topic: m.topic, partition: m.partition, offset: m.offset } as ReceivedEvent);
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err;

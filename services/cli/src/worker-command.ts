@@ -20,6 +20,16 @@ import { kafkaSettings, type CommandContext } from './context.ts';
 
 export const WORKER_GROUP = 'grokstream-workers';
 
+/** Why a point can never be trained (its config does not parse or resolve), or undefined. */
+export function pointProblem(point: SweepPoint): string | undefined {
+  try {
+    resolveConfig(JSON.parse(point.config_json), [], `sweep point ${point.run_id}`);
+    return undefined;
+  } catch (err) {
+    return `point ${point.point_index} of sweep ${point.sweep_id} (${point.run_id}): ${(err as Error).message}; publish the sweep again with a config that loads`;
+  }
+}
+
 export async function worker(args: string[], ctx: CommandContext): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -93,6 +103,8 @@ export async function worker(args: string[], ctx: CommandContext): Promise<numbe
         fromBeginning: true,
         codec,
         accepts: new Set(['SweepPoint']),
+        // A point whose config does not resolve would fail every time: dead-lettered, not retried.
+        check: (e) => (e.name === 'SweepPoint' ? pointProblem(e.value) : undefined),
         deadLetters,
         // A point handed back comes again after a short pause; a failing one backs off.
         retryDelayMs: (failures) => Math.min(30_000, 500 * 2 ** Math.min(failures - 1, 6)),
