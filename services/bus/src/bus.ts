@@ -1,5 +1,6 @@
-// The bus contract. Two implementations honour it (Kafka and in-process); one contract suite
-// (bus.contract.ts) runs against both, so the embedded mode behaves like the stack.
+// The bus contract. Three implementations honour it (Kafka, in-process, and a remote bus that
+// forwards to another process's); one contract suite (bus.contract.ts) runs against each, so the
+// embedded mode behaves like the stack.
 
 export interface OutgoingMessage {
   /** Partitioning key: a run's events share a key, so they stay in order in one partition. */
@@ -105,7 +106,8 @@ export interface ProducerOptions {
 }
 
 export interface Bus {
-  readonly kind: 'kafka' | 'memory';
+  /** remote: another process's bus, reached through a channel (remote-bus.ts). */
+  readonly kind: 'kafka' | 'memory' | 'remote';
   /** Creates missing topics; existing topics are left as they are. */
   ensureTopics(specs: TopicSpec[]): Promise<void>;
   /** Number of partitions of a topic; 0 when it does not exist. */

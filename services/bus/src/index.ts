@@ -26,3 +26,5 @@ export { readAll, scanAll } from './read-all.ts';
 export { waitUntil } from './wait.ts';
 export { readRunTail, type RunTail } from './run-tail.ts';
 export { consumerLag } from './lag.ts';
+export { RemoteBus, RemoteBusHost, type RemoteBusHostOptions } from './remote-bus.ts';
+export { portChannel, processChannel, type BusChannel } from './bus-channel.ts';

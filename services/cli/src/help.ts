@@ -24,7 +24,7 @@ Usage:
       --events-file PATH  the Avro event log (for replay; default <data>/events/RUN_ID.avro when embedded)
       --quiet             no progress line
   grokstream sweep CONFIG.yaml key=a,b,c key=lo..hi..step ... [--zip k1,k2] [--seeds N]
-                   [--rerun FILTER] [--sweep ID] [--dry-run] [run's options: --kafka, --clickhouse,
+                   [--workers N] [--rerun FILTER] [--sweep ID] [--dry-run] [run's options: --kafka, --clickhouse,
                    --detector, --no-detect, --no-report, --quiet]
       Train a grid of runs of CONFIG: the cartesian product of the axes (key=a,b,c lists,
       key=lo..hi..step ranges; key=v alone sets v everywhere), keys given to --zip varying in step,
@@ -32,8 +32,9 @@ Usage:
       config's name and a hash of the grid, so the same command is the same sweep) and the hash
       of its resolved config (tag config_hash): a point with a finished run in the store is
       skipped; --rerun all, or --rerun key=v[,v...] (repeatable: every filter must match), runs
-      the points it selects again. Embedded, the points train one after another with the
-      detector stopping runs across the sweep; at the end a table, one row per point
+      the points it selects again. Embedded, the points train one after another, or in N trainer
+      processes with --workers N (on this machine's cores, each with its share of TensorFlow's
+      threads), with one detector stopping runs across the sweep and one store; at the end a table, one row per point
       (memorization step, grok step, delay, final accuracies, stop policy), the steps the stops
       saved, and the sweep's report. --dry-run lists the points and what would run. With --kafka
       (or GROKSTREAM_KAFKA_BROKERS) the points go to the sweeps topic for grokstream worker

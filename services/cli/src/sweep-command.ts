@@ -7,8 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { EventCodec, GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, TOPICS, type AnyEvent } from '@grokstream/schemas';
-import { EventPublisher, standardTopics, type Bus } from '@grokstream/bus';
+import { EventCodec, GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, TOPICS, type AnyEvent, type StepMetrics } from '@grokstream/schemas';
+import { EventPublisher, standardTopics } from '@grokstream/bus';
 import { RuntimeFailure, UsageError, kafkaBus, describeStore, Interrupted } from '@grokstream/shell';
 import { configJson, loadConfig, newRunId, runTraining, type RunConfig } from '@grokstream/trainer';
 import { sqlIdent, sqlString, type Store } from '@grokstream/store';
@@ -30,6 +30,7 @@ import { kafkaSettings, type CommandContext } from './context.ts';
 import { EmbeddedPipeline } from './embedded-pipeline.ts';
 import { loadDetector, openCommandStore, storeFlagSettings } from './embedded-parts.ts';
 import { SweepProgress } from './sweep-progress.ts';
+import { TrainerPool } from './trainer-pool.ts';
 import { positiveInt, shortPath } from './run-command.ts';
 
 interface PlannedPoint {
@@ -151,14 +152,11 @@ export async function sweep(args: string[], ctx: CommandContext): Promise<number
   const settings = ctx.settings();
   const storeSettings = storeFlagSettings(settings, values.clickhouse);
   if (kafka.fromEnvironment && workers > 1) throw new UsageError('--workers runs trainer processes here; on Kafka, start `grokstream worker` processes instead (they take the points from the sweep topic)');
-  if (!kafka.fromEnvironment && workers > 1) {
-    throw new UsageError('--workers > 1 needs Kafka: publish the sweep with --kafka and start that many `grokstream worker` processes (embedded, the points train one after another)');
-  }
   // The store is where finished points are found (and, embedded, where the runs go).
   const storeWanted = !kafka.fromEnvironment || values.clickhouse !== undefined || storeSettings.kind === 'clickhouse';
   const store: Store | undefined = storeWanted ? await openCommandStore(storeSettings, settings.database) : undefined;
   let pipeline: EmbeddedPipeline | undefined;
-  let bus: Bus | undefined;
+  let pool: TrainerPool | undefined;
   try {
     const finished = store ? await finishedRuns(store, settings.database) : new Map<string, string>();
     for (const p of planned) {
@@ -178,39 +176,72 @@ export async function sweep(args: string[], ctx: CommandContext): Promise<number
     }
 
     if (kafka.fromEnvironment) return await onKafka({ ctx, id, planned, todo, keys, store, database: settings.database, partitions: settings.partitions, kafka, wait: values.wait ?? true, checkpointDir: values['checkpoint-dir'], report: values.report ?? true, dataDir: settings.dataDir });
-    {
-      const detector = values.detect ? loadDetector(values.detector) : undefined;
-      pipeline = new EmbeddedPipeline({ detector, store, log: (l) => ctx.log.info(l) });
-      await pipeline.start();
-      bus = pipeline.bus;
-    }
+    const detector = values.detect ? loadDetector(values.detector) : undefined;
+    pipeline = new EmbeddedPipeline({ detector, store, log: (l) => ctx.log.info(l) });
+    await pipeline.start();
     const progress = new SweepProgress(process.stderr, { id, total: planned.length, skipped, quiet: values.quiet ?? false });
     const codec = EventCodec.load();
     const runIds = new Map<number, string>();
     let failures = 0;
-    for (const p of todo) {
-      if (ctx.interruption.signal.aborted) break;
+    // --workers N: the points train in N trainer processes on this process's bus (trainer-pool.ts).
+    pool = workers > 1 && todo.length > 1 ? new TrainerPool({ size: Math.min(workers, todo.length), bus: pipeline.bus, log: (l) => progress.log(l) }) : undefined;
+    if (pool) {
+      console.error(`grokstream sweep: starting ${pool.size || Math.min(workers, todo.length)} trainer processes (--workers)`);
+      await pool.start();
+    }
+    const onInterrupt = () => pool?.interrupt();
+    ctx.interruption.signal.addEventListener('abort', onInterrupt, { once: true });
+    const trainPoint = async (p: PlannedPoint): Promise<void> => {
+      if (ctx.interruption.signal.aborted) return;
       const runId = newRunId(p.cfg.run.name);
       runIds.set(p.point.index, runId);
       progress.start(p.point, runId, p.cfg.run.steps);
-      const eventsFile = pipeline ? join(settings.dataDir, 'events', `${runId}.avro`) : undefined;
-      if (eventsFile) mkdirSync(resolve(settings.dataDir, 'events'), { recursive: true });
-      const summary = await runTraining(p.cfg, {
-        bus,
-        codec,
-        partitions: settings.partitions,
-        runId,
-        eventsFile,
-        configJson: configJson(p.cfg),
-        interrupted: () => ctx.interruption.signal.aborted,
-        onStep: (m, rate) => progress.step(p.point, m, rate, pipeline?.phaseOf(runId)),
-        log: (line) => progress.log(line),
-      });
-      if (pipeline) await pipeline.drain();
-      const stop = pipeline?.outcome(runId).stop;
+      const eventsFile = join(settings.dataDir, 'events', `${runId}.avro`);
+      mkdirSync(resolve(settings.dataDir, 'events'), { recursive: true });
+      const hooks = {
+        onStep: (m: StepMetrics, rate: number) => progress.step(p.point, m, rate, pipeline?.phaseOf(runId)),
+        log: (line: string) => progress.log(pool ? `[point ${p.point.index}] ${line}` : line),
+      };
+      let summary: { reason: string; step: number };
+      try {
+        summary = pool
+          ? await pool.train({ cfg: p.cfg, runId, configJson: configJson(p.cfg), eventsFile, partitions: settings.partitions }, hooks)
+          : await runTraining(p.cfg, {
+              bus: pipeline!.bus,
+              codec,
+              partitions: settings.partitions,
+              runId,
+              eventsFile,
+              configJson: configJson(p.cfg),
+              interrupted: () => ctx.interruption.signal.aborted,
+              ...hooks,
+            });
+      } catch (err) {
+        // A trainer process that died, or a run that could not start: this point failed, the rest go on.
+        progress.log(`sweep ${id}: point ${p.point.index} (${p.point.overrides.join(' ')}) failed: ${(err as Error).message}`);
+        summary = { reason: 'failed', step: 0 };
+      }
+      if (!pool) await pipeline!.drain();
+      const stop = pipeline!.outcome(runId).stop;
       progress.finish(p.point, summary.reason, summary.step, stop?.policy);
       if (summary.reason === 'failed' || summary.reason === 'bus_outage') failures++;
-      if (summary.reason === 'interrupted') break;
+    };
+    try {
+      if (pool) {
+        const size = pool.size;
+        const queue = [...todo];
+        await Promise.all(Array.from({ length: size }, async () => {
+          for (let p = queue.shift(); p; p = queue.shift()) await trainPoint(p);
+        }));
+        await pipeline.drain();
+      } else {
+        for (const p of todo) {
+          if (ctx.interruption.signal.aborted) break;
+          await trainPoint(p);
+        }
+      }
+    } finally {
+      ctx.interruption.signal.removeEventListener('abort', onInterrupt);
     }
     progress.end();
     if (ctx.interruption.signal.aborted) throw new Interrupted(String(ctx.interruption.signal.reason ?? 'SIGINT'));
@@ -219,8 +250,8 @@ export async function sweep(args: string[], ctx: CommandContext): Promise<number
     if (failures > 0) throw new RuntimeFailure(`${failures} point${failures === 1 ? '' : 's'} of sweep ${id} failed; run the same command again to run them (finished points are skipped)`);
     return 0;
   } finally {
-    if (pipeline) await pipeline.stop();
-    else await bus?.close();
+    await pool?.close();
+    await pipeline?.stop();
     await store?.close();
   }
 }

@@ -1,6 +1,7 @@
-// The sweep's one progress display: which point trains, its step and accuracies, and the sweep's
-// tally (done, stopped early, skipped, failed). On a terminal one line, rewritten in place; in a
-// log a line when a point starts and ends, and every quarter of its steps.
+// The sweep's one progress display: which points train (one, or one per trainer process with
+// --workers), their steps and accuracies, and the sweep's tally (done, stopped early, skipped,
+// failed). On a terminal one line, rewritten in place; in a log a line when a point starts and
+// ends, and every quarter of its steps.
 import type { StepMetrics } from '@grokstream/schemas';
 import type { SweepPoint } from '@grokstream/sweep';
 
@@ -16,8 +17,8 @@ export class SweepProgress {
   private stopped = 0;
   private failed = 0;
   private last = 0;
-  private steps = 0;
-  private quarter = 0;
+  /** The points training now: their planned steps, the quarter last logged, their latest words. */
+  private readonly active = new Map<number, { steps: number; quarter: number; now: string }>();
   private lineOpen = false;
 
   constructor(
@@ -48,31 +49,33 @@ export class SweepProgress {
   }
 
   start(p: SweepPoint, runId: string, steps: number): void {
-    this.steps = steps;
-    this.quarter = 0;
+    this.active.set(p.index, { steps, quarter: 0, now: `point ${p.index}: starting` });
     if (!this.out.isTTY) this.write(`sweep ${this.o.id} [${this.tally()}]: point ${p.index} (${p.overrides.join(' ')}) starts as ${runId}, ${steps} steps`);
   }
 
   step(p: SweepPoint, m: StepMetrics, rate: number, phase?: string): void {
+    const a = this.active.get(p.index);
+    if (!a) return;
     const acc = (v: number | null) => (v === null ? '–' : v.toFixed(3));
-    const line =
-      `sweep ${this.o.id} [${this.tally()}] point ${p.index} (${p.overrides.join(' ')}): step ${m.step}/${this.steps}` +
-      `  train/test acc ${acc(m.train_acc)}/${acc(m.test_acc)}  ${rate.toFixed(0)} steps/s${phase ? `  ${phase}` : ''}`;
+    const words = `step ${m.step}/${a.steps}  train/test acc ${acc(m.train_acc)}/${acc(m.test_acc)}  ${rate.toFixed(0)} steps/s${phase ? `  ${phase}` : ''}`;
     if (this.out.isTTY) {
+      // One point: its overrides and its words; several: each point's number and words.
+      a.now = this.active.size === 1 ? `point ${p.index} (${p.overrides.join(' ')}): ${words}` : `point ${p.index}: ${words.replace('  train/test acc ', ' acc ')}`;
       const now = Date.now();
       if (now - this.last < 100) return;
       this.last = now;
-      this.write(line);
+      this.write(`sweep ${this.o.id} [${this.tally()}] ${[...this.active.values()].map((x) => x.now).join(' | ')}`);
     } else {
-      const q = Math.floor((4 * m.step) / this.steps);
-      if (q > this.quarter && m.step < this.steps) {
-        this.quarter = q;
-        this.write(line);
+      const q = Math.floor((4 * m.step) / a.steps);
+      if (q > a.quarter && m.step < a.steps) {
+        a.quarter = q;
+        this.write(`sweep ${this.o.id} [${this.tally()}] point ${p.index} (${p.overrides.join(' ')}): ${words}`);
       }
     }
   }
 
   finish(p: SweepPoint, reason: string, step: number, stopPolicy?: string): void {
+    this.active.delete(p.index);
     this.done++;
     if (stopPolicy) this.stopped++;
     if (reason === 'failed' || reason === 'bus_outage') this.failed++;

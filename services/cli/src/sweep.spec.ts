@@ -68,4 +68,30 @@ describe('grokstream sweep', () => {
     expect(rerun.stderr).toMatch(/point 1 \(task\.train_fraction=0\.7\) completed/);
     expect(rerun.stderr).not.toMatch(/point 0 \(task\.train_fraction=0\.5\) completed/);
   });
+
+  it('--workers 2 trains the points in two trainer processes: every run stored, and the detector here stops runs there', () => {
+    // A policy that always fires: test accuracy must improve by 1 within 3 steps.
+    const detector = join(dir, 'impatient.yaml');
+    writeFileSync(detector, 'detector: {name: impatient, version: "1"}\npolicies:\n  - {kind: patience, monitor: test_acc, patience: 3, min_delta: 1}\n');
+    const r = cli(['sweep', config, 'task.train_fraction=0.3,0.4,0.6', '--workers', '2', '--detector', detector, '--no-report']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/starting 2 trainer processes/);
+    // The two first points train at once: the second starts before the first ends.
+    const started1 = r.stderr.indexOf('point 1 (task.train_fraction=0.4) starts');
+    const ended0 = r.stderr.search(/point 0 \(task\.train_fraction=0\.3\) stopped early/);
+    expect(started1).toBeGreaterThan(-1);
+    expect(ended0).toBeGreaterThan(started1);
+    for (const [i, f] of [[0, '0.3'], [1, '0.4'], [2, '0.6']]) expect(r.stderr).toMatch(new RegExp(`point ${i} \\(task\\.train_fraction=${f}\\) stopped early at step \\d+ by patience`));
+    // Each run's rows came through the parent's store: the table has their final accuracies.
+    const rows = r.stdout.split('\n').filter((l) => / tiny-\d{8}T\d{6}-[0-9a-f]{6}$/.test(l));
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row).toMatch(/^ {2}0\.[346] +\S+ +\S+ +\S+ +[\d.]+ +[\d.]+ +patience +tiny-/);
+    expect(r.stdout).toMatch(/early stops: 3 of 3 runs, \d+ of 90 planned steps saved/);
+  });
+
+  it('--workers with --kafka is refused: on Kafka, workers are grokstream worker processes', () => {
+    const r = spawnSync(process.execPath, [BIN, 'sweep', config, 'task.train_fraction=0.4,0.5', '--workers', '2', '--kafka', '127.0.0.1:1'], { encoding: 'utf8', env, timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/start `grokstream worker` processes instead/);
+  });
 });
