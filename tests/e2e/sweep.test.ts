@@ -1,11 +1,13 @@
 // The sweep acceptance, embedded (issue 12): `grokstream sweep` of the grokking example over
 // task.train_fraction=0.3,0.5,0.7 on native TensorFlow, as a user runs it. Power et al.'s trend
-// must show in its table: the grok step falls as the train fraction rises. The detector (default
+// must show in its table and its report: the grok step (and the delay) falls as the train
+// fraction rises. The detector (default
 // policies) runs across the sweep and may stop a run once it has converged, never before it
 // grokked. Then the same command again skips every point (they are finished in the store).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { ReportModel } from '@grokstream/report';
 import { describe, expect, it } from 'vitest';
 import { runBounded } from '../bounded-command.ts';
 
@@ -38,7 +40,18 @@ describe('grokstream sweep (embedded)', () => {
     expect(rows[0]!.grokked).toBeGreaterThan(rows[1]!.grokked);
     expect(rows[1]!.grokked).toBeGreaterThan(rows[2]!.grokked);
     expect(out).toMatch(/early stops: \d of 3 runs, \d+ of 7500 planned steps saved/);
-    expect(out).toMatch(/report: \S+sweep-modular-addition-grokking-[0-9a-f]{8}\.html/);
+    const reportPath = /report: (\S+sweep-modular-addition-grokking-[0-9a-f]{8}\.html)/.exec(out)?.[1];
+    expect(reportPath).toBeDefined();
+    // The report too: its section for the swept key plots the delay falling as the fraction rises.
+    const html = readFileSync(isAbsolute(reportPath!) ? reportPath! : join(ROOT, reportPath!), 'utf8');
+    const model = JSON.parse(/<script type="application\/json" id="grokstream-model">(.*?)<\/script>/s.exec(html)![1]!) as ReportModel;
+    const axis = model.sections.find((x) => x.id === 'grokstream-sweep-axes-task.train_fraction');
+    expect(axis?.title).toBe('Sweep axes: task.train_fraction');
+    const delay = axis!.panels.find((p) => p.id === 'delay-vs-swept')!.view;
+    const points = delay.kind === 'chart' ? ((delay.option.series as { data: [number, number, string][] }[])[0]!.data) : [];
+    expect(points.map((p) => p[0])).toEqual([0.3, 0.5, 0.7]);
+    expect(points[0]![1]).toBeGreaterThan(points[1]![1]);
+    expect(points[1]![1]).toBeGreaterThan(points[2]![1]);
 
     const again = await runBounded(process.execPath, [...args, '--no-report'], { limitMs: 120_000, env, cwd: ROOT, echo: 'sweep again' });
     expect(again).toMatch(/0 to run, 3 already finished \(skipped/);

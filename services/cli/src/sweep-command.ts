@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { EventCodec, GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, TOPICS, type AnyEvent, type StepMetrics } from '@grokstream/schemas';
+import { CONFIG_HASH_TAG, EventCodec, GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, POINT_TAG, SWEEP_TAG, SWEPT_TAG, TOPICS, type AnyEvent, type StepMetrics } from '@grokstream/schemas';
 import { EventPublisher, standardTopics } from '@grokstream/bus';
 import { RuntimeFailure, UsageError, kafkaBus, describeStore, Interrupted } from '@grokstream/shell';
 import { configJson, loadConfig, newRunId, runTraining, type RunConfig } from '@grokstream/trainer';
@@ -47,7 +47,7 @@ async function finishedRuns(store: Store, database: string): Promise<Map<string,
   const db = sqlIdent(database);
   const rows = await store.query<{ run_id: string; hash: string; ended: string }>(
     `SELECT r.run_id AS run_id, r.hash AS hash, s.ended AS ended FROM ` +
-      `(SELECT run_id, tag_values[indexOf(tag_keys, 'config_hash')] AS hash FROM ${db}.runs FINAL WHERE has(tag_keys, 'config_hash')) AS r ` +
+      `(SELECT run_id, tag_values[indexOf(tag_keys, '${CONFIG_HASH_TAG}')] AS hash FROM ${db}.runs FINAL WHERE has(tag_keys, '${CONFIG_HASH_TAG}')) AS r ` +
       `ANY INNER JOIN (SELECT run_id, ended FROM ${db}.run_summary) AS s USING run_id`,
   );
   const out = new Map<string, string>();
@@ -138,7 +138,13 @@ export async function sweep(args: string[], ctx: CommandContext): Promise<number
   const planned: PlannedPoint[] = points.map((point) => {
     const cfg = loadConfig(file, point.overrides);
     const hash = configHash(cfg);
-    cfg.run.tags = { ...cfg.run.tags, sweep: id, point: String(point.index), config_hash: hash };
+    // Each varied key's value as a tag of its own: the dashboards and the report plot against it.
+    const swept = Object.fromEntries(point.overrides.flatMap((o) => {
+      const eq = o.indexOf('=');
+      const key = o.slice(0, eq);
+      return keys.includes(key) ? [[`${SWEPT_TAG}${key}`, o.slice(eq + 1)]] : [];
+    }));
+    cfg.run.tags = { ...cfg.run.tags, ...swept, [SWEEP_TAG]: id, [POINT_TAG]: String(point.index), [CONFIG_HASH_TAG]: hash };
     return { point, cfg, hash, finished: null, run: true };
   });
   const hashes = new Map<string, number>();

@@ -7,6 +7,7 @@
 // intDiv of seconds) and chdb 26.x (aliased subqueries in joins). `${database}` is a constant
 // dashboard variable ('grokstream'), so a deployment with another database changes one value.
 import { HYPERPARAMETERS } from '@grokstream/store';
+import { SWEPT_TAG } from '@grokstream/schemas';
 import { seriesSql } from './series.ts';
 
 export type Visualization = 'trend' | 'timeseries' | 'table' | 'xychart' | 'state-timeline' | 'barchart';
@@ -75,6 +76,7 @@ export interface Dashboard {
 }
 
 const DB = '${database}';
+
 const RUNS = 'run_id IN (${run:singlequote})';
 /** The sweep and run selections of the cross-run panels: every run when both are All. */
 const RUN_SUMMARY_FILTER = `$__conditionalAll(sweep IN (\${sweep:singlequote}), $sweep) AND $__conditionalAll(${RUNS}, $run)`;
@@ -126,6 +128,15 @@ export const VARIABLES: Record<string, Variable> = {
     kind: 'custom',
     options: HYPERPARAMETERS.map((h) => h.name),
     default: 'weight_decay',
+  },
+  // The keys a `grokstream sweep` varied: each of its runs carries tag swept:<key> = its value.
+  swept: {
+    name: 'swept',
+    label: 'Swept key',
+    kind: 'query',
+    query:
+      `SELECT DISTINCT replaceOne(k, '${SWEPT_TAG}', '') AS key FROM (SELECT arrayJoin(tag_keys) AS k FROM ${DB}.runs WHERE ${RUNS}) ` +
+      `WHERE k LIKE '${SWEPT_TAG}%' ORDER BY key`,
   },
   step_from: { name: 'step_from', label: 'From step', kind: 'textbox', default: '0' },
   step_to: { name: 'step_to', label: 'To step', kind: 'textbox', default: '1000000000' },
@@ -377,6 +388,63 @@ const sweep: Dashboard = {
   ],
 };
 
+// The value of the chosen swept key in each run, from its tags; numeric where it parses as a number.
+const SWEPT_VALUES =
+  `(SELECT run_id, tag_values[indexOf(tag_keys, '${SWEPT_TAG}\${swept}')] AS value FROM ${DB}.runs ` +
+  `WHERE has(tag_keys, '${SWEPT_TAG}\${swept}') AND ${RUNS}) AS swept_values`;
+const NUMERIC = `match(value, '^[-+]?[0-9]*[.]?[0-9]+([eE][-+]?[0-9]+)?$')`;
+const sweepAxes: Dashboard = {
+  uid: 'grokstream-sweep-axes',
+  allByDefault: ['run'],
+  title: 'grokstream / Sweep axes',
+  description: 'Grokking delay and final accuracy against each key a grokstream sweep varied (any config key, from the runs’ swept: tags).',
+  variables: ['database', 'sweep', 'run', 'swept'],
+  annotations: [],
+  panels: [
+    {
+      id: 'delay-vs-swept',
+      title: 'Grokking delay against $swept',
+      description: 'One point per run of the sweep that memorized and grokked, where the key’s values are numbers.',
+      visualization: 'xychart',
+      sql:
+        `SELECT toFloat64OrZero(value) AS x, grok_delay, run_id FROM ` +
+        `(SELECT run_id, grok_delay FROM ${DB}.run_summary WHERE ${RUN_SUMMARY_FILTER} AND isNotNull(grok_delay)) AS summary ` +
+        `ANY INNER JOIN ${SWEPT_VALUES} USING run_id WHERE ${NUMERIC} ORDER BY x, run_id`,
+      fields: ['x', 'grok_delay', 'run_id'],
+      x: { field: 'x', label: '$swept', scale: 'linear' },
+      y: linAxis('grokking delay (steps)'),
+      scope: 'cross-run',
+    },
+    {
+      id: 'accuracy-vs-swept',
+      title: 'Final accuracy against $swept',
+      description: 'Final train and test accuracy of every run of the sweep, where the key’s values are numbers.',
+      visualization: 'xychart',
+      sql:
+        `SELECT toFloat64OrZero(value) AS x, final_train_acc, final_test_acc, run_id FROM ` +
+        `(SELECT run_id, final_train_acc, final_test_acc FROM ${DB}.run_summary WHERE ${RUN_SUMMARY_FILTER}) AS summary ` +
+        `ANY INNER JOIN ${SWEPT_VALUES} USING run_id WHERE ${NUMERIC} ORDER BY x, run_id`,
+      fields: ['x', 'final_train_acc', 'final_test_acc', 'run_id'],
+      x: { field: 'x', label: '$swept', scale: 'linear' },
+      y: linAxis('accuracy', 'percentunit', 0, 1),
+      scope: 'cross-run',
+    },
+    {
+      id: 'swept-table',
+      title: 'Runs by $swept',
+      description: 'Every run of the sweep with its value of the key (numbers or not), its milestones, delay, final accuracy and stop.',
+      visualization: 'table',
+      sql:
+        `SELECT value, run_id, memorized_step, grokked_step, grok_delay, final_test_acc, stop_policy, ended FROM ` +
+        `(SELECT run_id, memorized_step, grokked_step, grok_delay, final_test_acc, stop_policy, ended FROM ${DB}.run_summary WHERE ${RUN_SUMMARY_FILTER}) AS summary ` +
+        `ANY INNER JOIN ${SWEPT_VALUES} USING run_id ORDER BY value, run_id`,
+      fields: ['value', 'run_id', 'memorized_step', 'grokked_step', 'grok_delay', 'final_test_acc', 'stop_policy', 'ended'],
+      scope: 'cross-run',
+      width: 24,
+    },
+  ],
+};
+
 /** Event tables, their topic and Avro type, for the pipeline-health panels. */
 const EVENT_TABLES: [table: string, topic: string, type: string][] = [
   ['runs', 'events', 'RunStarted'],
@@ -475,7 +543,7 @@ const health: Dashboard = {
   ],
 };
 
-export const DASHBOARDS: Dashboard[] = [runOverview, norms, gop, phasesAcross, sweep, health];
+export const DASHBOARDS: Dashboard[] = [runOverview, norms, gop, phasesAcross, sweep, sweepAxes, health];
 
 /** Every panel of every dashboard, with its dashboard. */
 export function allPanels(): { dashboard: Dashboard; panel: Panel }[] {

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { insertSampleRun, sampleRun, type Store } from '@grokstream/store';
-import { DASHBOARDS, allPanels } from './catalogue.ts';
+import { DASHBOARDS, VARIABLES, allPanels } from './catalogue.ts';
 import { expandSql, type ExpansionContext } from './macros.ts';
 import { resolveVariables, type Selection } from './selection.ts';
 
@@ -14,9 +14,9 @@ export function panelsContract(name: string, makeStore: (database: string) => Pr
   describe(`panel SQL: ${name}`, () => {
     const database = `panels_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
     let store: Store;
-    const a = sampleRun({ runId: 'grok-a', steps: 2500, memorizedAt: 300, grokkedAt: 1200, sweep: 'wd', weightDecay: 1, stoppedBy: 'grokking' });
-    const b = sampleRun({ runId: 'grok-b', steps: 400, memorizedAt: 100, grokkedAt: 350, sweep: 'wd', weightDecay: 0.1, startMs: 1_750_000_300_000 });
-    const c = sampleRun({ runId: 'grok-c', steps: 300, memorizedAt: 80, grokkedAt: 250, sweep: 'lr', lr: 0.01, startMs: 1_750_000_600_000 });
+    const a = sampleRun({ runId: 'grok-a', steps: 2500, memorizedAt: 300, grokkedAt: 1200, sweep: 'wd', weightDecay: 1, stoppedBy: 'grokking', swept: { 'optimizer.weight_decay': '1', 'task.op': 'mul' } });
+    const b = sampleRun({ runId: 'grok-b', steps: 400, memorizedAt: 100, grokkedAt: 350, sweep: 'wd', weightDecay: 0.1, startMs: 1_750_000_300_000, swept: { 'optimizer.weight_decay': '0.1', 'task.op': 'add' } });
+    const c = sampleRun({ runId: 'grok-c', steps: 300, memorizedAt: 80, grokkedAt: 250, sweep: 'lr', lr: 0.01, startMs: 1_750_000_600_000, swept: { 'optimizer.lr': '0.01' } });
     const query = (sql: string) => store.query<Row>(sql);
     const selection = (values: Selection['values'], dashboard?: Selection['dashboard']): Selection => ({
       database,
@@ -138,6 +138,31 @@ export function panelsContract(name: string, makeStore: (database: string) => Pr
         ['grok-a', 300, 1200, 'grokking', 'early_stopped'],
         ['grok-b', 100, 350, null, 'completed'],
         ['grok-c', 80, 250, null, 'completed'],
+      ]);
+    });
+
+    it('plots a sweep against each key it varied, from the runs\' swept: tags, numbers or not', async () => {
+      const board = DASHBOARDS.find((d) => d.uid === 'grokstream-sweep-axes')!;
+      const opened = await resolveVariables(query, selection({ sweep: ['wd'] }, board));
+      // The keys the wd sweep varied; the first is the default, as Grafana opens it.
+      const options = await run(VARIABLES.swept!.query!, opened);
+      expect(options.map((r) => r.key)).toEqual(['optimizer.weight_decay', 'task.op']);
+      expect(opened.variables.swept).toEqual({ values: ['optimizer.weight_decay'] });
+      const ctx = await resolveVariables(query, selection({ sweep: ['wd'], swept: ['optimizer.weight_decay'] }, board));
+      expect((await run(panel('delay-vs-swept').sql, ctx)).map((r) => [r.x, r.grok_delay, r.run_id])).toEqual([
+        [0.1, 250, 'grok-b'],
+        [1, 900, 'grok-a'],
+      ]);
+      expect((await run(panel('accuracy-vs-swept').sql, ctx)).map((r) => [r.x, r.run_id])).toEqual([
+        [0.1, 'grok-b'],
+        [1, 'grok-a'],
+      ]);
+      // Words, not numbers: no points to plot, but the table has every run with its value.
+      const words = await resolveVariables(query, selection({ sweep: ['wd'], swept: ['task.op'] }, board));
+      expect(await run(panel('delay-vs-swept').sql, words)).toEqual([]);
+      expect((await run(panel('swept-table').sql, words)).map((r) => [r.value, r.run_id, r.grok_delay, r.stop_policy])).toEqual([
+        ['add', 'grok-b', 250, null],
+        ['mul', 'grok-a', 900, 'grokking'],
       ]);
     });
   });

@@ -19,7 +19,7 @@ export interface Selection {
 export type QueryRows = (sql: string) => Promise<Record<string, unknown>[]>;
 
 /** Variable names in the order their queries can be resolved. */
-const ORDER = ['database', 'sweep', 'run', 'metric', 'layer', 'hyperparameter', 'step_from', 'step_to', 'points'];
+const ORDER = ['database', 'sweep', 'run', 'metric', 'layer', 'hyperparameter', 'swept', 'step_from', 'step_to', 'points'];
 
 export async function resolveVariables(query: QueryRows, sel: Selection): Promise<ExpansionContext> {
   const ctx: ExpansionContext = { fromMs: sel.fromMs, toMs: sel.toMs, intervalS: sel.intervalS ?? 60, variables: {} };

@@ -109,10 +109,12 @@ describe('buildReport', () => {
 
   it('one section per research dashboard, in order, with every panel and its SQL fully expanded', () => {
     expect(REPORT_DASHBOARDS.map((d) => d.uid)).toEqual(DASHBOARDS.map((d) => d.uid).filter((uid) => uid !== 'grokstream-pipeline-health'));
+    // Not a sweep's runs: no swept keys, so no sweep-axes section.
+    const shown = REPORT_DASHBOARDS.filter((d) => d.uid !== 'grokstream-sweep-axes');
     for (const m of [latest, single]) {
-      expect(m.sections.map((s) => s.id)).toEqual(REPORT_DASHBOARDS.map((d) => d.uid));
+      expect(m.sections.map((s) => s.id)).toEqual(shown.map((d) => d.uid));
       m.sections.forEach((s, i) => {
-        const d = REPORT_DASHBOARDS[i]!;
+        const d = shown[i]!;
         expect(s.title).toBe(d.title.replace('grokstream / ', ''));
         expect(s.panels.map((p) => p.id)).toEqual(d.panels.map((p) => p.id));
         for (const p of s.panels) {
@@ -178,15 +180,30 @@ describe('buildReport', () => {
     expect(sweep.sweep).toBe('wd');
     expect(sweep.runs.map((r) => r.run_id)).toEqual(['grok-a', 'grok-b']);
     // grok-a and grok-b differ in weight decay and train fraction (lr, width and seed are the same).
-    const sweepSections = sweep.sections.filter((s) => s.id.startsWith('grokstream-sweep'));
+    const sweepSections = sweep.sections.filter((s) => s.id.startsWith('grokstream-sweep-') && !s.id.startsWith('grokstream-sweep-axes'));
     expect(sweepSections.map((s) => [s.id, s.title])).toEqual([
       ['grokstream-sweep-weight_decay', 'Sweep comparison: weight_decay'],
       ['grokstream-sweep-train_fraction', 'Sweep comparison: train_fraction'],
     ]);
+    // And a section per key the sweep varied (its runs' swept: tags), any config key.
+    const axes = sweep.sections.filter((s) => s.id.startsWith('grokstream-sweep-axes'));
+    expect(axes.map((s) => [s.id, s.title])).toEqual([
+      ['grokstream-sweep-axes-optimizer.weight_decay', 'Sweep axes: optimizer.weight_decay'],
+      ['grokstream-sweep-axes-task.train_fraction', 'Sweep axes: task.train_fraction'],
+    ]);
     expect(sweep.sections.map((s) => s.id)).toEqual([
-      ...REPORT_DASHBOARDS.filter((d) => d.uid !== 'grokstream-sweep').map((d) => d.uid),
+      ...REPORT_DASHBOARDS.filter((d) => !d.uid.startsWith('grokstream-sweep')).map((d) => d.uid),
       'grokstream-sweep-weight_decay',
       'grokstream-sweep-train_fraction',
+      'grokstream-sweep-axes-optimizer.weight_decay',
+      'grokstream-sweep-axes-task.train_fraction',
+    ]);
+    const byFraction = panelOf(axes[1], 'delay-vs-swept');
+    expect(byFraction.title).toBe('Grokking delay against task.train_fraction');
+    expect(byFraction.view.kind === 'chart' && byFraction.view.option.xAxis).toMatchObject({ name: 'task.train_fraction' });
+    expect(byFraction.view.kind === 'chart' && (byFraction.view.option.series as { data: unknown[] }[])[0]!.data).toEqual([
+      [0.3, 80, 'grok-b'],
+      [0.5, 90, 'grok-a'],
     ]);
     const wd = sweepSections[0]!;
     const delay = panelOf(wd, 'delay-vs-hp');

@@ -4,6 +4,7 @@
 // and the live page (server.ts) both draw this model, so neither can drift from the dashboards.
 import { DASHBOARDS, expandSql, resolveVariables, type Dashboard, type Panel, type QueryRows } from '@grokstream/panels';
 import { HYPERPARAMETERS } from '@grokstream/store';
+import { SWEPT_TAG } from '@grokstream/schemas';
 import { panelView, type Marks, type PanelView, type PhaseSpan, type StopMark } from './charts.ts';
 
 /** The report's dashboards: every research dashboard; pipeline health is Grafana's (it is about the servers). */
@@ -103,6 +104,19 @@ function parseConfig(text: unknown): unknown {
   }
 }
 
+/** The variables a dashboard's report sections loop over (one section per value). */
+const LOOP_VARIABLES = ['hyperparameter', 'swept'] as const;
+type LoopVariable = (typeof LOOP_VARIABLES)[number];
+
+/** The keys a grokstream sweep varied (their swept: tags) that differ between these runs. */
+async function sweptKeys(query: QueryRows, db: string, inList: string): Promise<string[]> {
+  const rows = await query(
+    `SELECT replaceOne(k, '${SWEPT_TAG}', '') AS key FROM (SELECT k, v FROM ${db}.runs ARRAY JOIN tag_keys AS k, tag_values AS v WHERE run_id IN (${inList})) ` +
+      `WHERE k LIKE '${SWEPT_TAG}%' GROUP BY key HAVING uniqExact(v) > 1 ORDER BY key`,
+  );
+  return rows.map((r) => String(r.key));
+}
+
 /** Hyperparameters whose values differ between the runs (each gets its own sweep section). */
 function varying(runs: RunInfo[]): string[] {
   return HYPERPARAMETERS.map((h) => h.name).filter((name) => new Set(runs.map((r) => String(r.summary[name]))).size > 1);
@@ -122,22 +136,27 @@ export async function buildReport(query: QueryRows, r: ReportRequest, now = new 
   const fromMs = Number(range?.t0 ?? 0) * 1000 - 1000;
   const toMs = Number(range?.t1 ?? 0) * 1000 + 1000;
   const intervalS = Math.max(1, Math.ceil((toMs - fromMs) / 1000 / 200));
-  const values = (hp?: string): Record<string, string[] | 'all'> => ({
+  const values = (loop?: { variable: string; value: string }): Record<string, string[] | 'all'> => ({
     sweep: r.sweep !== undefined ? [r.sweep] : 'all',
     run: ids,
     layer: 'all',
     ...(r.points ? { points: [String(r.points)] } : {}),
-    ...(hp ? { hyperparameter: [hp] } : {}),
+    ...(loop ? { [loop.variable]: [loop.value] } : {}),
   });
 
   // Phases and stops come from the run overview's own panels: bands and markers on every chart.
   const marks: Marks = { phases: [], stops: [] };
-  const swept = varying(runs);
+  // A section per value of a dashboard's loop variable: each hyperparameter that varies (else the
+  // default one), each key a sweep varied that varies here (else no section).
+  const loops: Record<LoopVariable, string[]> = { hyperparameter: varying(runs), swept: await sweptKeys(query, db, inList) };
   const sections: SectionModel[] = [];
   for (const dashboard of REPORT_DASHBOARDS) {
-    const hps = dashboard.variables.includes('hyperparameter') && swept.length ? swept : [undefined];
+    const variable = LOOP_VARIABLES.find((v) => dashboard.variables.includes(v));
+    const choices = variable ? loops[variable] : [];
+    if (variable === 'swept' && choices.length === 0) continue;
+    const hps = variable && choices.length ? choices : [undefined];
     for (const hp of hps) {
-      const ctx = await resolveVariables(query, { database: db, values: values(hp), fromMs, toMs, intervalS, dashboard });
+      const ctx = await resolveVariables(query, { database: db, values: values(hp && variable ? { variable, value: hp } : undefined), fromMs, toMs, intervalS, dashboard });
       const results: { panel: Panel; sql: string; rows: Record<string, unknown>[] }[] = [];
       for (const panel of dashboard.panels) {
         const sql = expandSql(panel.sql, ctx);
@@ -147,8 +166,12 @@ export async function buildReport(query: QueryRows, r: ReportRequest, now = new 
         marks.phases = (results.find((x) => x.panel.id === 'phase-spans')?.rows ?? []) as unknown as PhaseSpan[];
         marks.stops = (results.find((x) => x.panel.id === 'stops')?.rows ?? []) as unknown as StopMark[];
       }
-      const chosen = ctx.variables.hyperparameter?.values[0];
-      const title = (s: string) => s.replace(/\$hyperparameter/g, chosen ?? 'hyperparameter').replace(/\$metric/g, (ctx.variables.metric?.values ?? []).join(', '));
+      const chosen = variable ? ctx.variables[variable]?.values[0] : undefined;
+      const title = (s: string) =>
+        s
+          .replace(/\$hyperparameter/g, chosen ?? 'hyperparameter')
+          .replace(/\$swept/g, chosen ?? 'swept key')
+          .replace(/\$metric/g, (ctx.variables.metric?.values ?? []).join(', '));
       sections.push({
         id: hp ? `${dashboard.uid}-${hp}` : dashboard.uid,
         title: `${dashboard.title.replace(/^grokstream \/ /, '')}${hp ? `: ${hp}` : ''}`,

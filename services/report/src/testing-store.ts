@@ -16,10 +16,10 @@ import type { QueryRows } from '@grokstream/panels';
  * - grok-c: no sweep, lr 0.01, no probes (probeEvery 0), completed: the latest run.
  */
 export function seededRuns(): { a: SampleRun; b: SampleRun; c: SampleRun } {
-  const b = sampleRun({ runId: 'grok-b', steps: 200, memorizedAt: 40, grokkedAt: 120, sweep: 'wd', weightDecay: 0.1, trainFraction: 0.3, startMs: 1_750_000_100_000 });
+  const b = sampleRun({ runId: 'grok-b', steps: 200, memorizedAt: 40, grokkedAt: 120, sweep: 'wd', weightDecay: 0.1, trainFraction: 0.3, startMs: 1_750_000_100_000, swept: { 'optimizer.weight_decay': '0.1', 'task.train_fraction': '0.3' } });
   b.steps[b.steps.length - 1]!.train_loss = NaN;
   return {
-    a: sampleRun({ runId: 'grok-a', steps: 300, memorizedAt: 60, grokkedAt: 150, sweep: 'wd', weightDecay: 1, stoppedBy: 'grokking', probeEvery: 10 }),
+    a: sampleRun({ runId: 'grok-a', steps: 300, memorizedAt: 60, grokkedAt: 150, sweep: 'wd', weightDecay: 1, stoppedBy: 'grokking', probeEvery: 10, swept: { 'optimizer.weight_decay': '1', 'task.train_fraction': '0.5' } }),
     b,
     // probeEvery 0: `step % 0` is never 0, so this run has no probes at all.
     c: sampleRun({ runId: 'grok-c', steps: 120, memorizedAt: 30, grokkedAt: 90, lr: 0.01, probeEvery: 0, startMs: 1_750_000_200_000 }),

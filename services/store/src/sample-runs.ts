@@ -24,6 +24,8 @@ export interface SampleRunOptions {
   hidden?: number;
   seed?: number;
   sweep?: string;
+  /** Keys the sweep varied and this run's values (tags swept:<key>). */
+  swept?: Record<string, string>;
   /** Stopped early by this policy at the last step, else completed. */
   stoppedBy?: string;
 }
@@ -65,8 +67,8 @@ export function sampleRun(o: SampleRunOptions): SampleRun {
     host: 'sample',
     grokstream_version: 'sample',
     resumed_from_step: null,
-    tag_keys: o.sweep ? ['sweep'] : [],
-    tag_values: o.sweep ? [o.sweep] : [],
+    tag_keys: [...(o.sweep ? ['sweep'] : []), ...Object.keys(o.swept ?? {}).map((k) => `swept:${k}`)],
+    tag_values: [...(o.sweep ? [o.sweep] : []), ...Object.values(o.swept ?? {})],
   });
   for (let step = 0; step < o.steps; step++) {
     const memo = Math.min(1, step / o.memorizedAt);
