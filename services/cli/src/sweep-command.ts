@@ -195,6 +195,7 @@ export async function sweep(args: string[], ctx: CommandContext): Promise<number
       console.error(`grokstream sweep: starting ${pool.size || Math.min(workers, todo.length)} trainer processes (--workers)`);
       await pool.start();
     }
+    const trainingFrom = Date.now();
     const onInterrupt = () => pool?.interrupt();
     ctx.interruption.signal.addEventListener('abort', onInterrupt, { once: true });
     const trainPoint = async (p: PlannedPoint): Promise<void> => {
@@ -249,10 +250,11 @@ export async function sweep(args: string[], ctx: CommandContext): Promise<number
     } finally {
       ctx.interruption.signal.removeEventListener('abort', onInterrupt);
     }
+    const trainedSeconds = (Date.now() - trainingFrom) / 1000;
     progress.end();
     if (ctx.interruption.signal.aborted) throw new Interrupted(String(ctx.interruption.signal.reason ?? 'SIGINT'));
 
-    await printResults({ id, planned, keys, store, database: settings.database, runIds, report: values.report ?? true, dataDir: settings.dataDir });
+    await printResults({ id, planned, keys, store, database: settings.database, runIds, report: values.report ?? true, dataDir: settings.dataDir, trainedSeconds });
     if (failures > 0) throw new RuntimeFailure(`${failures} point${failures === 1 ? '' : 's'} of sweep ${id} failed; run the same command again to run them (finished points are skipped)`);
     return 0;
   } finally {
@@ -263,7 +265,18 @@ export async function sweep(args: string[], ctx: CommandContext): Promise<number
 }
 
 /** The table (every point, run now or found finished before), the steps saved, the report. */
-async function printResults(o: { id: string; planned: PlannedPoint[]; keys: string[]; store: Store | undefined; database: string; runIds: Map<number, string>; report: boolean; dataDir: string }): Promise<void> {
+async function printResults(o: {
+  id: string;
+  planned: PlannedPoint[];
+  keys: string[];
+  store: Store | undefined;
+  database: string;
+  runIds: Map<number, string>;
+  report: boolean;
+  dataDir: string;
+  /** Seconds from the first point's start to the last one's end (start-up not counted). */
+  trainedSeconds?: number;
+}): Promise<void> {
   const { store, planned } = o;
   if (!store) {
     console.log(`sweep ${o.id}: the runs went to Kafka; the stack's ingest stores them (grokstream query sweep, grokstream report --sweep ${o.id})`);
@@ -286,6 +299,10 @@ async function printResults(o: { id: string; planned: PlannedPoint[]; keys: stri
     `  early stops: ${saved.stopped} of ${rows.filter((r) => r.status === 'ran').length} runs, ${saved.steps} of ${saved.planned} planned steps saved` +
       (saved.seconds > 0 ? ` (~${saved.seconds < 120 ? `${saved.seconds.toFixed(0)} s` : `${(saved.seconds / 60).toFixed(1)} min`} of training at each run's rate)` : ''),
   );
+  const ran = o.runIds.size;
+  if (o.trainedSeconds !== undefined && ran > 0 && o.trainedSeconds > 0) {
+    console.log(`  trained ${ran} point${ran === 1 ? '' : 's'} in ${o.trainedSeconds.toFixed(1)} s (${((3600 * ran) / o.trainedSeconds).toFixed(0)} runs/h)`);
+  }
   if (o.report) {
     const out = join(o.dataDir, 'reports', `sweep-${o.id}.html`);
     const path = (await writeReport((sql) => store.query(sql), { database: o.database, sweep: o.id }, out)).path;
@@ -340,6 +357,7 @@ async function onKafka(o: {
         },
       };
     });
+    const published = Date.now();
     await new EventPublisher(producer, EventCodec.load()).publish(TOPICS.sweeps, events);
     await producer.close();
     console.error(`sweep ${o.id}: ${events.length} point${events.length === 1 ? '' : 's'} published to ${TOPICS.sweeps}; grokstream worker processes train them`);
@@ -362,7 +380,7 @@ async function onKafka(o: {
       if (ended.length === ids.length) break;
       await new Promise((r) => setTimeout(r, 2000));
     }
-    await printResults({ id: o.id, planned: o.planned, keys: o.keys, store: o.store, database: o.database, runIds, report: o.report, dataDir: o.dataDir });
+    await printResults({ id: o.id, planned: o.planned, keys: o.keys, store: o.store, database: o.database, runIds, report: o.report, dataDir: o.dataDir, trainedSeconds: (Date.now() - published) / 1000 });
     return 0;
   } finally {
     await bus.close();
