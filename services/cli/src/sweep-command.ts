@@ -190,9 +190,10 @@ export async function sweep(args: string[], ctx: CommandContext): Promise<number
     const runIds = new Map<number, string>();
     let failures = 0;
     // --workers N: the points train in N trainer processes on this process's bus (trainer-pool.ts).
-    pool = workers > 1 && todo.length > 1 ? new TrainerPool({ size: Math.min(workers, todo.length), bus: pipeline.bus, log: (l) => progress.log(l) }) : undefined;
+    const processes = Math.min(workers, todo.length);
+    pool = processes > 1 ? new TrainerPool({ size: processes, bus: pipeline.bus, log: (l) => progress.log(l) }) : undefined;
     if (pool) {
-      console.error(`grokstream sweep: starting ${pool.size || Math.min(workers, todo.length)} trainer processes (--workers)`);
+      console.error(`grokstream sweep: starting ${processes} trainer processes (--workers)`);
       await pool.start();
     }
     const trainingFrom = Date.now();
