@@ -54,7 +54,7 @@ describe('grokstream sweep', () => {
     expect(table[1]).toMatch(/^ {2}task\.train_fraction {2}memorized {2}grokked {2}delay {2}train acc {2}test acc {2}stopped by {2}run$/);
     expect(table[3]).toMatch(/^ {2}0\.5 {18}(\d+|–) .* tiny-\d{8}T\d{6}-[0-9a-f]{6}$/);
     expect(first.stdout).toMatch(/early stops: 0 of 2 runs, 0 of 60 planned steps saved/);
-    expect(first.stdout).toMatch(/^  trained 2 points in [\d.]+ s \(\d+ runs\/h\)$/m);
+    expect(first.stdout).toMatch(/^ {2}trained 2 points in [\d.]+ s \(\d+ runs\/h\)$/m);
     const report = /report: (\S+)/.exec(first.stdout)![1]!;
     expect(existsSync(join(process.cwd(), report)) || existsSync(report)).toBe(true);
 

@@ -123,7 +123,10 @@ export class TrainerPool {
       channel.listen((m) => {
         if (!isTrainerMessage(m)) return;
         this.receive(child, m as FromTrainer);
-        if (m.k === 'ready') (clearTimeout(timer), resolve());
+        if (m.k === 'ready') {
+          clearTimeout(timer);
+          resolve();
+        }
       });
       proc.once('exit', (code, signal) => {
         clearTimeout(timer);
