@@ -27,10 +27,12 @@ const FAULTS = {
 // The trainer's specs again on the two backends a run can use besides the specs' default cpu:
 // wasm (the zero-setup default of grokstream run) and native TensorFlow (pnpm setup:native, which
 // the project's global setup runs), so neither rots.
+// trainer-native also runs the graph step's tests (*.native.test.ts): they need the graph addon,
+// which setup:native builds with the backend.
 const trainerOn = (name: string, backend: 'wasm' | 'tensorflow', globalSetup?: string[]) => ({
   test: {
     name,
-    include: ['services/trainer/src/**/*.spec.ts'],
+    include: ['services/trainer/src/**/*.spec.ts', ...(backend === 'tensorflow' ? ['services/trainer/src/**/*.native.test.ts'] : [])],
     env: { GROKSTREAM_TEST_BACKEND: backend },
     testTimeout: 60_000,
     ...(globalSetup ? { globalSetup } : {}),

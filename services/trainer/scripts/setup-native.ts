@@ -12,11 +12,14 @@
 //      package's own files are hard links into pnpm's store and are never written);
 //   4. tfjs-node's binding compiled from its sources with node-pre-gyp and node-gyp, against the
 //      Node headers Debian ships under /usr/include/node;
-//   5. a check in a fresh process that the 'tensorflow' backend loads and computes.
+//   5. the graph addon (services/trainer/native/graph: TensorFlow's C graph API, for a step run as
+//      one graph, src/graph/) compiled with node-gyp against the same deps/;
+//   6. a check in a fresh process that the 'tensorflow' backend loads and computes, and that the
+//      graph addon builds a graph, takes its gradient and runs it.
 // Flags: --wheel PATH (a wheel already downloaded), --gpu (also the CUDA runtime wheels), --force
-// (rebuild the binding). Idempotent: what is already there is reused.
+// (rebuild the binding and the addon). Idempotent: what is already there is reused.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -200,7 +203,26 @@ function main(): void {
     }
   }
 
-  // 5. Load it, in a fresh process, as the trainer does.
+  // 5. The graph addon (services/trainer/native/graph): TensorFlow's C graph API, for steps that run
+  //    as one graph (src/graph/), against the same deps/ (its rpath points there).
+  const graphDir = join(dirname(import.meta.dirname), 'native', 'graph');
+  const addon = join(graphDir, 'build', 'Release', 'tf_graph.node');
+  const addonBuiltFor = join(graphDir, 'build', 'tfjs-node-dir');
+  if (existsSync(addon) && existsSync(addonBuiltFor) && readFileSync(addonBuiltFor, 'utf8') === pkg && !values.force) {
+    say(`the graph addon is built already (${addon})`);
+  } else {
+    const nodeGyp = join(dirname(require.resolve('node-gyp/package.json')), 'bin', 'node-gyp.js');
+    say('compiling the graph addon (about 10 s)');
+    run(process.execPath, [nodeGyp, 'rebuild'], {
+      cwd: graphDir,
+      what: 'building the graph addon',
+      env: { ...process.env, TFJS_NODE_DIR: pkg, npm_config_nodedir: process.env.npm_config_nodedir ?? '/usr', JOBS: '2' },
+    });
+    if (!existsSync(addon)) fail(`the graph addon's build ended but ${addon} is not there`);
+    writeFileSync(addonBuiltFor, pkg);
+  }
+
+  // 6. Load them, in a fresh process, as the trainer does.
   const check = run(
     process.execPath,
     [
@@ -212,7 +234,22 @@ function main(): void {
   );
   const result = JSON.parse(check.trim().split('\n').at(-1)!) as { backend: string; sum: number; gpu: boolean };
   if (result.backend !== 'tensorflow' || result.sum !== 64 ** 3) fail(`the native backend loaded but computed wrong: ${check}`);
-  say(`done: backend tensorflow loads and computes (${(sizeOf(lib) / 1e9).toFixed(2)} GB of libraries in ${lib}); grokstream run picks it by itself`);
+  const graphCheck = run(
+    process.execPath,
+    [
+      '-e',
+      `const g = require(${JSON.stringify(addon)}); const id = g.newGraph();` +
+        "const x = g.addOp(id, 'Placeholder', 'x', [], [['dtype', 'type', 1], ['shape', 'shape', [2]]]);" +
+        "const y = g.addOp(id, 'Sum', 'y', [g.addOp(id, 'Square', 'sq', [x], []), g.addOp(id, 'Const', 'axis', [], [['dtype', 'type', 3], ['value', 'i32', [[1], [0]]]])], []);" +
+        "const [dx] = g.addGradients(id, [y], [x], 'grad'); const r = g.prepare(id, [x], [[2]], [1], [y, dx], 1, 1);" +
+        'const out = [new Float32Array(1), new Float32Array(2)]; g.run(id, r, [Float32Array.from([3, 4])], out); g.dispose(id);' +
+        'console.log(JSON.stringify({ y: out[0][0], dx: Array.from(out[1]) }));',
+    ],
+    { cwd: graphDir, what: 'loading the graph addon' },
+  );
+  const graph = JSON.parse(graphCheck.trim().split('\n').at(-1)!) as { y: number; dx: number[] };
+  if (graph.y !== 25 || graph.dx.join() !== '6,8') fail(`the graph addon loaded but computed wrong: ${graphCheck}`);
+  say(`done: backend tensorflow and the graph addon load and compute (${(sizeOf(lib) / 1e9).toFixed(2)} GB of libraries in ${lib}); grokstream run picks it by itself`);
 }
 
 main();

@@ -5,7 +5,7 @@ import type { Model } from './models/model.ts';
 import { modularTask } from './tasks/modular.ts';
 import { sparseParityTask } from './tasks/sparse-parity.ts';
 import { deepLinearTask } from './tasks/deep-linear.ts';
-import { mlp } from './models/mlp.ts';
+import { mlp, type MlpOptions } from './models/mlp.ts';
 import { transformer } from './models/transformer.ts';
 import { deepLinear } from './models/deep-linear.ts';
 import type { OptimizerOptions } from './optim/optimizer.ts';
@@ -41,21 +41,28 @@ export function buildTask(cfg: RunConfig): Task {
   }
 }
 
+/** The MLP's options for this config (undefined for other models): the model, and its graph step. */
+export function mlpOptionsOf(cfg: RunConfig, task: Task): MlpOptions | undefined {
+  const m = cfg.model;
+  if (m.kind !== 'mlp') return undefined;
+  return {
+    inputDim: task.inputDim,
+    outputDim: task.outputDim,
+    hidden: m.hidden,
+    activation: m.activation,
+    bias: m.bias,
+    initScale: m.init_scale,
+    embedDim: m.input === 'embedding' ? m.embed_dim : undefined,
+    seed: cfg.run.seeds.init,
+  };
+}
+
 export function buildModel(cfg: RunConfig, task: Task): Model {
   const m = cfg.model;
   const seed = cfg.run.seeds.init;
   switch (m.kind) {
     case 'mlp':
-      return mlp({
-        inputDim: task.inputDim,
-        outputDim: task.outputDim,
-        hidden: m.hidden,
-        activation: m.activation,
-        bias: m.bias,
-        initScale: m.init_scale,
-        embedDim: m.input === 'embedding' ? m.embed_dim : undefined,
-        seed,
-      });
+      return mlp(mlpOptionsOf(cfg, task)!);
     case 'transformer': {
       if (cfg.task.kind !== 'modular') throw new Error('a transformer needs a modular task');
       return transformer({

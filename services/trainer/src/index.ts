@@ -6,3 +6,5 @@ export { GROKSTREAM_VERSION } from './version.ts';
 export { BoundedEmitter, BusOutageError, type EmitterOptions } from './emitter.ts';
 export { findSpills, readSpills, removeSpills, writeSpill } from './spill.ts';
 export { latestCheckpoint } from './checkpoint.ts';
+export { graphAddon, GRAPH_ADDON_PATH } from './graph/tf-graph.ts';
+export { MlpGraphStep, graphStepProblem, mlpParamShapes, type MlpShape, type StepResult } from './graph/mlp-step.ts';
