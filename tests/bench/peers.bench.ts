@@ -5,6 +5,8 @@
 //               each in its own process, reading the loss back every step;
 //   PyTorch:    the same step, CPU, 1 and 2 threads;
 //   TensorFlow: the same step as a tf.function (Python).
+//   grokstream native, graph step: the same step as one TensorFlow graph (src/graph/mlp-step.ts,
+//               the graph addon that setup:native builds), not yet what a run uses;
 // The step: (a + b) mod 59, 1,740 training pairs, full batch, 118-128-59 quadratic MLP without
 // bias, AdamW (tests/bench/peers/reference_step.py spells it out). Goal: native within 1.5x of
 // the faster peer.
@@ -38,8 +40,10 @@ if (process.env.BENCH_PEERS_ROLE === 'grokstream') {
   const { BatchSource } = await import('../../services/trainer/src/batches.ts');
   const { Rng } = await import('../../services/trainer/src/random.ts');
   const { optimisationStep } = await import('../../services/trainer/src/update.ts');
-  const choice = await chooseBackend(process.env.BENCH_BACKEND as 'tensorflow' | 'wasm');
-  if (choice.name !== process.env.BENCH_BACKEND) throw new Error(`backend ${process.env.BENCH_BACKEND} did not load: ${choice.skipped.map((s) => s.reason).join('; ')}`);
+  const graphStep = process.env.BENCH_BACKEND === 'graph';
+  const wanted = graphStep ? 'tensorflow' : (process.env.BENCH_BACKEND as 'tensorflow' | 'wasm');
+  const choice = await chooseBackend(wanted);
+  if (choice.name !== wanted) throw new Error(`backend ${wanted} did not load: ${choice.skipped.map((s) => s.reason).join('; ')}`);
   const cfg = resolveConfig(
     {
       run: { name: 'peers', steps: 1000, seed: 0, backend: choice.name },
@@ -55,13 +59,26 @@ if (process.env.BENCH_PEERS_ROLE === 'grokstream') {
   const opt = optimizer(model.params, buildOptimizer(cfg).optimizer);
   const batches = new BatchSource(task, new Rng(0), 'full');
   let n = 0;
-  const step = () => {
+  let step = () => {
     const batch = batches.next(++n);
     const u = optimisationStep(model, task, opt, batch, 3e-3);
     u.loss.dataSync();
     u.dispose();
     batch.release();
   };
+  if (graphStep) {
+    // The same step as one TensorFlow graph (services/trainer/src/graph/mlp-step.ts): the weights
+    // and slots stay in typed arrays, the full batch is read once, the loss comes back each step.
+    const { MlpGraphStep } = await import('../../services/trainer/src/graph/mlp-step.ts');
+    const { mlpOptionsOf } = await import('../../services/trainer/src/build.ts');
+    const graph = new MlpGraphStep(mlpOptionsOf(cfg, task)!, buildOptimizer(cfg).optimizer, { params: model.params.map((p) => p.dataSync() as Float32Array) });
+    const batch = batches.next(1);
+    const x = batch.x.dataSync() as Float32Array;
+    const y = batch.y.dataSync() as Float32Array;
+    step = () => {
+      if (!Number.isFinite(graph.step(x, y, 3e-3).loss)) throw new Error('the graph step diverged');
+    };
+  }
   for (let i = 0; i < 20; i++) step();
   const rounds: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -75,7 +92,7 @@ if (process.env.BENCH_PEERS_ROLE === 'grokstream') {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function grokstream(backend: 'tensorflow' | 'wasm'): Timing | string {
+function grokstream(backend: 'tensorflow' | 'wasm' | 'graph'): Timing | string {
   progress(`grokstream on ${backend}: ${ROUNDS} x ${STEPS} steps`);
   const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!], {
     env: { ...process.env, BENCH_PEERS_ROLE: 'grokstream', BENCH_BACKEND: backend, TF_CPP_MIN_LOG_LEVEL: '3' },
@@ -84,7 +101,8 @@ function grokstream(backend: 'tensorflow' | 'wasm'): Timing | string {
   });
   if (r.status !== 0) return `grokstream on ${backend} failed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-3).join(' / ')}`;
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { rounds: number[]; tfjs: string };
-  return { who: `grokstream ${backend === 'tensorflow' ? 'native' : 'wasm'}`, ms: median(out.rounds), rounds: out.rounds, version: `tfjs ${out.tfjs}` };
+  const who = backend === 'tensorflow' ? 'grokstream native' : backend === 'wasm' ? 'grokstream wasm' : 'grokstream native, graph step';
+  return { who, ms: median(out.rounds), rounds: out.rounds, version: backend === 'graph' ? 'TensorFlow C graph API (src/graph/)' : `tfjs ${out.tfjs}` };
 }
 
 function venv(): string {
@@ -115,7 +133,7 @@ function peer(python: string, framework: 'torch' | 'tf', threads?: number): Timi
 }
 
 const python = venv();
-const results = [grokstream('tensorflow'), grokstream('wasm'), peer(python, 'torch', 1), peer(python, 'torch', 2), peer(python, 'tf')];
+const results = [grokstream('tensorflow'), grokstream('graph'), grokstream('wasm'), peer(python, 'torch', 1), peer(python, 'torch', 2), peer(python, 'tf')];
 const failures = results.filter((r): r is string => typeof r === 'string');
 for (const f of failures) progress(f);
 const timings = results.filter((r): r is Timing => typeof r !== 'string');
@@ -130,7 +148,7 @@ if (peers.length > 0) {
       value: t.ms / fastest.ms,
       unit: 'x',
       note: `fastest peer: ${fastest.who}`,
-      ...(t === native ? { goal: { atMost: 1.5 }, before: { value: 9 / 3.9, source: 'issue 10: ~9 ms native vs tf.function ~3.9 ms' } } : {}),
+      ...(t === native || t.who === 'grokstream native, graph step' ? { goal: { atMost: 1.5 }, before: { value: 9 / 3.9, source: 'issue 10: ~9 ms native vs tf.function ~3.9 ms' } } : {}),
     });
   }
 }

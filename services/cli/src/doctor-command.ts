@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describeStore } from '@grokstream/shell';
-import { BACKEND_ORDER, chooseBackend, tf } from '@grokstream/trainer';
+import { BACKEND_ORDER, chooseBackend, graphAddon, tf } from '@grokstream/trainer';
 import type { CommandContext } from './context.ts';
 import { openCommandStore } from './embedded-parts.ts';
 
@@ -53,6 +53,12 @@ export async function doctor(_args: string[], ctx: CommandContext): Promise<numb
     }
   }
   checks.push({ what: 'GPU', ok: true, detail: gpuDevices() });
+  const graph = graphAddon();
+  checks.push({
+    what: 'graph addon',
+    ok: graph.addon !== undefined,
+    detail: graph.addon ? 'loads: the MLP step runs as one TensorFlow graph (pnpm bench:peers measures it; runs still step op by op)' : graph.why!,
+  });
   checks.push({ what: 'runs use', ok: usable !== undefined, detail: usable ? `${usable} (the first that loads, in the order ${BACKEND_ORDER.join(', ')}; run.backend forces one)` : 'no backend loads' });
 
   const settings = ctx.settings();
