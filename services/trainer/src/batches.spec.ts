@@ -12,6 +12,25 @@ describe('BatchSource', () => {
 
   const task = () => modularTask({ op: 'add', p: 7, trainFraction: 0.5, encoding: 'pair', seed: 1 });
 
+  it('resumed from its snapshot and offset (a checkpoint), gives the batches the uninterrupted source gives, across epochs', () => {
+    const t = task();
+    const rows = (b: { x: tf.Tensor2D; release(): void }) => {
+      const v = Array.from(b.x.dataSync());
+      b.release();
+      return v;
+    };
+    const straight = new BatchSource(t, new Rng(11), 5);
+    const expected = Array.from({ length: 12 }, (_, i) => rows(straight.next(i + 1)));
+    for (const at of [0, 1, 3, 4, 7]) {
+      const first = new BatchSource(t, new Rng(11), 5);
+      for (let step = 1; step <= at; step++) first.next(step).release();
+      const resumed = new BatchSource(t, new Rng(first.snapshot), 5, undefined, first.offset);
+      const rest = Array.from({ length: 12 - at }, (_, i) => rows(resumed.next(at + i + 1)));
+      expect(rest, `resumed after step ${at}`).toEqual(expected.slice(at));
+    }
+    t.dispose();
+  });
+
   it('gives the whole train set as it is for full batches (nothing to free), and minibatches that cover it once per epoch', () => {
     const t = task();
     const n = t.train.x.shape[0];

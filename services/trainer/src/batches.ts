@@ -16,16 +16,47 @@ export interface Batch {
 }
 
 export class BatchSource {
+  /** What is left of the live permutation of the training set (an epoch's order). */
   private order: number[] = [];
+  /** The order RNG's state before it drew the live permutation, and how much of it is used. */
+  private drawnFrom = 0;
+  private used = 0;
   private readonly nTrain: number;
 
+  /**
+   * `resumeOffset`: a checkpoint's orderOffset. The RNG then stands where the checkpoint's
+   * permutation was drawn from: it is drawn again and its first resumeOffset samples skipped, so a
+   * resumed run sees the batches the uninterrupted run would have.
+   */
   constructor(
     private readonly task: Task,
     private readonly rng: Rng,
     private readonly size: BatchSize,
     private readonly change?: { atStep: number; batchSize: BatchSize },
+    resumeOffset = 0,
   ) {
     this.nTrain = task.train.x.shape[0];
+    if (resumeOffset > 0) {
+      this.draw();
+      this.order.splice(0, resumeOffset);
+      this.used = resumeOffset;
+    }
+  }
+
+  private draw(): void {
+    this.drawnFrom = this.rng.snapshot;
+    this.order = this.rng.shuffle(Array.from({ length: this.nTrain }, (_, i) => i));
+    this.used = 0;
+  }
+
+  /** For a checkpoint: the RNG state to resume from (before the live permutation, if any)... */
+  get snapshot(): number {
+    return this.order.length > 0 ? this.drawnFrom : this.rng.snapshot;
+  }
+
+  /** ...and how many samples of that permutation are used (0: none is live). */
+  get offset(): number {
+    return this.order.length > 0 ? this.used : 0;
   }
 
   /** The batch size of update `step` (1-based); batch_switch.at_step is 0-based (config/schema.ts). */
@@ -41,7 +72,8 @@ export class BatchSource {
     });
     if (this.task.resample) return own(this.task.resample(size === 'full' ? this.nTrain : size));
     if (size === 'full' || size >= this.nTrain) return { ...this.task.train, release: () => {} };
-    if (this.order.length < size) this.order = this.rng.shuffle(Array.from({ length: this.nTrain }, (_, i) => i));
+    if (this.order.length < size) this.draw();
+    this.used += size;
     const idx = tf.tensor1d(this.order.splice(0, size), 'int32');
     const { train } = this.task;
     const batch = own({

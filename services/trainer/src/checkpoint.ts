@@ -10,7 +10,10 @@ export interface CheckpointState {
   step: number;
   /** The next seq the run will use. */
   nextSeq: number;
+  /** The batch order's RNG state: before the live permutation was drawn, when one is (orderOffset > 0). */
   orderRng: number;
+  /** Samples of that permutation already used (absent in older checkpoints: 0). */
+  orderOffset?: number;
   optimizerUpdates: number;
   obeyedCommands: string[];
   configJson: string;

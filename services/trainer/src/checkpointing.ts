@@ -4,7 +4,6 @@
 import type { tf } from './tf.ts';
 import type { Model } from './models/model.ts';
 import type { Optimizer } from './optim/optimizer.ts';
-import type { Rng } from './random.ts';
 import type { BoundedEmitter } from './emitter.ts';
 import type { RunCursor } from './run-cursor.ts';
 import { saveCheckpointPending, type CheckpointState } from './checkpoint.ts';
@@ -17,7 +16,8 @@ export interface CheckpointerOptions {
   steps: number;
   model: Model;
   opt: Optimizer;
-  orderRng: Rng;
+  /** The batch order's position (batches.ts: BatchSource; an Rng alone when batches are full). */
+  orderRng: { readonly snapshot: number; readonly offset?: number };
   /** StopRun command ids obeyed so far (a resumed run must not obey them again). */
   obeyed: ReadonlySet<string>;
   configJson: string;
@@ -67,6 +67,7 @@ export class Checkpointer {
       // (After a crash the log may hold more than this checkpoint knows: see LoopOptions.resume.)
       nextSeq: cursor.seq + (announce ? 1 : 0) + (final ? 1 : 0),
       orderRng: this.o.orderRng.snapshot,
+      orderOffset: this.o.orderRng.offset ?? 0,
       optimizerUpdates: opt.updates,
       obeyedCommands: [...this.o.obeyed],
       configJson: this.o.configJson,
