@@ -1,7 +1,8 @@
 // The training loop. Each step, in order, is a named part with a typed result:
 //   the stop         (stops.ts)        an obeyed StopRun or a signal ends the run here
 //   the batch        (batches.ts)      the step's training samples
-//   the update       (update.ts)       forward, loss, gradients, the optimiser's step
+//   the update       (update.ts)       forward, loss, gradients, the optimiser's step (eager, or
+//                                      one TensorFlow graph: graph/graph-engine.ts)
 //   the measurements (measurements.ts) the StepMetrics of the step, one read-back
 //   the probes       (probe-step.ts)   the ProbeSummary, at probes.every
 //   the checkpoint   (checkpointing.ts) at checkpoint.every, and when the run ends
@@ -18,7 +19,8 @@ import { BusOutageError, type BoundedEmitter } from './emitter.ts';
 import type { CheckpointState } from './checkpoint.ts';
 import type { ProbeFields } from './probes/index.ts';
 import { BatchSource, type BatchSize } from './batches.ts';
-import { applyUpdate, gradientsOf } from './update.ts';
+import { eagerEngine, type StepEngine } from './update.ts';
+import type { Optimizer } from './optim/optimizer.ts';
 import { pendingStop, type Stop } from './stops.ts';
 import { RunCursor } from './run-cursor.ts';
 import { Checkpointer } from './checkpointing.ts';
@@ -45,6 +47,8 @@ export interface LoopOptions {
   probe?: Probe;
   /** Where the probes' arithmetic runs (default: inline, on this thread); run.ts gives a worker. */
   summarizer?: GramSummarizer;
+  /** How the optimisation steps run, given the loop's optimizer (default: eager, update.ts). */
+  engine?: (opt: Optimizer) => StepEngine;
   emitter: BoundedEmitter;
   stopRequested?: () => StopRun | undefined;
   /** The step the trainer had completed when the obeyed StopRun arrived (for RunFinished.summary). */
@@ -101,7 +105,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   const { task, model } = o;
   const log = o.log ?? ((l: string) => console.error(l));
   const opt = makeOptimizer(model.params, o.optimizer);
-  // mulberry32's state is its seed, so a checkpoint's snapshot continues the same batch order.
+  // mulberry32's state is its seed: a checkpoint's snapshot (and orderOffset) continue the batch order.
   const orderRng = new Rng(o.resume ? o.resume.state.orderRng : o.seeds.order);
   const obeyed = new Set<string>();
   const cursor = new RunCursor(o.runId);
@@ -134,18 +138,25 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     },
   });
 
+  const batches = new BatchSource(task, orderRng, o.batchSize, o.batchSwitch, o.resume?.state.orderOffset ?? 0);
   const checkpointer = new Checkpointer({
     ...o.checkpoint,
     steps: o.steps,
     model,
     opt,
-    orderRng,
+    orderRng: batches,
     obeyed,
     configJson: o.started.config_json,
     emitter: o.emitter,
     cursor,
   });
-  const batches = new BatchSource(task, orderRng, o.batchSize, o.batchSwitch);
+  // After a resume's weights and slots are loaded: a graph engine starts from them.
+  const engine = o.engine ? o.engine(opt) : eagerEngine(model, task, opt);
+  /** A checkpoint reads the optimizer's state: up to date first (a graph engine keeps its own). */
+  const save: Checkpointer['save'] = (...args) => {
+    engine.sync();
+    return checkpointer.save(...args);
+  };
 
   let reason = 'completed' as RunFinished['reason']; // set by obey() too: widened for the checks after the loop
   let handedOff = false;
@@ -199,20 +210,18 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       const step = cursor.step;
       const batch = batches.next(step);
       const lr = learningRate(o.schedule, step);
-      const gradients = gradientsOf(model, task, batch);
       // The stop, once more before the update (docs/architecture.md, "Stops"): a StopRun that
       // came in during the forward and backward passes cancels this step, whose update is never
       // applied, so the run ends at the last completed step rather than one later. (A command
       // listener in a worker thread is read synchronously here; a signal needs the event loop.)
-      const late = pendingStop(o.stopRequested);
-      if (late) {
-        gradients.dispose();
+      let late: Stop | undefined;
+      const update = engine.step(batch, lr, () => (late = pendingStop(o.stopRequested)) !== undefined);
+      if (!update) {
         batch.release();
         cursor.step--;
-        obey(late, `; step ${step} cancelled before its update`);
+        obey(late!, `; step ${step} cancelled before its update`);
         break;
       }
-      const update = applyUpdate(opt, gradients, lr);
 
       // The measurements.
       const evaluate = step % o.evalEvery === 0 || step === o.steps;
@@ -233,7 +242,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       // The checkpoint, after this step's probes.
       if (checkpointer.due) {
         await emitPendingProbe();
-        await checkpointer.save(false, !quiet);
+        await save(false, !quiet);
       }
       o.onStep?.(metrics, rate());
     }
@@ -260,11 +269,11 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   if (outage) {
     // Not finished: checkpoint here so --resume continues from this step (unless the step that
     // ran into the outage limit was just checkpointed; its Checkpointed event is among the unsent).
-    if (checkpointer.lastStep !== cursor.step) await checkpointer.save(false, true, 'now').catch(ridingOut);
+    if (checkpointer.lastStep !== cursor.step) await save(false, true, 'now').catch(ridingOut);
   } else if (handedOff) {
     // Not finished either: a checkpoint of this step, and every event out, for whoever resumes it.
     try {
-      if (checkpointer.lastStep !== cursor.step) await checkpointer.save(false, true, 'await');
+      if (checkpointer.lastStep !== cursor.step) await save(false, true, 'await');
       await o.emitter.flush();
       await checkpointer.settled(); // a periodic checkpoint of this very step, committed once shipped
     } catch (err) {
@@ -279,7 +288,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
           log(`probes: the ProbeSummary of the last probe step was lost with the failure: ${(err as Error).message}`);
         });
       }
-      if (reason !== 'failed') await checkpointer.save(true);
+      if (reason !== 'failed') await save(true);
       const summary: Record<string, number> = { steps_per_second: rate() };
       const receivedAt = reason === 'early_stopped' ? o.stopReceivedAt?.() : undefined;
       if (receivedAt !== undefined) summary.stop_received_at_step = receivedAt;
@@ -293,6 +302,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       ridingOut(err);
     }
   }
+  engine.dispose();
   opt.dispose();
   if (initial) tf.dispose(initial);
   const step = cursor.step;

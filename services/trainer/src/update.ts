@@ -54,3 +54,38 @@ export function applyUpdate(opt: Optimizer, g: Gradients, lr: number): Update {
 export function optimisationStep(model: Model, task: Task, opt: Optimizer, batch: Batch, lr: number): Update {
   return applyUpdate(opt, gradientsOf(model, task, batch), lr);
 }
+
+/**
+ * How the loop takes its optimisation steps: eagerly, op by op (this file), or as one TensorFlow
+ * graph (graph/graph-engine.ts). Either way the model's variables hold the weights after a step,
+ * so the measurements and the probes read them as they are.
+ */
+export interface StepEngine {
+  /** Words for the run's log: how it steps. */
+  readonly description: string;
+  /**
+   * One step; undefined when `cancelled` said so between the backward pass and the update (the
+   * update is never applied). A graph step runs as one piece: it is not cancelled part way.
+   */
+  step(batch: Batch, lr: number, cancelled: () => boolean): Update | undefined;
+  /** The optimizer's state up to date in `opt` (a checkpoint reads it there). */
+  sync(): void;
+  dispose(): void;
+}
+
+/** The eager engine: gradientsOf, then applyUpdate unless the step is cancelled in between. */
+export function eagerEngine(model: Model, task: Task, opt: Optimizer): StepEngine {
+  return {
+    description: 'eager (op by op)',
+    step: (batch, lr, cancelled) => {
+      const gradients = gradientsOf(model, task, batch);
+      if (cancelled()) {
+        gradients.dispose();
+        return undefined;
+      }
+      return applyUpdate(opt, gradients, lr);
+    },
+    sync: () => {},
+    dispose: () => {},
+  };
+}

@@ -295,6 +295,9 @@ const Run = z
     seed: Seed.optional(),
     seeds: z.strictObject({ data: Seed.optional(), init: Seed.optional(), order: Seed.optional() }).prefault({}),
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    // The optimisation step as one TensorFlow graph (native backend, MLP, the graph addon): auto
+    // uses it where it can, on requires it, off steps op by op.
+    graph_step: z.enum(['auto', 'on', 'off']).default('auto'),
     // Scalars are accepted and stored as text, so `tags: {lr: 0.001}` does what it says.
     tags: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
   })
