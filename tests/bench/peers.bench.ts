@@ -1,12 +1,12 @@
 // pnpm bench:peers — the reference MLP training step in grokstream and in its peers, side by side
 // in one run (issue 10). Needs no CI; run it by hand on a quiet machine.
-//   grokstream: the trainer's own optimisation step (services/trainer/src/update.ts: forward,
-//               mean cross-entropy, gradients, AdamW, Σ‖g‖²) on native TensorFlow and on wasm,
-//               each in its own process, reading the loss back every step;
+//   grokstream: the trainer's own optimisation step as the loop takes it (update.ts: StepEngine:
+//               forward, mean cross-entropy, gradients, AdamW, Σ‖g‖², the weights back in the
+//               model's variables), each in its own process, reading the loss back every step:
+//               native as runs take it (one TensorFlow graph a step, graph/graph-engine.ts), native
+//               op by op (run.graph_step: off), and wasm;
 //   PyTorch:    the same step, CPU, 1 and 2 threads;
 //   TensorFlow: the same step as a tf.function (Python).
-//   grokstream native, graph step: the same step as one TensorFlow graph (src/graph/mlp-step.ts,
-//               the graph addon that setup:native builds), not yet what a run uses;
 // The step: (a + b) mod 59, 1,740 training pairs, full batch, 118-128-59 quadratic MLP without
 // bias, AdamW (tests/bench/peers/reference_step.py spells it out). Goal: native within 1.5x of
 // the faster peer.
@@ -39,9 +39,12 @@ if (process.env.BENCH_PEERS_ROLE === 'grokstream') {
   const { optimizer } = await import('../../services/trainer/src/optim/optimizer.ts');
   const { BatchSource } = await import('../../services/trainer/src/batches.ts');
   const { Rng } = await import('../../services/trainer/src/random.ts');
-  const { optimisationStep } = await import('../../services/trainer/src/update.ts');
-  const graphStep = process.env.BENCH_BACKEND === 'graph';
-  const wanted = graphStep ? 'tensorflow' : (process.env.BENCH_BACKEND as 'tensorflow' | 'wasm');
+  const { eagerEngine } = await import('../../services/trainer/src/update.ts');
+  const { graphEngine } = await import('../../services/trainer/src/graph/graph-engine.ts');
+  // tensorflow: the step as runs take it on native (one graph, run.graph_step auto);
+  // tensorflow-eager: op by op (run.graph_step: off); wasm: op by op.
+  const mode = process.env.BENCH_BACKEND as 'tensorflow' | 'tensorflow-eager' | 'wasm';
+  const wanted = mode === 'wasm' ? 'wasm' : 'tensorflow';
   const choice = await chooseBackend(wanted);
   if (choice.name !== wanted) throw new Error(`backend ${wanted} did not load: ${choice.skipped.map((s) => s.reason).join('; ')}`);
   const cfg = resolveConfig(
@@ -56,29 +59,21 @@ if (process.env.BENCH_PEERS_ROLE === 'grokstream') {
   );
   const task = buildTask(cfg);
   const model = buildModel(cfg, task);
-  const opt = optimizer(model.params, buildOptimizer(cfg).optimizer);
+  const options = buildOptimizer(cfg).optimizer;
+  const opt = optimizer(model.params, options);
+  // The loop's own engine (update.ts: StepEngine), with what the loop gets back: the weights in
+  // the model's variables, the loss read back.
+  const { mlpOptionsOf } = await import('../../services/trainer/src/build.ts');
+  const engine = mode === 'tensorflow' ? graphEngine(model, mlpOptionsOf(cfg, task)!, options, opt) : eagerEngine(model, task, opt);
   const batches = new BatchSource(task, new Rng(0), 'full');
   let n = 0;
-  let step = () => {
+  const step = () => {
     const batch = batches.next(++n);
-    const u = optimisationStep(model, task, opt, batch, 3e-3);
+    const u = engine.step(batch, 3e-3, () => false)!;
     u.loss.dataSync();
     u.dispose();
     batch.release();
   };
-  if (graphStep) {
-    // The same step as one TensorFlow graph (services/trainer/src/graph/mlp-step.ts): the weights
-    // and slots stay in typed arrays, the full batch is read once, the loss comes back each step.
-    const { MlpGraphStep } = await import('../../services/trainer/src/graph/mlp-step.ts');
-    const { mlpOptionsOf } = await import('../../services/trainer/src/build.ts');
-    const graph = new MlpGraphStep(mlpOptionsOf(cfg, task)!, buildOptimizer(cfg).optimizer, { params: model.params.map((p) => p.dataSync() as Float32Array) });
-    const batch = batches.next(1);
-    const x = batch.x.dataSync() as Float32Array;
-    const y = batch.y.dataSync() as Float32Array;
-    step = () => {
-      if (!Number.isFinite(graph.step(x, y, 3e-3).loss)) throw new Error('the graph step diverged');
-    };
-  }
   for (let i = 0; i < 20; i++) step();
   const rounds: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -92,7 +87,7 @@ if (process.env.BENCH_PEERS_ROLE === 'grokstream') {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function grokstream(backend: 'tensorflow' | 'wasm' | 'graph'): Timing | string {
+function grokstream(backend: 'tensorflow' | 'tensorflow-eager' | 'wasm'): Timing | string {
   progress(`grokstream on ${backend}: ${ROUNDS} x ${STEPS} steps`);
   const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!], {
     env: { ...process.env, BENCH_PEERS_ROLE: 'grokstream', BENCH_BACKEND: backend, TF_CPP_MIN_LOG_LEVEL: '3' },
@@ -101,8 +96,8 @@ function grokstream(backend: 'tensorflow' | 'wasm' | 'graph'): Timing | string {
   });
   if (r.status !== 0) return `grokstream on ${backend} failed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-3).join(' / ')}`;
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { rounds: number[]; tfjs: string };
-  const who = backend === 'tensorflow' ? 'grokstream native' : backend === 'wasm' ? 'grokstream wasm' : 'grokstream native, graph step';
-  return { who, ms: median(out.rounds), rounds: out.rounds, version: backend === 'graph' ? 'TensorFlow C graph API (src/graph/)' : `tfjs ${out.tfjs}` };
+  const who = backend === 'tensorflow' ? 'grokstream native' : backend === 'wasm' ? 'grokstream wasm' : 'grokstream native, op by op';
+  return { who, ms: median(out.rounds), rounds: out.rounds, version: backend === 'tensorflow' ? 'one graph a step (graph addon)' : `tfjs ${out.tfjs}, op by op` };
 }
 
 function venv(): string {
@@ -133,7 +128,7 @@ function peer(python: string, framework: 'torch' | 'tf', threads?: number): Timi
 }
 
 const python = venv();
-const results = [grokstream('tensorflow'), grokstream('graph'), grokstream('wasm'), peer(python, 'torch', 1), peer(python, 'torch', 2), peer(python, 'tf')];
+const results = [grokstream('tensorflow'), grokstream('tensorflow-eager'), grokstream('wasm'), peer(python, 'torch', 1), peer(python, 'torch', 2), peer(python, 'tf')];
 const failures = results.filter((r): r is string => typeof r === 'string');
 for (const f of failures) progress(f);
 const timings = results.filter((r): r is Timing => typeof r !== 'string');
@@ -148,7 +143,7 @@ if (peers.length > 0) {
       value: t.ms / fastest.ms,
       unit: 'x',
       note: `fastest peer: ${fastest.who}`,
-      ...(t === native || t.who === 'grokstream native, graph step' ? { goal: { atMost: 1.5 }, before: { value: 9 / 3.9, source: 'issue 10: ~9 ms native vs tf.function ~3.9 ms' } } : {}),
+      ...(t === native ? { goal: { atMost: 1.5 }, before: { value: 9 / 3.9, source: 'issue 10: ~9 ms native vs tf.function ~3.9 ms' } } : {}),
     });
   }
 }
