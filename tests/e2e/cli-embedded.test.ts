@@ -246,7 +246,7 @@ describe.concurrent('grokstream run, report and import on the embedded pipeline'
     expect(res.stdout).toMatch(/^ok {4}backend tensorflow +TensorFlow \d+\.\d+\.\d+, on the (CPU|GPU)|^MISS {2}backend tensorflow +native TensorFlow not (installed|built)/m);
     expect(res.stdout).toMatch(/^ok {4}runs use +(tensorflow|wasm|cpu) /m);
     // The e2e setup builds the native backend, and the graph addon with it.
-    expect(res.stdout).toMatch(/^ok {4}graph addon +loads: the MLP step runs as one TensorFlow graph/m);
+    expect(res.stdout).toMatch(/^ok {4}graph addon +loads: MLP runs on native TensorFlow take each step as one graph/m);
     expect(res.stdout).toMatch(/^ok {4}store +chdb .*chdb, database grokstream: 0 runs$/m);
   });
 });

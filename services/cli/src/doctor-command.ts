@@ -57,7 +57,7 @@ export async function doctor(_args: string[], ctx: CommandContext): Promise<numb
   checks.push({
     what: 'graph addon',
     ok: graph.addon !== undefined,
-    detail: graph.addon ? 'loads: the MLP step runs as one TensorFlow graph (pnpm bench:peers measures it; runs still step op by op)' : graph.why!,
+    detail: graph.addon ? 'loads: MLP runs on native TensorFlow take each step as one graph (run.graph_step)' : `${graph.why!}; runs step op by op meanwhile`,
   });
   checks.push({ what: 'runs use', ok: usable !== undefined, detail: usable ? `${usable} (the first that loads, in the order ${BACKEND_ORDER.join(', ')}; run.backend forces one)` : 'no backend loads' });
 
