@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnyEvent, ProbeSummary, StepMetrics, StopRun } from '@grokstream/schemas';
+import { stopRunCommand } from '@grokstream/schemas';
 import { tf } from './tf.ts';
 import { useTestBackend } from './testing-backend.ts';
 import { modularTask } from './tasks/modular.ts';
@@ -297,5 +298,21 @@ describe('trainLoop', () => {
     const all = [...onLog, ...after];
     expect(all.map((e) => e.value.seq)).toEqual(all.map((_, i) => i));
     expect(steps(all).map((m) => m.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
+  it('after a crash, a StopRun already waiting is obeyed once the steps on the log are trained again: RunFinished is past every step sent', async () => {
+    const before: AnyEvent[] = [];
+    const base = setup(before, { steps: 40, checkpoint: { dir: mkdtempSync(join(tmpdir(), 'grokstream-ckpt-')), every: 10 } });
+    await trainLoop(base);
+    // The crash after step 25 (checkpoint of step 20 on disk); a detector's StopRun, from step 24, waits.
+    const onLog = before.filter((e) => e.name !== 'RunFinished' && !('step' in e.value && (e.value as { step: number }).step > 25));
+    const ckpt = loadCheckpoint(join(base.checkpoint.dir, 'loop-test', 'step-00000020'));
+    const lastSeq = Math.max(...onLog.map((e) => e.value.seq));
+    const stop = stopRunCommand({ runId: 'loop-test', policy: 'converged', reason: 'done', issuedBy: 'spec', step: 24 });
+    const after: AnyEvent[] = [];
+    const result = await trainLoop({ ...setup(after, { steps: 40, stopRequested: () => stop }), checkpoint: base.checkpoint, resume: { ...ckpt, log: { lastSeq, lastStep: 25 } } });
+    expect(result).toMatchObject({ reason: 'early_stopped', step: 25, commandId: stop.command_id });
+    expect(after.at(-1)).toMatchObject({ name: 'RunFinished', value: { step: 25, reason: 'early_stopped' } });
+    expect(steps(after)).toEqual([]); // steps 21..25 trained again, none sent twice
   });
 });

@@ -193,8 +193,11 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       // sockets (events out, commands in) would not be serviced until training ends.
       await yieldToEventLoop();
 
-      // The stop.
-      const stop = pendingStop(o.stopRequested, o.interrupted);
+      // The stop. Not while steps already on the log are trained again (a resume after a crash):
+      // those steps happened, and a StopRun may have come from them; the run ends after them, so
+      // its RunFinished is past every step it sent.
+      const replaying = cursor.step < cursor.quietThrough;
+      const stop = replaying ? undefined : pendingStop(o.stopRequested, o.interrupted);
       if (stop) {
         obey(stop, '');
         break;
@@ -215,7 +218,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       // applied, so the run ends at the last completed step rather than one later. (A command
       // listener in a worker thread is read synchronously here; a signal needs the event loop.)
       let late: Stop | undefined;
-      const update = engine.step(batch, lr, () => (late = pendingStop(o.stopRequested)) !== undefined);
+      const update = engine.step(batch, lr, () => !replaying && (late = pendingStop(o.stopRequested)) !== undefined);
       if (!update) {
         batch.release();
         cursor.step--;
