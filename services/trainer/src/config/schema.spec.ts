@@ -37,6 +37,7 @@ describe('defaults', () => {
       checkpoint: { dir: '.grokstream/checkpoints', every: 0 },
       seeds: { data: 0, init: 0, order: 0 },
       backend: 'auto',
+      graph_step: 'auto',
       tags: {},
     });
     expect(cfg.task).toEqual({ kind: 'modular', op: 'add', p: 59, train_fraction: 0.5 });
