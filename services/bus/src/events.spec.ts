@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DecodeError, EventCodec, TOPICS, type DeadLetter, type RunFinished } from '@grokstream/schemas';
+import { DecodeError, EventCodec, TOPICS, type AnyEvent, type DeadLetter, type RunFinished } from '@grokstream/schemas';
 import type { BusMessage, OutgoingMessage, Producer } from './bus.ts';
 import { MemoryBus } from './memory-bus.ts';
-import { EventPublisher, backoffDelay, deadLetterFor, eventConsumer, type ReceivedEvent } from './events.ts';
+import { EventPublisher, backoffDelay, deadLetterFor, eventConsumer, type EventConsumerOptions, type ReceivedEvent } from './events.ts';
 import { readAll } from './read-all.ts';
 import { singleRecordBatchBytes } from './request-size.ts';
 import { partitionForKey } from './partitioner.ts';
@@ -22,6 +22,28 @@ const finished = (run: string, seq: number): RunFinished => ({
   error: null,
   summary: {},
 });
+
+/** A consumer of the events topic with these options, and a watch on the dead-letter topic. */
+async function consumerWithLetters(options: Pick<EventConsumerOptions, 'groupId' | 'accepts' | 'check'>) {
+  const bus = new MemoryBus();
+  await bus.ensureTopics(standardTopics(1));
+  const producer = await bus.producer();
+  const received: ReceivedEvent[] = [];
+  const letters: ReceivedEvent[] = [];
+  const consumer = eventConsumer(bus, { ...options, topics: [TOPICS.events], fromBeginning: true, codec, deadLetters: producer, handle: async (events) => void received.push(...events) });
+  const dlt = eventConsumer(bus, { groupId: 'watch', topics: [TOPICS.deadLetter], fromBeginning: true, codec, deadLetters: producer, handle: async (events) => void letters.push(...events) });
+  await consumer.start();
+  await dlt.start();
+  return {
+    received,
+    letters,
+    publish: (events: AnyEvent[]) => new EventPublisher(producer, codec).publish(TOPICS.events, events),
+    stop: async () => {
+      await consumer.stop();
+      await dlt.stop();
+    },
+  };
+}
 
 describe('typed events on the bus', () => {
   it('keys every event by run_id', async () => {
@@ -95,23 +117,7 @@ describe('typed events on the bus', () => {
   });
 
   it('dead-letters a well-formed event its topics should not carry (accepts), and goes on', async () => {
-    const bus = new MemoryBus();
-    await bus.ensureTopics(standardTopics(1));
-    const producer = await bus.producer();
-    const received: ReceivedEvent[] = [];
-    const letters: ReceivedEvent[] = [];
-    const consumer = eventConsumer(bus, {
-      groupId: 'ingest',
-      topics: [TOPICS.events],
-      fromBeginning: true,
-      codec,
-      accepts: new Set(['RunFinished']),
-      deadLetters: producer,
-      handle: async (events) => void received.push(...events),
-    });
-    const dlt = eventConsumer(bus, { groupId: 'watch', topics: [TOPICS.deadLetter], fromBeginning: true, codec, deadLetters: producer, handle: async (events) => void letters.push(...events) });
-    await consumer.start();
-    await dlt.start();
+    const { received, letters, publish, stop } = await consumerWithLetters({ groupId: 'ingest', accepts: new Set(['RunFinished']) });
     const point = {
       event_id: 'p',
       run_id: 's-p0',
@@ -125,7 +131,7 @@ describe('typed events on the bus', () => {
       config_hash: 'h',
       checkpoint_dir: null,
     };
-    await new EventPublisher(producer, codec).publish(TOPICS.events, [
+    await publish([
       { name: 'SweepPoint', value: point },
       { name: 'RunFinished', value: finished('s-p0', 1) },
     ]);
@@ -133,30 +139,16 @@ describe('typed events on the bus', () => {
     expect(letters[0]!.value).toMatchObject({ run_id: 's-p0', error_kind: 'unexpected-event', consumer: 'ingest', source_offset: 0 });
     expect((letters[0]!.value as DeadLetter).reason).toBe(`a SweepPoint on ${TOPICS.events}, where ingest takes RunFinished`);
     expect(received.map((e) => e.name)).toEqual(['RunFinished']);
-    await consumer.stop();
-    await dlt.stop();
+    await stop();
   });
 
   it('dead-letters an event its check refuses as invalid-event, once, and hands the rest on', async () => {
-    const bus = new MemoryBus();
-    await bus.ensureTopics(standardTopics(1));
-    const producer = await bus.producer();
-    const received: ReceivedEvent[] = [];
-    const letters: ReceivedEvent[] = [];
     let checked = 0;
-    const consumer = eventConsumer(bus, {
+    const { received, letters, publish, stop } = await consumerWithLetters({
       groupId: 'workers',
-      topics: [TOPICS.events],
-      fromBeginning: true,
-      codec,
-      deadLetters: producer,
       check: (e) => (checked++, e.name === 'RunFinished' && e.value.step === 13 ? 'step 13 is unlucky' : undefined),
-      handle: async (events) => void received.push(...events),
     });
-    const dlt = eventConsumer(bus, { groupId: 'watch', topics: [TOPICS.deadLetter], fromBeginning: true, codec, deadLetters: producer, handle: async (events) => void letters.push(...events) });
-    await consumer.start();
-    await dlt.start();
-    await new EventPublisher(producer, codec).publish(TOPICS.events, [
+    await publish([
       { name: 'RunFinished', value: finished('a', 12) },
       { name: 'RunFinished', value: finished('b', 13) },
       { name: 'RunFinished', value: finished('c', 14) },
@@ -166,8 +158,7 @@ describe('typed events on the bus', () => {
     expect(letters[0]!.value).toMatchObject({ run_id: 'b', error_kind: 'invalid-event', consumer: 'workers', source_offset: 1 });
     expect((letters[0]!.value as DeadLetter).reason).toBe('a RunFinished that workers refuses: step 13 is unlucky');
     expect(checked).toBe(3);
-    await consumer.stop();
-    await dlt.stop();
+    await stop();
   });
 
   it('does not dead-letter a message whose processing failed: it is delivered again', async () => {

@@ -284,14 +284,18 @@ describe('trainLoop', () => {
     expect(probed).toEqual(Array.from({ length: result.step }, (_, i) => i + 1).filter((t) => t !== missing));
   });
 
-  it('after a crash, resumes after what the log holds: no seq names two facts, no step is sent twice', async () => {
+  /** A run of 40 steps that crashed after step 25, with the checkpoint of step 20 on disk. */
+  async function crashedAfterStep25() {
     const before: AnyEvent[] = [];
     const base = setup(before, { steps: 40, checkpoint: { dir: mkdtempSync(join(tmpdir(), 'grokstream-ckpt-')), every: 10 } });
     await trainLoop(base);
-    // The crash: the process died after step 25, with the checkpoint of step 20 on disk.
     const onLog = before.filter((e) => e.name !== 'RunFinished' && !('step' in e.value && (e.value as { step: number }).step > 25));
     const ckpt = loadCheckpoint(join(base.checkpoint.dir, 'loop-test', 'step-00000020'));
-    const lastSeq = Math.max(...onLog.map((e) => e.value.seq));
+    return { base, onLog, ckpt, lastSeq: Math.max(...onLog.map((e) => e.value.seq)) };
+  }
+
+  it('after a crash, resumes after what the log holds: no seq names two facts, no step is sent twice', async () => {
+    const { base, onLog, ckpt, lastSeq } = await crashedAfterStep25();
     const after: AnyEvent[] = [];
     await trainLoop({ ...setup(after, { steps: 40 }), checkpoint: base.checkpoint, resume: { ...ckpt, log: { lastSeq, lastStep: 25 } } });
     expect(after[0]).toMatchObject({ name: 'RunStarted', value: { seq: lastSeq + 1, resumed_from_step: 20 } });
@@ -301,13 +305,8 @@ describe('trainLoop', () => {
   });
 
   it('after a crash, a StopRun already waiting is obeyed once the steps on the log are trained again: RunFinished is past every step sent', async () => {
-    const before: AnyEvent[] = [];
-    const base = setup(before, { steps: 40, checkpoint: { dir: mkdtempSync(join(tmpdir(), 'grokstream-ckpt-')), every: 10 } });
-    await trainLoop(base);
-    // The crash after step 25 (checkpoint of step 20 on disk); a detector's StopRun, from step 24, waits.
-    const onLog = before.filter((e) => e.name !== 'RunFinished' && !('step' in e.value && (e.value as { step: number }).step > 25));
-    const ckpt = loadCheckpoint(join(base.checkpoint.dir, 'loop-test', 'step-00000020'));
-    const lastSeq = Math.max(...onLog.map((e) => e.value.seq));
+    // A detector's StopRun, from step 24 of the crashed run, waits.
+    const { base, ckpt, lastSeq } = await crashedAfterStep25();
     const stop = stopRunCommand({ runId: 'loop-test', policy: 'converged', reason: 'done', issuedBy: 'spec', step: 24 });
     const after: AnyEvent[] = [];
     const result = await trainLoop({ ...setup(after, { steps: 40, stopRequested: () => stop }), checkpoint: base.checkpoint, resume: { ...ckpt, log: { lastSeq, lastStep: 25 } } });
