@@ -61,7 +61,7 @@ const DATABASE = RUNS === 1000 && STEPS === 10_000 ? 'bench_dashboards' : `bench
 const TARGET_MS = { run: 300, 'cross-run': 1000 } as const;
 
 /** Bump when the generated data changes: a database seeded by another version is reseeded. */
-const SEED_VERSION = 1;
+const SEED_VERSION = 2; // 2: runs tagged with their swept keys (the sweep-axes dashboard)
 /** Step rows per INSERT (whole runs): what the rollup views aggregate at once. */
 const CHUNK_ROWS = 1_000_000;
 const RUNS_PER_CHUNK = Math.max(1, Math.floor(CHUNK_ROWS / STEPS));
@@ -238,8 +238,9 @@ function runsSeed(): TableSeed {
       host: `concat('host-', toString(r % 4))`,
       grokstream_version: `'bench'`,
       resumed_from_step: 'CAST(NULL AS Nullable(Int64))',
-      tag_keys: `['sweep']`,
-      tag_values: '[sweep]',
+      // As grokstream sweep tags its runs: the sweep, and each varied key's value (sweep axes).
+      tag_keys: `['sweep', 'swept:optimizer.lr', 'swept:optimizer.weight_decay', 'swept:task.train_fraction']`,
+      tag_values: '[sweep, toString(lr_hp), toString(wd), toString(train_fraction)]',
       ingested_at: lagged('start_ms', '1'),
     },
   };
