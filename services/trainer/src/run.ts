@@ -6,7 +6,7 @@ import { DEFAULTS } from '@grokstream/shell';
 import { chooseBackend, describeBackend, type BackendName } from './tf.ts';
 import type { RunConfig } from './config/schema.ts';
 import { buildModel, buildOptimizer, buildTask, mlpOptionsOf } from './build.ts';
-import { graphEngine, graphStepProblem } from './graph/graph-engine.ts';
+import { graphEngine, graphEngineProblem } from './graph/graph-engine.ts';
 import type { Optimizer } from './optim/optimizer.ts';
 import { BoundedEmitter, BusOutageError } from './emitter.ts';
 import { findSpills, readSpills, removeSpills, writeSpill } from './spill.ts';
@@ -124,8 +124,7 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
   log(`run ${runId}: ${task.description}; ${model.description}; ${model.params.reduce((n, p) => n + p.size, 0)} parameters`);
   // The step as one TensorFlow graph where it can be (README.md, "Native TensorFlow").
   const shape = mlpOptionsOf(cfg, task);
-  const graphWhy =
-    backend.name !== 'tensorflow' ? `the ${backend.name} backend steps op by op` : !shape ? `${model.description} has no graph step (the MLP has)` : graphStepProblem(shape);
+  const graphWhy = graphEngineProblem(backend.name, model, shape, task);
   if (cfg.run.graph_step === 'on' && graphWhy) throw new Error(`run.graph_step is on, but ${graphWhy}; set run.graph_step: auto`);
   const engine = cfg.run.graph_step !== 'off' && !graphWhy ? (opt: Optimizer) => graphEngine(model, shape!, optimizer, opt) : undefined;
   log(`step: ${engine ? 'one TensorFlow graph a step (graph addon)' : `op by op (${cfg.run.graph_step === 'off' ? 'run.graph_step: off' : graphWhy})`}`);

@@ -14,7 +14,9 @@ import { mlp, type MlpOptions } from '../models/mlp.ts';
 import { BoundedEmitter } from '../emitter.ts';
 import { trainLoop, type LoopOptions } from '../loop.ts';
 import { latestCheckpoint, loadCheckpoint } from '../checkpoint.ts';
-import { graphEngine } from './graph-engine.ts';
+import { graphEngine, graphEngineProblem } from './graph-engine.ts';
+import { deepLinearTask } from '../tasks/deep-linear.ts';
+import { deepLinear } from '../models/deep-linear.ts';
 
 beforeAll(async () => {
   await useTestBackend();
@@ -99,5 +101,20 @@ describe('trainLoop with the graph engine', () => {
     const result = await trainLoop(setup(events, true, { stopRequested: () => (seen >= 7 ? stop : undefined), onStep: (m) => (seen = m.step) }));
     expect(result).toMatchObject({ reason: 'early_stopped', step: 7, commandId: stop.command_id });
     expect(steps(events).at(-1)!.step).toBe(7);
+  });
+
+  it('is chosen only where a graph computes what the op-by-op step does: native, an MLP, a cross-entropy task', () => {
+    const task = modularTask({ op: 'add', p: 11, trainFraction: 0.6, encoding: 'pair', seed: 1 });
+    const model = mlp(SHAPE);
+    expect(graphEngineProblem('tensorflow', model, SHAPE, task)).toBeUndefined();
+    expect(graphEngineProblem('wasm', model, SHAPE, task)).toBe('the wasm backend steps op by op');
+    // An MLP on a regression task: squared error, not the graph's cross-entropy.
+    const regression = deepLinearTask({ inputDim: 4, outputDim: 3, teacher: 'random', teacherScale: 1, nTrain: 16, nTest: 8, online: false, noiseStd: 0, seed: 1 });
+    expect(graphEngineProblem('tensorflow', model, SHAPE, regression)).toMatch(/cross-entropy loss only \(the regression task/);
+    const linear = deepLinear({ inputDim: 4, outputDim: 3, depth: 2, width: 4, gamma: 1, seed: 1 });
+    expect(graphEngineProblem('tensorflow', linear, undefined, regression)).toMatch(/has no graph step \(the MLP has\)/);
+    for (const t of [task, regression]) t.dispose();
+    model.dispose();
+    linear.dispose();
   });
 });

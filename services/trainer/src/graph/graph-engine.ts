@@ -8,9 +8,19 @@ import type { Model } from '../models/model.ts';
 import type { Optimizer, OptimizerOptions } from '../optim/optimizer.ts';
 import type { Batch } from '../batches.ts';
 import type { StepEngine, Update } from '../update.ts';
+import type { Task } from '../tasks/task.ts';
+import type { BackendName } from '../tf.ts';
+import { crossEntropyPerSample } from '../second-order-ops.ts';
 import { MlpGraphStep, graphStepProblem, type MlpShape } from './mlp-step.ts';
 
-export { graphStepProblem };
+/** Why a run with this backend, model and task steps op by op, or undefined when a graph can step it. */
+export function graphEngineProblem(backend: BackendName, model: Model, shape: MlpShape | undefined, task: Task): string | undefined {
+  if (backend !== 'tensorflow') return `the ${backend} backend steps op by op`;
+  if (!shape) return `${model.description} has no graph step (the MLP has)`;
+  // The graph's loss is the softmax cross-entropy: a regression task (squared error) steps op by op.
+  if (task.perSampleLoss !== crossEntropyPerSample) return `the graph step has the cross-entropy loss only (the ${task.kind} task has its own)`;
+  return graphStepProblem(shape);
+}
 
 export function graphEngine(model: Model, shape: MlpShape, options: OptimizerOptions, opt: Optimizer): StepEngine {
   const { slots, updates } = opt.state();
