@@ -139,11 +139,7 @@ export async function sweep(args: string[], ctx: CommandContext): Promise<number
     const cfg = loadConfig(file, point.overrides);
     const hash = configHash(cfg);
     // Each varied key's value as a tag of its own: the dashboards and the report plot against it.
-    const swept = Object.fromEntries(point.overrides.flatMap((o) => {
-      const eq = o.indexOf('=');
-      const key = o.slice(0, eq);
-      return keys.includes(key) ? [[`${SWEPT_TAG}${key}`, o.slice(eq + 1)]] : [];
-    }));
+    const swept = Object.fromEntries(keys.map((key) => [`${SWEPT_TAG}${key}`, point.values[key]!]));
     cfg.run.tags = { ...cfg.run.tags, ...swept, [SWEEP_TAG]: id, [POINT_TAG]: String(point.index), [CONFIG_HASH_TAG]: hash };
     return { point, cfg, hash, finished: null, run: true };
   });
