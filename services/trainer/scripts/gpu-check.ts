@@ -10,15 +10,29 @@
 // Writes bench-results/gpu-check.json and prints a table. It needs PyPI (the wheels) the first time.
 // --cpu runs the same checks with native TensorFlow on the CPU (no CUDA wheels, no GPU required),
 // which is how this script is exercised on machines without a GPU.
+// --no-build skips step 1, for a machine where the backend is already in place (one that cannot
+// reach PyPI, say); --cli PATH runs that grokstream entry point instead of services/cli/bin/grokstream.js;
+// --out DIR writes the JSON there instead of bench-results/.
 import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chooseBackend, tf } from '../src/tf.ts';
 import { hessianVectorProduct } from '../src/probes/hessian.ts';
 import { testBatch, testLoss, testMlp } from '../src/probes/testing-models.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
-const cpuOnly = process.argv.includes('--cpu');
+const { values: flags } = parseArgs({
+  options: { cpu: { type: 'boolean' }, 'no-build': { type: 'boolean' }, cli: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+});
+if (flags.help) {
+  console.log('pnpm gpu:check [--cpu] [--no-build] [--cli PATH] [--out DIR]: builds the native backend with CUDA, lists the GPUs, trains the grokking example and checks the HVP against the cpu backend (see the top of this script)');
+  process.exit(0);
+}
+// With --cli (a grokstream built elsewhere) the checkout is the current directory.
+const ROOT = flags.cli ? process.cwd() : join(import.meta.dirname, '..', '..', '..');
+const cpuOnly = flags.cpu === true;
+const cli = flags.cli ?? 'services/cli/bin/grokstream.js';
+const outDir = flags.out ?? join(ROOT, 'bench-results');
 const out: Record<string, unknown> = { at: new Date().toISOString() };
 const fail = (message: string): never => {
   console.error(`gpu:check: ${message}`);
@@ -33,7 +47,7 @@ function step(what: string, command: string, args: string[], env: NodeJS.Process
 }
 
 out.mode = cpuOnly ? 'native TensorFlow on the CPU (--cpu)' : 'GPU';
-step(
+if (!flags['no-build']) step(
   `building the native backend${cpuOnly ? '' : ' with the CUDA runtime (pnpm setup:native --gpu)'}`,
   process.execPath,
   ['--import', 'tsx', 'services/trainer/scripts/setup-native.ts', ...(cpuOnly ? [] : ['--gpu'])],
@@ -46,7 +60,7 @@ if (smi.status !== 0 && !cpuOnly) fail('nvidia-smi does not answer: no NVIDIA dr
 const run = step(
   'training the grokking example on the native backend',
   process.execPath,
-  ['services/cli/bin/grokstream.js', 'run', 'examples/modular-addition-grokking.yaml', '--no-store', '--no-detect', 'run.log_every=50', 'run.backend=tensorflow', 'run.checkpoint.dir=.grokstream/gpu-check'],
+  [cli, 'run', 'examples/modular-addition-grokking.yaml', '--no-store', '--no-detect', 'run.log_every=50', 'run.backend=tensorflow', 'run.checkpoint.dir=.grokstream/gpu-check'],
   { ...process.env, GROKSTREAM_KAFKA_BROKERS: '', TF_CPP_MIN_LOG_LEVEL: '1' },
 );
 const rates = [...run.matchAll(/([\d.]+) steps\/s/g)].map((m) => Number(m[1]));
@@ -85,8 +99,8 @@ const scale = Math.max(...cpu.hv.map(Math.abs));
 const maxRel = Math.max(...native.hv.map((x, i) => Math.abs(x - cpu.hv[i]!) / scale));
 out.hvp = { on_gpu: native.gpu, values: cpu.hv.length, max_abs_error_over_max_abs: maxRel, agrees: maxRel < 1e-3 };
 
-mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench-results', 'gpu-check.json'), `${JSON.stringify(out, null, 2)}\n`);
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'gpu-check.json'), `${JSON.stringify(out, null, 2)}\n`);
 const ex = out.example as { steps_per_s: number | null; memorized: number | null; grokked: number | null };
 console.table([
   { check: 'devices', result: (out.devices as string[]).join('; ') },

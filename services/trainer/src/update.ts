@@ -65,7 +65,8 @@ export interface StepEngine {
   readonly description: string;
   /**
    * One step; undefined when `cancelled` said so between the backward pass and the update (the
-   * update is never applied). A graph step runs as one piece: it is not cancelled part way.
+   * update is never applied). A graph step runs as one piece and asks after it ran, before its
+   * new weights replace the old.
    */
   step(batch: Batch, lr: number, cancelled: () => boolean): Update | undefined;
   /** The optimizer's state up to date in `opt` (a checkpoint reads it there). */

@@ -103,6 +103,29 @@ describe('trainLoop with the graph engine', () => {
     expect(steps(events).at(-1)!.step).toBe(7);
   });
 
+  it('cancels the step a StopRun came in during: its new weights are dropped, the run ends at the step before', async () => {
+    const stop = stopRunCommand({ runId: 'graph-loop', policy: 'test', reason: 'enough', issuedBy: 'spec', step: 7 });
+    // The loop asks at each step boundary and once more after the graph ran (before committing):
+    // calls 2k-1 and 2k for step k. The 16th call is step 8's, after its graph ran.
+    let calls = 0;
+    const logs: string[] = [];
+    const cancelled: AnyEvent[] = [];
+    const late = setup(cancelled, true, { stopRequested: () => (++calls >= 16 ? stop : undefined), log: (l) => logs.push(l) });
+    const result = await trainLoop(late);
+    expect(result).toMatchObject({ reason: 'early_stopped', step: 7, commandId: stop.command_id });
+    expect(steps(cancelled).at(-1)!.step).toBe(7);
+    expect(logs.join('\n')).toMatch(/step 8 cancelled before its update/);
+    // The weights and the optimizer's state kept are those after step 7, as a stop at the boundary leaves them.
+    const boundary: AnyEvent[] = [];
+    let seen = 0;
+    const atBoundary = setup(boundary, true, { stopRequested: () => (seen >= 7 ? stop : undefined), onStep: (m) => (seen = m.step) });
+    await trainLoop(atBoundary);
+    const a = loadCheckpoint(latestCheckpoint(late.checkpoint.dir, 'graph-loop')!);
+    const b = loadCheckpoint(latestCheckpoint(atBoundary.checkpoint.dir, 'graph-loop')!);
+    expect(a.state).toMatchObject({ step: 7, optimizerUpdates: 7 });
+    expect(a.data.map((t) => Array.from(t))).toEqual(b.data.map((t) => Array.from(t)));
+  });
+
   it('is chosen only where a graph computes what the op-by-op step does: native, an MLP, a cross-entropy task', () => {
     const task = modularTask({ op: 'add', p: 11, trainFraction: 0.6, encoding: 'pair', seed: 1 });
     const model = mlp(SHAPE);

@@ -37,9 +37,11 @@ export function graphEngine(model: Model, shape: MlpShape, options: OptimizerOpt
   };
   return {
     description: 'one TensorFlow graph a step (graph addon)',
-    step: (batch, lr): Update => {
+    step: (batch, lr, cancelled): Update | undefined => {
       const { xs, ys } = valuesOf(batch);
-      const r = graph.step(xs, ys, lr);
+      // A StopRun that came in while the graph ran cancels the step: its update is never applied.
+      const r = graph.step(xs, ys, lr, cancelled);
+      if (!r) return undefined;
       // Copies: a backend may keep the array it was given, and the graph step reuses its arrays.
       tf.tidy(() => model.params.forEach((p, i) => p.assign(tf.tensor(graph.params[i]!.slice(), p.shape))));
       const loss = tf.scalar(r.loss);

@@ -68,7 +68,7 @@ describe('MlpGraphStep', () => {
           const x = batch.x.dataSync() as Float32Array;
           const y = batch.y.dataSync() as Float32Array;
           const eager = optimisationStep(model, task, opt, batch, lr);
-          const fromGraph = graph.step(x, y, lr);
+          const fromGraph = graph.step(x, y, lr)!;
           const at = `step ${step}`;
           expect(Math.abs(fromGraph.loss - eager.loss.dataSync()[0]!) / Math.abs(eager.loss.dataSync()[0]!), at).toBeLessThan(1e-5);
           expect(Math.abs(fromGraph.gradNormSq - eager.gradNormSq.dataSync()[0]!) / eager.gradNormSq.dataSync()[0]!, at).toBeLessThan(1e-4);
@@ -90,6 +90,31 @@ describe('MlpGraphStep', () => {
     });
   }
 
+  it('drops a cancelled step: weights, slots and the update count stay as they were', () => {
+    const shape = { inputDim: 4, outputDim: 3, hidden: [5], activation: 'tanh' as const, bias: true };
+    const opt = { kind: 'adam' as const, momentum: 0, nesterov: false, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
+    const init = () => ({ params: [20, 5, 15, 3].map((n, i) => Float32Array.from({ length: n }, (_, j) => Math.sin(7 * i + j))) });
+    const x = Float32Array.from({ length: 8 }, (_, i) => i / 8);
+    const y = Float32Array.from([1, 0, 0, 0, 0, 1]);
+    const [g, h] = [new MlpGraphStep(shape, opt, init()), new MlpGraphStep(shape, opt, init())];
+    try {
+      g.step(x, y, 0.1);
+      h.step(x, y, 0.1);
+      const before = { params: g.params.map((p) => Array.from(p)), slots: g.slots.map((s) => Array.from(s)) };
+      expect(g.step(x, y, 0.1, () => true)).toBeUndefined();
+      expect({ params: g.params.map((p) => Array.from(p)), slots: g.slots.map((s) => Array.from(s)) }).toEqual(before);
+      expect(g.updates).toBe(1);
+      // The step taken after it is the second step, as on a twin that never saw the cancelled one.
+      const [rg, rh] = [g.step(x, y, 0.1, () => false)!, h.step(x, y, 0.1)!];
+      expect(rg.loss).toBe(rh.loss);
+      expect(g.params.map((p) => Array.from(p))).toEqual(h.params.map((p) => Array.from(p)));
+      expect(g.updates).toBe(2);
+    } finally {
+      g.dispose();
+      h.dispose();
+    }
+  });
+
   it('refuses a batch that does not fit, and state of the wrong size, naming the sizes', () => {
     const shape = { inputDim: 4, outputDim: 3, hidden: [5], activation: 'relu' as const, bias: false };
     const opt = { kind: 'adam' as const, momentum: 0, nesterov: false, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
@@ -98,7 +123,7 @@ describe('MlpGraphStep', () => {
     const g = new MlpGraphStep(shape, opt, { params: [new Float32Array(20), new Float32Array(15)] });
     try {
       expect(() => g.step(new Float32Array(7), new Float32Array(6), 0.1)).toThrow(/a batch of 7 inputs and 6 targets does not fit 4 → 3/);
-      const r = g.step(new Float32Array(8).fill(1), Float32Array.from([1, 0, 0, 0, 1, 0]), 0.1);
+      const r = g.step(new Float32Array(8).fill(1), Float32Array.from([1, 0, 0, 0, 1, 0]), 0.1)!;
       expect(r.loss).toBeCloseTo(Math.log(3), 5); // zero weights: uniform logits
       expect(r.logits).toHaveLength(6);
     } finally {

@@ -195,8 +195,12 @@ export class MlpGraphStep {
     return r;
   }
 
-  /** One step on a batch (x [B × inputDim], y one-hot [B × outputDim], row-major) at this learning rate. */
-  step(x: Float32Array, y: Float32Array, lr: number): StepResult {
+  /**
+   * One step on a batch (x [B × inputDim], y one-hot [B × outputDim], row-major) at this learning
+   * rate. The graph computes the new weights and slots beside the current ones; when `cancelled`
+   * says so after it ran, they are dropped (the step never happened) and this returns undefined.
+   */
+  step(x: Float32Array, y: Float32Array, lr: number, cancelled?: () => boolean): StepResult | undefined {
     const batch = y.length / this.shape.outputDim;
     if (!Number.isInteger(batch) || x.length !== batch * this.shape.inputDim) throw new Error(`a batch of ${x.length} inputs and ${y.length} targets does not fit ${this.shape.inputDim} → ${this.shape.outputDim}`);
     const { runner, logits } = this.runnerFor(batch);
@@ -211,6 +215,7 @@ export class MlpGraphStep {
       [x, y, ...this.params, ...this.slots, this.stepScalars.scale, this.stepScalars.vdiv, this.stepScalars.decay],
       [loss, gsq, usq, logits, ...this.outParams, ...this.outSlots],
     );
+    if (cancelled?.()) return undefined;
     this.updates = t;
     for (let i = 0; i < this.params.length; i++) this.params[i]!.set(this.outParams[i]!);
     for (let i = 0; i < this.slots.length; i++) this.slots[i]!.set(this.outSlots[i]!);
