@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeBackend, nativeUnavailableReason } from './tf.ts';
+import { describeBackend, nativeEnvironment, nativeUnavailableReason } from './tf.ts';
 
 const notFound = (pkg: string) => ({ pkg, message: `Cannot find package '${pkg}' imported from /work/services/trainer/src/tf.ts` });
 // What tfjs-node 4.22 throws when its package is installed but its binding was never built.
@@ -25,6 +25,19 @@ describe('why the native backend is not used', () => {
   });
 });
 
+
+describe('the environment native TensorFlow loads with', () => {
+  it('is quiet and float32 (TF32 off on a GPU) by default', () => {
+    const env: NodeJS.ProcessEnv = { PATH: '/bin' };
+    nativeEnvironment(env);
+    expect(env).toEqual({ PATH: '/bin', TF_CPP_MIN_LOG_LEVEL: '3', NVIDIA_TF32_OVERRIDE: '0' });
+  });
+  it('keeps what the user set', () => {
+    const env: NodeJS.ProcessEnv = { TF_CPP_MIN_LOG_LEVEL: '1', NVIDIA_TF32_OVERRIDE: '1' };
+    nativeEnvironment(env);
+    expect(env).toEqual({ TF_CPP_MIN_LOG_LEVEL: '1', NVIDIA_TF32_OVERRIDE: '1' });
+  });
+});
 
 describe('the backend line', () => {
   it('says native TensorFlow is not installed, in one short line, when wasm runs instead', () => {

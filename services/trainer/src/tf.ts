@@ -37,10 +37,20 @@ export function nativeUnavailableReason(failures: Array<{ pkg: string; message: 
     .join('; ');
 }
 
-async function loadNative(): Promise<void> {
+/** The environment native TensorFlow reads as it loads: our defaults where the user set nothing. */
+export function nativeEnvironment(env: NodeJS.ProcessEnv): void {
   // TensorFlow's C++ logging: errors and worse only (every load otherwise prints oneDNN, CPU
   // feature and "no CUDA driver" lines); TF_CPP_MIN_LOG_LEVEL set by the user wins.
-  process.env.TF_CPP_MIN_LOG_LEVEL ??= '3';
+  env.TF_CPP_MIN_LOG_LEVEL ??= '3';
+  // On an NVIDIA GPU of compute capability ≥ 8, cuBLAS multiplies float32 matrices in TF32 (10-bit
+  // mantissa) unless told not to; the probes need float32: on an H200, TF32 put the HVP 3.8e-4
+  // (relative) from the CPU's, 1.8e-7 with TF32 off (README, "Native TensorFlow").
+  // NVIDIA_TF32_OVERRIDE=1 set by the user wins.
+  env.NVIDIA_TF32_OVERRIDE ??= '0';
+}
+
+async function loadNative(): Promise<void> {
+  nativeEnvironment(process.env);
   // tfjs-node-gpu first, then tfjs-node; both register the 'tensorflow' backend when they load.
   const failures: Array<{ pkg: string; message: string }> = [];
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
