@@ -208,7 +208,9 @@ function main(): void {
   const graphDir = join(dirname(import.meta.dirname), 'native', 'graph');
   const addon = join(graphDir, 'build', 'Release', 'tf_graph.node');
   const addonBuiltFor = join(graphDir, 'build', 'tfjs-node-dir');
-  if (existsSync(addon) && existsSync(addonBuiltFor) && readFileSync(addonBuiltFor, 'utf8') === pkg && !values.force) {
+  // Built again when its sources changed since (a checkout that pulled a new tf_graph.cc).
+  const sourcesNewer = existsSync(addon) && ['tf_graph.cc', 'binding.gyp'].some((f) => statSync(join(graphDir, f)).mtimeMs > statSync(addon).mtimeMs);
+  if (existsSync(addon) && existsSync(addonBuiltFor) && readFileSync(addonBuiltFor, 'utf8') === pkg && !sourcesNewer && !values.force) {
     say(`the graph addon is built already (${addon})`);
   } else {
     const nodeGyp = join(dirname(require.resolve('node-gyp/package.json')), 'bin', 'node-gyp.js');

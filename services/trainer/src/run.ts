@@ -6,7 +6,8 @@ import { DEFAULTS } from '@grokstream/shell';
 import { chooseBackend, describeBackend, type BackendName } from './tf.ts';
 import type { RunConfig } from './config/schema.ts';
 import { buildModel, buildOptimizer, buildTask, mlpOptionsOf } from './build.ts';
-import { graphEngine, graphEngineProblem } from './graph/graph-engine.ts';
+import { graphEngine, graphEngineProblem, type GraphStepEngine } from './graph/graph-engine.ts';
+import { graphHvp, graphProbeReader, type Weights } from './graph/probe-reader.ts';
 import type { Optimizer } from './optim/optimizer.ts';
 import { BoundedEmitter, BusOutageError } from './emitter.ts';
 import { findSpills, readSpills, removeSpills, writeSpill } from './spill.ts';
@@ -15,25 +16,32 @@ import { latestCheckpoint, loadCheckpoint } from './checkpoint.ts';
 import { trainLoop, type LoopResult } from './loop.ts';
 import { GROKSTREAM_VERSION } from './version.ts';
 import { createProbeState, readProbes } from './probes/index.ts';
-import { WorkerSummarizer, type GramSummarizer } from './probes/summarizer.ts';
+import { InlineSummarizer, WorkerSummarizer, type GramSummarizer } from './probes/summarizer.ts';
 import type { Probe } from './probe-step.ts';
 import type { Task } from './tasks/task.ts';
 import type { Model } from './models/model.ts';
+import type { MlpShape } from './graph/mlp-step.ts';
 
 /**
  * The probes at their configured cadence, on a fixed probe batch (the first probes.batch_size
  * training samples: the split is already shuffled by the data seed), so their trends compare
- * like with like across steps.
+ * like with like across steps. Where the step is one graph (`graph`), so are the probes'
+ * first-order reads and their Hessian-vector products (graph/probe-reader.ts).
  */
-function probeRunner(cfg: RunConfig, task: Task, model: Model): Probe | undefined {
+function probeRunner(cfg: RunConfig, task: Task, model: Model, graph: { shape: MlpShape; weights: Weights } | undefined, log: (line: string) => void): { probe: Probe; graphReads: boolean; dispose(): void } | undefined {
   const p = cfg.probes;
   if (p.every === 0) return undefined;
   const n = Math.min(p.batch_size, task.train.x.shape[0]);
   const batch = { x: task.train.x.slice([0, 0], [n, -1]), y: task.train.y.slice([0, 0], [n, -1]) };
   const state = createProbeState(cfg.run.seeds.order);
   const fourier = p.fourier && cfg.task.kind === 'modular' ? { p: cfg.task.p } : false;
+  const reader = graph ? graphProbeReader(model, graph.shape, batch, fourier ? { p: fourier.p, rowOffset: 0 } : undefined, graph.weights) : undefined;
+  const hessianOn = p.hessian.trace || p.hessian.top_eig || p.hessian.tr_h_sigma;
+  const product = graph && hessianOn ? graphHvp(model, graph.shape, batch, graph.weights) : undefined;
+  if (product && 'why' in product) log(`probes: Hessian-vector products op by op (${product.why})`);
+  const hvp = product && 'hvp' in product ? product : undefined;
   let probeCalls = 0;
-  return () => {
+  const probe: Probe = () => {
     // Every probes.hessian.every-th probe step, counting from the first.
     const hessianNow = probeCalls++ % p.hessian.every === 0;
     return readProbes(model, task.perSampleLoss, batch, state, {
@@ -49,7 +57,17 @@ function probeRunner(cfg: RunConfig, task: Task, model: Model): Probe | undefine
           }
         : {},
       fourier,
+      ...(reader ? { reader } : {}),
+      ...(hvp ? { hvp: hvp.hvp } : {}),
     });
+  };
+  return {
+    probe,
+    graphReads: reader !== undefined,
+    dispose: () => {
+      reader?.dispose();
+      hvp?.dispose();
+    },
   };
 }
 
@@ -126,7 +144,15 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
   const shape = mlpOptionsOf(cfg, task);
   const graphWhy = graphEngineProblem(backend.name, model, shape, task);
   if (cfg.run.graph_step === 'on' && graphWhy) throw new Error(`run.graph_step is on, but ${graphWhy}; set run.graph_step: auto`);
-  const engine = cfg.run.graph_step !== 'off' && !graphWhy ? (opt: Optimizer) => graphEngine(model, shape!, optimizer, opt) : undefined;
+  // The graph step's weights, for the probe graphs (no read back from TensorFlow a probe step).
+  let graphStep: GraphStepEngine | undefined;
+  const engine =
+    cfg.run.graph_step !== 'off' && !graphWhy
+      ? (opt: Optimizer) => {
+          graphStep = graphEngine(model, shape!, optimizer, opt);
+          return graphStep;
+        }
+      : undefined;
   log(`step: ${engine ? 'one TensorFlow graph a step (graph addon)' : `op by op (${cfg.run.graph_step === 'off' ? 'run.graph_step: off' : graphWhy})`}`);
 
   await o.bus.ensureTopics(standardTopics(o.partitions ?? DEFAULTS.partitions));
@@ -155,6 +181,7 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
     return { ...base, reason: 'bus_outage', step, commandId: null, error, spilledTo: path, spilledEvents: unsent.length, resent };
   };
   let summarizer: GramSummarizer | undefined;
+  let probes: ReturnType<typeof probeRunner>;
   try {
     // Events an earlier outage spilled go out first, in order, before the run goes on.
     const spills = checkpoint ? findSpills(cfg.run.checkpoint.dir, runId) : [];
@@ -181,9 +208,12 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
     }
     // A crash can leave steps past the checkpoint on the log: go on after them, without repeats.
     const tail = checkpoint ? await readRunTail(o.bus, o.codec, runId) : undefined;
-    const probe = probeRunner(cfg, task, model);
-    // The probes' arithmetic in a worker thread, while the next step trains (probe-step.ts).
-    summarizer = probe ? new WorkerSummarizer() : undefined;
+    probes = probeRunner(cfg, task, model, engine ? { shape: shape!, weights: () => graphStep?.weights() ?? model.params.map((p) => p.dataSync() as Float32Array) } : undefined, log);
+    const probe = probes?.probe;
+    // The probes' arithmetic in a worker thread, while the next step trains (probe-step.ts); inline
+    // where the probe graph computes the Grams and their spectra (what is left takes ~0.1 ms, less
+    // than the hop to a worker and back), unless tr_h_sigma has steps read the rows op by op.
+    summarizer = !probe ? undefined : probes?.graphReads && !cfg.probes.hessian.tr_h_sigma ? new InlineSummarizer() : new WorkerSummarizer();
     const result = await trainLoop({
       runId,
       task,
@@ -222,6 +252,7 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
     return { ...result, ...base, memorizedAt, grokkedAt, final, resent };
   } finally {
     await summarizer?.close();
+    probes?.dispose();
     await control.stop();
     await producer.close();
     await eventLog?.close();

@@ -14,6 +14,7 @@
 #include <node_api.h>
 #include <tensorflow/c/c_api.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -228,13 +229,14 @@ napi_value AddGradients(napi_env env, napi_callback_info info) {
 }
 
 // ConfigProto with intra_op_parallelism_threads (field 2) and inter_op_parallelism_threads (5),
-// each as a varint (0: TensorFlow's default, the cores).
+// each as a varint (0: TensorFlow's default, the cores; a negative inter_op: every op on the
+// caller's thread, as protobuf encodes a negative int32, in ten bytes).
 std::vector<unsigned char> configProto(int intra, int inter) {
   std::vector<unsigned char> out;
   auto field = [&](unsigned char tag, int value) {
-    if (value <= 0) return;
+    if (value == 0) return;
     out.push_back(tag);
-    unsigned v = (unsigned)value;
+    uint64_t v = (uint64_t)(int64_t)value;
     while (v >= 0x80) {
       out.push_back((unsigned char)(v | 0x80));
       v >>= 7;
@@ -290,11 +292,20 @@ bool bytesOf(napi_env env, napi_value array, void **data, size_t *bytes) {
     fail(env, "tf_graph: run takes typed arrays");
     return false;
   }
-  if (type != napi_float32_array && type != napi_int32_array) {
-    fail(env, "tf_graph: run takes Float32Array or Int32Array");
-    return false;
+  size_t width;
+  switch (type) {
+    case napi_float32_array:
+    case napi_int32_array:
+      width = 4;
+      break;
+    case napi_float64_array:
+      width = 8;
+      break;
+    default:
+      fail(env, "tf_graph: run takes Float32Array, Float64Array or Int32Array");
+      return false;
   }
-  *bytes = n * 4;
+  *bytes = n * width;
   return true;
 }
 

@@ -22,7 +22,12 @@ export function graphEngineProblem(backend: BackendName, model: Model, shape: Ml
   return graphStepProblem(shape);
 }
 
-export function graphEngine(model: Model, shape: MlpShape, options: OptimizerOptions, opt: Optimizer): StepEngine {
+/** A graph engine also lends its weights (the model's, in model.params order) without a read back from TensorFlow. */
+export interface GraphStepEngine extends StepEngine {
+  weights(): Float32Array[];
+}
+
+export function graphEngine(model: Model, shape: MlpShape, options: OptimizerOptions, opt: Optimizer): GraphStepEngine {
   const { slots, updates } = opt.state();
   const graph = new MlpGraphStep(shape, options, {
     params: model.params.map((p) => p.dataSync() as Float32Array),
@@ -49,6 +54,7 @@ export function graphEngine(model: Model, shape: MlpShape, options: OptimizerOpt
       const gradNormSq = tf.scalar(r.gradNormSq);
       return { loss, out, gradNormSq, updateNormSq: r.updateNormSq, dispose: () => tf.dispose([loss, out, gradNormSq]) };
     },
+    weights: () => graph.params,
     sync: () => opt.load(graph.updates, graph.slots),
     dispose: () => graph.dispose(),
   };

@@ -28,6 +28,22 @@ export function graphStepProblem(shape: MlpShape): string | undefined {
   return graphAddon().why;
 }
 
+/** The activation of models/activations.ts on `z`, as graph operations. */
+export function activateIn(g: TfGraph, activation: Activation, z: string): string {
+  switch (activation) {
+    case 'relu':
+      return g.op('Relu', [z]);
+    case 'quadratic':
+      return g.op('Square', [z]);
+    case 'linear':
+      return z;
+    case 'tanh':
+      return g.op('Tanh', [z]);
+    default:
+      throw new Error(`activation ${activation} has no graph form`);
+  }
+}
+
 /** The parameters' shapes, in models/mlp.ts's order (embed, hidden layers, out; W then b). */
 export function mlpParamShapes(s: MlpShape): number[][] {
   const shapes: number[][] = [];
@@ -113,7 +129,7 @@ export class MlpGraphStep {
       const pairs = g.op('Reshape', [x, g.ints([-1, half])]);
       h = g.op('Reshape', [g.op('MatMul', [pairs, params[p++]!]), g.ints([-1, 2 * s.embedDim])]);
     }
-    for (let i = 0; i < s.hidden.length; i++) h = this.activate(dense(h));
+    for (let i = 0; i < s.hidden.length; i++) h = activateIn(g, s.activation, dense(h));
     const logits = g.op('Identity', [dense(h)], [], 'logits');
     // Mean softmax cross-entropy (one-hot or soft targets), and its gradients.
     const ce = g.op('SoftmaxCrossEntropyWithLogits', [logits, y]);
@@ -158,22 +174,6 @@ export class MlpGraphStep {
     })();
     const newParams = params.map((w, i) => g.op('AddV2', [w, g.op('Reshape', [parts[i]!, g.ints(this.shapes[i]!)])], [], `new_param${i}`));
     return { x, y, params, slots, scale, vdiv, decay, fetches: [loss, gsq, usq, logits, ...newParams, ...newSlots] };
-  }
-
-  private activate(z: string): string {
-    const g = this.graph;
-    switch (this.shape.activation) {
-      case 'relu':
-        return g.op('Relu', [z]);
-      case 'quadratic':
-        return g.op('Square', [z]);
-      case 'linear':
-        return z;
-      case 'tanh':
-        return g.op('Tanh', [z]);
-      default:
-        throw new Error(`activation ${this.shape.activation} has no graph form`);
-    }
   }
 
   private runnerFor(batch: number) {

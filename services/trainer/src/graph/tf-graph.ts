@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 /** TF_DataType codes. */
-export const DT = { float: 1, int32: 3 } as const;
+export const DT = { float: 1, double: 2, int32: 3, bool: 10 } as const;
 export type DType = (typeof DT)[keyof typeof DT];
 
 type AttrKind = 'type' | 'int' | 'float' | 'bool' | 'shape' | 'f32' | 'i32';
@@ -20,7 +20,7 @@ interface GraphAddon {
   addOp(graph: number, type: string, name: string, inputs: Array<string | string[]>, attrs: Attr[]): string;
   addGradients(graph: number, ys: string[], xs: string[], prefix: string, dys?: string[]): Array<string | null>;
   prepare(graph: number, feeds: string[], shapes: number[][], types: number[], fetches: string[], intraThreads: number, interThreads: number): number;
-  run(graph: number, runner: number, inputs: Array<Float32Array | Int32Array>, outputs: Array<Float32Array | Int32Array>): void;
+  run(graph: number, runner: number, inputs: Array<Float32Array | Int32Array>, outputs: Array<Float32Array | Float64Array | Int32Array>): void;
   dispose(graph: number): void;
 }
 
@@ -52,7 +52,7 @@ export interface Feed {
 
 /** A prepared run: these feeds in, these fetches out, in the given order. */
 export interface Runner {
-  run(inputs: Array<Float32Array | Int32Array>, outputs: Array<Float32Array | Int32Array>): void;
+  run(inputs: Array<Float32Array | Int32Array>, outputs: Array<Float32Array | Float64Array | Int32Array>): void;
 }
 
 export class TfGraph {

@@ -69,7 +69,7 @@ export function fourierEnergies(e: ArrayLike<number>, p: number, d: number): Flo
 /** [cos; sin] of the DFT rows k = 0..floor(p/2): [2 (floor(p/2) + 1), p], row-major, per p. */
 const dftRows = new Map<number, Float32Array>();
 
-function dftMatrix(p: number): Float32Array {
+export function dftMatrix(p: number): Float32Array {
   let m = dftRows.get(p);
   if (!m) {
     const half = Math.floor(p / 2);
@@ -100,6 +100,12 @@ export function fourierEnergiesOf(weight: tf.Tensor2D, p: number, rowOffset = 0)
     const w = tf.tensor2d(dftMatrix(p), [2 * (half + 1), p]);
     return tf.sum(tf.square(tf.matMul(w, e)), 1).dataSync();
   });
+  return energiesOfParts(parts, p);
+}
+
+/** The energies from the row sums of (DFT · E)² (cos rows 0..p/2, then sin rows). */
+export function energiesOfParts(parts: ArrayLike<number>, p: number): Float64Array {
+  const half = Math.floor(p / 2);
   return Float64Array.from({ length: half + 1 }, (_, k) => {
     const energy = parts[k]! + parts[half + 1 + k]!;
     return k === 0 || 2 * k === p ? energy : 2 * energy;

@@ -63,6 +63,12 @@ export function hessianVectorProduct<Y extends tf.Tensor>(
   return hv;
 }
 
+/**
+ * A Hessian-vector product at the model's current weights on the probe batch: by default
+ * hessianVectorProduct, op by op; graph/mlp-hessian.ts computes the same as one graph.
+ */
+export type Hvp = (v: readonly tf.Tensor[]) => ParamVector;
+
 /** sum over parameters of <a_k, b_k>. */
 export function dotParams(a: readonly tf.Tensor[], b: readonly tf.Tensor[]): number {
   return tf.tidy(() => tf.addN(a.map((t, k) => tf.sum(tf.mul(t, b[k]!)))).dataSync()[0]!);
@@ -126,12 +132,13 @@ export function hutchinsonSample<Y extends tf.Tensor>(
   lossFn: PerSampleLoss<Y>,
   batch: ProbeBatch<Y>,
   state: HutchinsonState,
+  hvp: Hvp = (v) => hessianVectorProduct(model, lossFn, batch, v),
 ): { sample: number; average: number; vector: Float32Array } {
   const rng = new Rng(state.rngState);
   const vector = rademacher(model, rng);
   const v = unflatten(model, vector);
   try {
-    const hv = hessianVectorProduct(model, lossFn, batch, v);
+    const hv = hvp(v);
     const sample = dotParams(v, hv);
     tf.dispose(hv);
     state.rngState = rng.snapshot;
@@ -171,6 +178,7 @@ export function topHessianEigenvalue<Y extends tf.Tensor>(
   batch: ProbeBatch<Y>,
   state: PowerIterationState,
   iterations = 3,
+  hvp: Hvp = (v) => hessianVectorProduct(model, lossFn, batch, v),
 ): number {
   if (!(iterations >= 1)) throw new Error('topHessianEigenvalue: iterations must be >= 1');
   const M = paramCount(model);
@@ -189,7 +197,7 @@ export function topHessianEigenvalue<Y extends tf.Tensor>(
     tf.dispose(v);
     v = unit;
     for (let it = 0; it < iterations; it++) {
-      const w = hessianVectorProduct(model, lossFn, batch, v);
+      const w = hvp(v);
       lambda = dotParams(v, w);
       const norm = Math.sqrt(dotParams(w, w));
       if (norm === 0) {
@@ -231,6 +239,7 @@ export function combinationQuadraticForm<Y extends tf.Tensor>(
   batch: ProbeBatch<Y>,
   combine: (c: Float32Array) => ParamVector,
   signs: Float32Array,
+  hvp: Hvp = (v) => hessianVectorProduct(model, lossFn, batch, v),
 ): number {
   const B = signs.length;
   let mean = 0;
@@ -238,7 +247,7 @@ export function combinationQuadraticForm<Y extends tf.Tensor>(
   const scale = 1 / Math.sqrt(B);
   const u = combine(Float32Array.from(signs, (e) => (e - mean) * scale));
   try {
-    const hu = hessianVectorProduct(model, lossFn, batch, u);
+    const hu = hvp(u);
     const value = dotParams(u, hu);
     tf.dispose(hu);
     return value;
@@ -260,6 +269,7 @@ export function sampledTraceHSigma<Y extends tf.Tensor>(
   combine: (c: Float32Array) => ParamVector,
   state: TraceHSigmaState,
   samples = 1,
+  hvp: Hvp = (v) => hessianVectorProduct(model, lossFn, batch, v),
 ): number {
   if (!(Number.isInteger(samples) && samples >= 1)) throw new Error(`sampledTraceHSigma: samples must be an integer >= 1, got ${samples}`);
   const B = batch.x.shape[0];
@@ -267,7 +277,7 @@ export function sampledTraceHSigma<Y extends tf.Tensor>(
   let acc = 0;
   for (let s = 0; s < samples; s++) {
     const signs = rademacherSigns(B, rng);
-    acc += combinationQuadraticForm(model, lossFn, batch, combine, signs);
+    acc += combinationQuadraticForm(model, lossFn, batch, combine, signs, hvp);
   }
   state.rngState = rng.snapshot;
   return acc / samples;
@@ -286,8 +296,9 @@ export function traceHSigma<Y extends tf.Tensor>(
   lossFn: PerSampleLoss<Y>,
   batch: ProbeBatch<Y>,
   perSampleGrads: readonly tf.Tensor[],
-  options: { maxVectors?: number } = {},
+  options: { maxVectors?: number; hvp?: Hvp } = {},
 ): number {
+  const hvp = options.hvp ?? ((v: readonly tf.Tensor[]) => hessianVectorProduct(model, lossFn, batch, v));
   const B = batch.x.shape[0];
   const m = Math.min(B, options.maxVectors ?? B);
   const centred = tf.tidy(() => perSampleGrads.map((g) => tf.sub(g, tf.mean(g, 0, true))));
@@ -296,7 +307,7 @@ export function traceHSigma<Y extends tf.Tensor>(
     for (let i = 0; i < m; i++) {
       const u = tf.tidy(() => centred.map((c) => tf.squeeze(tf.slice(c, i, 1), [0])));
       try {
-        const hu = hessianVectorProduct(model, lossFn, batch, u);
+        const hu = hvp(u);
         acc += dotParams(u, hu);
         tf.dispose(hu);
       } finally {

@@ -30,7 +30,8 @@ import type { Model } from '../models/model.ts';
 import { traceDeltas, type PerSampleLoss, type ProbeBatch, type TracedDeltas } from './deltas.ts';
 import { DEFAULT_ENERGY_FRACTION, DEFAULT_FOURIER_TOP_K, fourierEnergiesOf, sparsityOfEnergies } from './fourier.ts';
 import { gramRows } from './gram.ts';
-import { summarizeGrams, type GramResults, type GramWork } from './summaries.ts';
+import type { ScopeGram } from './gram-math.ts';
+import { summarizeGrams, type GramEigenvalues, type GramResults, type GramWork } from './summaries.ts';
 import {
   createHutchinsonState,
   createPowerIterationState,
@@ -40,6 +41,7 @@ import {
   topHessianEigenvalue,
   traceHSigma,
   type HutchinsonState,
+  type Hvp,
   type PowerIterationState,
   type TraceHSigmaState,
 } from './hessian.ts';
@@ -88,6 +90,30 @@ export interface ProbeOptions {
    * SecondOrderHazardError, or 'skip' the Hessian probes (null fields, extra.hessian_skipped = 1).
    */
   onSecondOrderHazard?: 'throw' | 'skip';
+  /**
+   * The first-order reads done elsewhere, as one graph (graph/mlp-probes.ts): the dense layers'
+   * Grams and the Fourier energies for this batch and the model's current weights. Used for the
+   * GOP, the noise and the Fourier probes whenever no probe needs the traced deltas themselves
+   * (tr_h_sigma does); the scopes must be the model's dense layers and cover every parameter.
+   */
+  reader?: FirstOrderReader;
+  /** The Hessian-vector product for the Hessian probes (default: op by op; graph/mlp-hessian.ts as one graph). */
+  hvp?: Hvp;
+}
+
+/** What a FirstOrderReader returns: per-scope Grams (B × B) and, with the Fourier probe, its energies. */
+export interface FirstOrderReading {
+  scopes: ScopeGram[];
+  /** Their sum (the model's K), when the reader computed it. */
+  total?: Float64Array;
+  /** Their eigenvalues and those of their sum, when the reader computed them. */
+  eigenvalues?: GramEigenvalues;
+  fourierEnergies?: Float64Array;
+}
+
+export interface FirstOrderReader {
+  /** The reading; its arrays may be reused by the next read (the probe pipeline is done with them by then). */
+  read(): FirstOrderReading;
 }
 
 /**
@@ -154,7 +180,23 @@ export function readProbes<Y extends tf.Tensor>(
   const owned: tf.Tensor[] = [];
   try {
     let fallback: tf.Tensor[] = [];
-    if (gopOn || noiseOn || h.trHSigma) {
+    const read = options.reader && !h.trHSigma ? options.reader.read() : undefined;
+    if (read && (gopOn || noiseOn)) {
+      let total = read.total;
+      if (!total) {
+        total = new Float64Array(B * B);
+        for (const { gram } of read.scopes) for (let e = 0; e < total.length; e++) total[e]! += gram[e]!;
+      }
+      work = {
+        batchSize: B,
+        layers: [],
+        others: [],
+        grams: { batchSize: B, total, scopes: read.scopes },
+        ...(read.eigenvalues ? { eigenvalues: read.eigenvalues } : {}),
+        gop: gopOn ? { topK: options.gop?.topK ?? DEFAULT_TOP_K, rankTol: options.gop?.rankTol ?? DEFAULT_RANK_TOL, perLayer: options.gop?.perLayer ?? true } : undefined,
+        noise: noiseOn,
+      };
+    } else if (!read && (gopOn || noiseOn || h.trHSigma)) {
       traced = traceDeltas(model, lossFn, batch);
       fallback = perSampleGradientsByLoop(model, lossFn, batch, traced.uncovered);
       owned.push(...fallback);
@@ -173,22 +215,22 @@ export function readProbes<Y extends tf.Tensor>(
     if (h.trace || h.topEig || h.trHSigma) {
       try {
         if (h.trace) {
-          const { sample, average } = hutchinsonSample(model, lossFn, batch, state.hutchinson);
+          const { sample, average } = hutchinsonSample(model, lossFn, batch, state.hutchinson, options.hvp);
           fields.hessian_trace = sample;
           fields.hessian_trace_avg = average;
         }
-        if (h.topEig) fields.hessian_top_eig = topHessianEigenvalue(model, lossFn, batch, state.power, h.powerIters ?? 3);
+        if (h.topEig) fields.hessian_top_eig = topHessianEigenvalue(model, lossFn, batch, state.power, h.powerIters ?? 3, options.hvp);
         if (h.trHSigma && traced) {
           const samples = h.trHSigmaSamples ?? 1;
           if (samples === 'exact') {
             const perSample = perSampleGradients(model, lossFn, batch, traced, fallback);
             // perSampleGradients returns the fallback tensors in place: free only the new ones.
             owned.push(...perSample.filter((t) => !fallback.includes(t)));
-            fields.tr_h_sigma = traceHSigma(model, lossFn, batch, perSample);
+            fields.tr_h_sigma = traceHSigma(model, lossFn, batch, perSample, options.hvp ? { hvp: options.hvp } : {});
             fields.extra.tr_h_sigma_samples = B;
           } else {
             const t = traced;
-            fields.tr_h_sigma = sampledTraceHSigma(model, lossFn, batch, (c) => weightedGradientSum(model, t, fallback, c), state.trHSigma, samples);
+            fields.tr_h_sigma = sampledTraceHSigma(model, lossFn, batch, (c) => weightedGradientSum(model, t, fallback, c), state.trHSigma, samples, options.hvp);
             fields.extra.tr_h_sigma_samples = samples;
           }
         }
@@ -207,7 +249,7 @@ export function readProbes<Y extends tf.Tensor>(
       const rows = layer.weight.shape[0]!;
       const offset = f.rowOffset ?? 0;
       if (offset + f.p > rows) throw new Error(`fourier probe: layer ${layer.name} has ${rows} rows, needs ${offset} + ${f.p}`);
-      const energies = fourierEnergiesOf(layer.weight as tf.Variable<tf.Rank.R2>, f.p, offset);
+      const energies = read?.fourierEnergies ?? fourierEnergiesOf(layer.weight as tf.Variable<tf.Rank.R2>, f.p, offset);
       const s = sparsityOfEnergies(energies, { topK: f.topK ?? DEFAULT_FOURIER_TOP_K, energyFraction: f.energyFraction ?? DEFAULT_ENERGY_FRACTION });
       fields.extra.fourier_sparsity = s.topKFraction;
       fields.extra.fourier_key_freqs = s.keyFrequencyCount;

@@ -71,10 +71,11 @@ export function summarizeSpectrum(eigenvalues: ArrayLike<number>, options: Spect
 
 /**
  * Summary of the symmetric PSD n x n matrix `k` (row-major). Trace and Frobenius norm are taken
- * from the entries (exact up to summation rounding); the rest from its eigenvalues.
+ * from the entries (exact up to summation rounding); the rest from its eigenvalues, solved here
+ * unless given (graph/mlp-probes.ts computes them with the Gram).
  */
-export function summarizeGram(k: ArrayLike<number>, n: number, options: SpectrumOptions = {}): SpectrumSummary {
-  const summary = summarizeSpectrum(symmetricEigenvalues(k, n), options);
+export function summarizeGram(k: ArrayLike<number>, n: number, options: SpectrumOptions = {}, eigenvalues?: ArrayLike<number>): SpectrumSummary {
+  const summary = summarizeSpectrum(eigenvalues ?? symmetricEigenvalues(k, n), options);
   let trace = 0;
   let frob2 = 0;
   for (let i = 0; i < n; i++) {

@@ -3,7 +3,7 @@
 // wherever it is cheapest: in the probe summarizer's worker thread while the next step trains
 // (summarizer.ts), or inline. Either way the same float64 numbers come out.
 import type { ProbeSummary } from '@grokstream/schemas';
-import { gramsOfRows, type LayerRows, type PerSampleRows } from './gram-math.ts';
+import { gramsOfRows, type GopGrams, type LayerRows, type PerSampleRows } from './gram-math.ts';
 import { gradientNoise } from './noise.ts';
 import { summarizeGram } from './spectrum.ts';
 
@@ -12,9 +12,19 @@ export interface GramWork {
   batchSize: number;
   layers: LayerRows[];
   others: PerSampleRows[];
+  /** The Grams themselves, when they were computed where the rows were (graph/mlp-probes.ts): layers and others are then empty. */
+  grams?: GopGrams;
+  /** The Grams' eigenvalues, when they were computed with them: the spectra are then not solved again. */
+  eigenvalues?: GramEigenvalues;
   /** GOP spectra to report; undefined: GOP off. */
   gop?: { topK: number; rankTol: number; perLayer: boolean };
   noise: boolean;
+}
+
+/** The eigenvalues of the model's K and of each scope's (any order). */
+export interface GramEigenvalues {
+  total: Float64Array;
+  scopes: Float64Array[];
 }
 
 export interface GramResults {
@@ -24,12 +34,13 @@ export interface GramResults {
 }
 
 export function summarizeGrams(w: GramWork): GramResults {
-  const grams = gramsOfRows(w.batchSize, w.layers, w.others);
+  const grams = w.grams ?? gramsOfRows(w.batchSize, w.layers, w.others);
   const gop: ProbeSummary['gop'] = [];
   if (w.gop) {
     const spec = { topK: w.gop.topK, rankTol: w.gop.rankTol };
-    gop.push({ scope: 'model', ...summarizeGram(grams.total, w.batchSize, spec) });
-    if (w.gop.perLayer) for (const s of grams.scopes) gop.push({ scope: s.scope, ...summarizeGram(s.gram, w.batchSize, spec) });
+    const eig = w.eigenvalues;
+    gop.push({ scope: 'model', ...summarizeGram(grams.total, w.batchSize, spec, eig?.total) });
+    if (w.gop.perLayer) grams.scopes.forEach((s, i) => gop.push({ scope: s.scope, ...summarizeGram(s.gram, w.batchSize, spec, eig?.scopes[i]) }));
   }
   const noise = w.noise ? gradientNoise(grams.total, w.batchSize) : undefined;
   return { gop, grad_noise_trace: noise ? noise.trace : null, grad_snr: noise ? noise.snr : null };

@@ -1,0 +1,194 @@
+// The probes' backend work as graphs (mlp-probes.ts, mlp-hessian.ts, probe-reader.ts) against the
+// op-by-op route (probes/deltas.ts, gram.ts, fourier.ts, hessian.ts): the same Grams, Fourier
+// energies and Hessian-vector products, and the same ProbeSummary fields from readProbes, for the
+// MLPs a graph step runs.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../tf.ts';
+import { useTestBackend } from '../testing-backend.ts';
+import { mlp, type MlpOptions } from '../models/mlp.ts';
+import { crossEntropyPerSample } from '../second-order-ops.ts';
+import { traceDeltas } from '../probes/deltas.ts';
+import { gramRows } from '../probes/gram.ts';
+import { gramsOfRows } from '../probes/gram-math.ts';
+import { fourierEnergiesOf } from '../probes/fourier.ts';
+import { symmetricEigenvalues } from '../probes/eigen.ts';
+import { createProbeState, readProbes, runProbes, completeProbes } from '../probes/index.ts';
+import { summarizeGrams } from '../probes/summaries.ts';
+import { testBatch } from '../probes/testing-models.ts';
+import { MlpProbeGraph } from './mlp-probes.ts';
+import { graphHvp, graphProbeReader } from './probe-reader.ts';
+import { hessianVectorProduct } from '../probes/hessian.ts';
+
+beforeAll(async () => {
+  await useTestBackend();
+});
+
+const maxRel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!));
+  let d = 0;
+  for (let i = 0; i < b.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d / scale;
+};
+
+const CASES: Array<{ name: string; options: MlpOptions; B: number; fourier?: number }> = [
+  { name: 'the reference MLP (one-hot pairs, quadratic, no bias)', options: { inputDim: 46, outputDim: 23, hidden: [32], activation: 'quadratic', bias: false, initScale: 1, seed: 3 }, B: 64, fourier: 23 },
+  { name: 'an embedding at two positions, relu, biases, two hidden layers', options: { inputDim: 22, outputDim: 11, embedDim: 6, hidden: [16, 12], activation: 'relu', bias: true, initScale: 1, seed: 4 }, B: 24, fourier: 11 },
+  { name: 'tanh with biases', options: { inputDim: 10, outputDim: 5, hidden: [8], activation: 'tanh', bias: true, initScale: 1, seed: 5 }, B: 16 },
+];
+
+describe('the first-order probe reads as one graph', () => {
+  for (const c of CASES) {
+    it(`give the op-by-op Grams and Fourier energies: ${c.name}`, () => {
+      const model = mlp(c.options);
+      const data = testBatch(c.B, c.options.inputDim, c.options.outputDim, 'cross-entropy', 9);
+      const batch = { x: data.x, y: data.y };
+      const reader = graphProbeReader(model, c.options, batch, c.fourier ? { p: c.fourier, rowOffset: 0 } : undefined);
+      try {
+        const traced = traceDeltas(model, crossEntropyPerSample, batch);
+        const eager = gramsOfRows(c.B, gramRows(model, traced, []).layers, []);
+        traced.dispose();
+        const read = reader.read();
+        expect(read.scopes.map((s) => s.scope)).toEqual(eager.scopes.map((s) => s.scope));
+        read.scopes.forEach((s, i) => expect(maxRel(s.gram, eager.scopes[i]!.gram), s.scope).toBeLessThan(1e-5));
+        // The spectra, against the JavaScript solver on the op-by-op Grams.
+        const sorted = (e: ArrayLike<number>) => Array.from(e).sort((a, b) => b - a);
+        read.scopes.forEach((s, i) => expect(maxRel(sorted(read.eigenvalues!.scopes[i]!), sorted(symmetricEigenvalues(eager.scopes[i]!.gram, c.B))), `${s.scope} eigenvalues`).toBeLessThan(1e-5));
+        expect(maxRel(sorted(read.eigenvalues!.total), sorted(symmetricEigenvalues(eager.total, c.B))), 'model eigenvalues').toBeLessThan(1e-5);
+        expect(maxRel(read.total!, eager.total), 'the model K').toBeLessThan(1e-5);
+        if (c.fourier) {
+          const energies = fourierEnergiesOf(model.denseLayers[0]!.weight as tf.Variable<tf.Rank.R2>, c.fourier, 0);
+          expect(maxRel(read.fourierEnergies!, energies)).toBeLessThan(1e-5);
+        } else {
+          expect(read.fourierEnergies).toBeUndefined();
+        }
+        // The weights are read at each call: after an update the Grams follow.
+        tf.tidy(() => model.params.forEach((p) => p.assign(tf.mul(p, 1.5))));
+        const traced2 = traceDeltas(model, crossEntropyPerSample, batch);
+        const eager2 = gramsOfRows(c.B, gramRows(model, traced2, []).layers, []);
+        traced2.dispose();
+        reader.read().scopes.forEach((s, i) => expect(maxRel(s.gram, eager2.scopes[i]!.gram), `${s.scope} after an update`).toBeLessThan(1e-5));
+      } finally {
+        reader.dispose();
+        model.dispose();
+        tf.dispose([data.x, data.y]);
+      }
+    });
+  }
+
+  it('give readProbes the same GOP spectra, noise and Fourier sparsity, and are not used when tr_h_sigma needs the deltas', () => {
+    const c = CASES[1]!;
+    const model = mlp(c.options);
+    const data = testBatch(c.B, c.options.inputDim, c.options.outputDim, 'cross-entropy', 9);
+    const batch = { x: data.x, y: data.y };
+    let reads = 0;
+    const graph = graphProbeReader(model, c.options, batch, { p: c.fourier!, rowOffset: 0 });
+    const reader = { read: () => (reads++, graph.read()) };
+    try {
+      const options = { fourier: { p: c.fourier! } };
+      const opByOp = runProbes(model, crossEntropyPerSample, batch, createProbeState(1), options);
+      const r = readProbes(model, crossEntropyPerSample, batch, createProbeState(1), { ...options, reader });
+      expect(reads).toBe(1);
+      expect(r.work!.layers).toEqual([]);
+      expect(r.work!.eigenvalues!.scopes).toHaveLength(4); // embed, hidden1, hidden2, out
+      const fromGraph = completeProbes(r, summarizeGrams(r.work!));
+      expect(fromGraph.gop.map((g) => g.scope)).toEqual(opByOp.gop.map((g) => g.scope));
+      fromGraph.gop.forEach((g, i) => {
+        const o = opByOp.gop[i]!;
+        expect(maxRel(g.top_eigs, o.top_eigs), g.scope).toBeLessThan(1e-4);
+        expect(g.trace).toBeCloseTo(o.trace, 4);
+        expect(g.effective_rank).toBeCloseTo(o.effective_rank, 5);
+      });
+      expect(fromGraph.grad_noise_trace! / opByOp.grad_noise_trace! - 1).toBeLessThan(1e-5);
+      expect(fromGraph.grad_snr! / opByOp.grad_snr! - 1).toBeLessThan(1e-4);
+      expect(fromGraph.extra.fourier_sparsity).toBeCloseTo(opByOp.extra.fourier_sparsity!, 5);
+      expect(fromGraph.extra.fourier_key_freqs).toBe(opByOp.extra.fourier_key_freqs);
+      // tr_h_sigma combines the traced per-sample gradients themselves: the op-by-op route.
+      const withHessian = readProbes(model, crossEntropyPerSample, batch, createProbeState(1), { ...options, reader, hessian: { trHSigma: true } });
+      expect(reads).toBe(1);
+      expect(withHessian.work!.layers.length).toBeGreaterThan(0);
+      expect(withHessian.fields.tr_h_sigma).not.toBeNull();
+    } finally {
+      graph.dispose();
+      model.dispose();
+      tf.dispose([data.x, data.y]);
+    }
+  });
+
+  it('refuses a batch of another size, naming both', () => {
+    const g = new MlpProbeGraph({ inputDim: 4, outputDim: 3, hidden: [5], activation: 'relu', bias: false }, 8);
+    try {
+      expect(() => g.read([new Float32Array(20), new Float32Array(15)], new Float32Array(12), new Float32Array(9))).toThrow(/takes 8 samples of 4 → 3; got 12 inputs and 9 targets/);
+    } finally {
+      g.dispose();
+    }
+  });
+});
+
+describe('the Hessian-vector product as one graph', () => {
+  const cases: Array<{ name: string; options: MlpOptions; B: number }> = [
+    { name: 'quadratic, no bias', options: { inputDim: 46, outputDim: 23, hidden: [32], activation: 'quadratic', bias: false, initScale: 1, seed: 3 }, B: 32 },
+    { name: 'relu (its mask form), biases, an embedding, two hidden layers', options: { inputDim: 22, outputDim: 11, embedDim: 6, hidden: [16, 12], activation: 'relu', bias: true, initScale: 1, seed: 4 }, B: 24 },
+    { name: 'linear', options: { inputDim: 10, outputDim: 5, hidden: [8, 8], activation: 'linear', bias: false, initScale: 1, seed: 6 }, B: 16 },
+  ];
+  for (const c of cases) {
+    it(`equals the op-by-op product: ${c.name}`, () => {
+      const model = mlp(c.options);
+      const data = testBatch(c.B, c.options.inputDim, c.options.outputDim, 'cross-entropy', 9);
+      const batch = { x: data.x, y: data.y };
+      const product = graphHvp(model, c.options, batch);
+      if ('why' in product) throw new Error(product.why);
+      const v = model.params.map((p, i) => tf.randomNormal(p.shape, 0, 1, 'float32', 50 + i));
+      try {
+        const before = tf.memory().numTensors;
+        const graph = product.hvp(v);
+        const eager = hessianVectorProduct(model, crossEntropyPerSample, batch, v);
+        graph.forEach((t, i) => {
+          expect(t.shape).toEqual(model.params[i]!.shape);
+          expect(maxRel(t.dataSync(), eager[i]!.dataSync()), `parameter ${i}`).toBeLessThan(1e-4);
+        });
+        tf.dispose([...graph, ...eager]);
+        expect(tf.memory().numTensors).toBe(before);
+      } finally {
+        product.dispose();
+        tf.dispose(v);
+        model.dispose();
+        tf.dispose([data.x, data.y]);
+      }
+    });
+  }
+
+  it('is not there for tanh, whose second derivative the registry lacks, and says so', () => {
+    const o: MlpOptions = { inputDim: 10, outputDim: 5, hidden: [8], activation: 'tanh', bias: true, initScale: 1, seed: 5 };
+    const model = mlp(o);
+    const data = testBatch(16, 10, 5, 'cross-entropy', 9);
+    try {
+      const product = graphHvp(model, o, { x: data.x, y: data.y });
+      expect(product).toEqual({ why: expect.stringMatching(/No gradient defined for op: TanhGrad/) });
+    } finally {
+      model.dispose();
+      tf.dispose([data.x, data.y]);
+    }
+  });
+
+  it('gives readProbes the op-by-op Hessian probes, from the same random vectors', () => {
+    const c = CASES[0]!;
+    const model = mlp(c.options);
+    const data = testBatch(c.B, c.options.inputDim, c.options.outputDim, 'cross-entropy', 9);
+    const batch = { x: data.x, y: data.y };
+    const product = graphHvp(model, c.options, batch);
+    if ('why' in product) throw new Error(product.why);
+    try {
+      const hessian = { trace: true, topEig: true, powerIters: 2, trHSigma: true, trHSigmaSamples: 1 } as const;
+      const opByOp = runProbes(model, crossEntropyPerSample, batch, createProbeState(7), { hessian });
+      const graph = runProbes(model, crossEntropyPerSample, batch, createProbeState(7), { hessian, hvp: product.hvp });
+      for (const k of ['hessian_trace', 'hessian_top_eig', 'tr_h_sigma'] as const) {
+        expect(Math.abs(graph[k]! - opByOp[k]!) / Math.abs(opByOp[k]!), k).toBeLessThan(1e-4);
+      }
+    } finally {
+      product.dispose();
+      model.dispose();
+      tf.dispose([data.x, data.y]);
+    }
+  });
+});

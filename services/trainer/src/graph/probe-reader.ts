@@ -1,0 +1,82 @@
+// The probes' backend work for an MLP run as graphs, behind the interfaces probes/index.ts takes:
+// the first-order reads (mlp-probes.ts: the dense layers' Grams and the Fourier energies) and the
+// Hessian-vector product (mlp-hessian.ts), at the model's current weights on the run's fixed
+// probe batch.
+import { tf } from '../tf.ts';
+import type { Model } from '../models/model.ts';
+import type { FirstOrderReader, FirstOrderReading } from '../probes/index.ts';
+import type { Hvp } from '../probes/hessian.ts';
+import { energiesOfParts } from '../probes/fourier.ts';
+import { MlpProbeGraph } from './mlp-probes.ts';
+import { MlpHessianGraph } from './mlp-hessian.ts';
+import type { MlpShape } from './mlp-step.ts';
+
+export interface GraphProbeReader extends FirstOrderReader {
+  dispose(): void;
+}
+
+/** The model's weights as arrays, in model.params order: read back from TensorFlow unless a graph step lends them. */
+export type Weights = () => Float32Array[];
+
+const readBack = (model: Model): Weights => () => model.params.map((p) => p.dataSync() as Float32Array);
+
+export function graphProbeReader(
+  model: Model,
+  shape: MlpShape,
+  batch: { x: tf.Tensor2D; y: tf.Tensor },
+  fourier?: { p: number; rowOffset: number },
+  weights: Weights = readBack(model),
+): GraphProbeReader {
+  const graph = new MlpProbeGraph(shape, batch.x.shape[0], fourier);
+  const scopes = model.denseLayers.map((l) => l.name);
+  const xs = batch.x.dataSync() as Float32Array;
+  const ys = batch.y.dataSync() as Float32Array;
+  return {
+    read(): FirstOrderReading {
+      const r = graph.read(weights(), xs, ys);
+      if (r.grams.length !== scopes.length) throw new Error(`the probe graph has ${r.grams.length} dense applications, the model ${scopes.length} dense layers`);
+      // The graph's own arrays, valid until the next read: the probe pipeline summarizes (or hands
+      // a copy to its worker) before it reads again (probe-step.ts).
+      return {
+        scopes: scopes.map((scope, i) => ({ scope, gram: r.grams[i]! })),
+        total: r.total,
+        eigenvalues: { scopes: r.eigenvalues.slice(0, scopes.length), total: r.eigenvalues[scopes.length]! },
+        ...(r.fourierParts && fourier ? { fourierEnergies: energiesOfParts(r.fourierParts, fourier.p) } : {}),
+      };
+    },
+    dispose: () => graph.dispose(),
+  };
+}
+
+export interface GraphHvp {
+  hvp: Hvp;
+  dispose(): void;
+}
+
+/**
+ * The Hessian-vector product of an MLP run as one graph (mlp-hessian.ts), at the model's current
+ * weights on the probe batch; undefined, with the reason, where TensorFlow's registry cannot
+ * differentiate the model twice (the probes then take the op-by-op product).
+ */
+export function graphHvp(model: Model, shape: MlpShape, batch: { x: tf.Tensor2D; y: tf.Tensor }, weights: Weights = readBack(model)): GraphHvp | { why: string } {
+  let graph: MlpHessianGraph;
+  try {
+    graph = new MlpHessianGraph(shape, batch.x.shape[0]);
+  } catch (err) {
+    return { why: (err as Error).message.split('\n')[0]! };
+  }
+  const xs = batch.x.dataSync() as Float32Array;
+  const ys = batch.y.dataSync() as Float32Array;
+  return {
+    hvp: (v) => {
+      const out = graph.product(
+        weights(),
+        xs,
+        ys,
+        v.map((t) => t.dataSync() as Float32Array),
+      );
+      return out.map((values, i) => tf.tensor(values.slice(), model.params[i]!.shape));
+    },
+    dispose: () => graph.dispose(),
+  };
+}
