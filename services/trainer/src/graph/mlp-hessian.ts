@@ -10,7 +10,7 @@
 // the same values and the same derivatives (0 at z = 0, as tfjs's relu), with a mask the second
 // pass leaves alone, and a bias is a broadcast AddV2.
 import type { Activation } from '../models/activations.ts';
-import { activateIn, mlpParamShapes, type MlpShape } from './mlp-step.ts';
+import { activateIn, mlpForwardIn, mlpParamShapes, type MlpShape } from './mlp-step.ts';
 import { DT, TfGraph, graphAddon, type Runner } from './tf-graph.ts';
 
 export class MlpHessianGraph {
@@ -36,20 +36,9 @@ export class MlpHessianGraph {
     const params = this.shapes.map((sh, i) => g.placeholder(`param${i}`, DT.float, sh));
     const vs = this.shapes.map((sh, i) => g.placeholder(`v${i}`, DT.float, sh));
     try {
-      let p = 0;
-      const dense = (h: string) => {
-        let z = g.op('MatMul', [h, params[p++]!]);
-        // AddV2, not BiasAdd: the registry has no gradient for BiasAddGrad.
-        if (s.bias) z = g.op('AddV2', [z, params[p++]!]);
-        return z;
-      };
-      let h = x;
-      if (s.embedDim !== undefined) {
-        const pairs = g.op('Reshape', [x, g.ints([-1, s.inputDim / 2])]);
-        h = g.op('Reshape', [g.op('MatMul', [pairs, params[p++]!]), g.ints([-1, 2 * s.embedDim])]);
-      }
-      for (let i = 0; i < s.hidden.length; i++) h = twiceDifferentiable(g, s.activation, dense(h));
-      const ce = g.op('SoftmaxCrossEntropyWithLogits', [dense(h), y]);
+      // AddV2, not BiasAdd: the registry has no gradient for BiasAddGrad.
+      const logits = mlpForwardIn(g, s, x, params, { bias: 'AddV2', activate: (z) => twiceDifferentiable(g, s.activation, z) });
+      const ce = g.op('SoftmaxCrossEntropyWithLogits', [logits, y]);
       const loss = g.op('Mean', [`${ce}:0`, g.ints([0])]);
       // Explicit unit seeds: the registry's default seed (OnesLike) has no gradient of its own.
       const grads = g.gradients([loss], params, 'grad', [g.scalar(1)]);

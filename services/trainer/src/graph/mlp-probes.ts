@@ -6,7 +6,7 @@
 // TF_SessionRun (~0.4 ms on the reference MLP). Op by op the same reads take ~20 eager ops, and the
 // Grams and their spectra ~2 ms of JavaScript arithmetic a probe step.
 import { dftMatrix } from '../probes/fourier.ts';
-import { activateIn, mlpParamShapes, type MlpShape } from './mlp-step.ts';
+import { mlpForwardIn, mlpParamShapes, type DenseUse, type MlpShape } from './mlp-step.ts';
 import { DT, TfGraph, graphAddon, type Runner } from './tf-graph.ts';
 
 export interface ProbeGraphReading {
@@ -49,24 +49,8 @@ export class MlpProbeGraph {
     const params = shapes.map((sh, i) => g.placeholder(`param${i}`, DT.float, sh));
 
     // Forward (models/mlp.ts), keeping each dense application's input and pre-activation.
-    const uses: Array<{ input: string; z: string; rows: number; bias: boolean }> = [];
-    let p = 0;
-    const dense = (h: string, rows: number) => {
-      let z = g.op('MatMul', [h, params[p++]!]);
-      if (s.bias) z = g.op('BiasAdd', [z, params[p++]!]);
-      uses.push({ input: h, z, rows, bias: s.bias });
-      return z;
-    };
-    let h = x;
-    if (s.embedDim !== undefined) {
-      // Rows [a_0, b_0, a_1, b_1, ...]: one embedding applied at two positions, two rows a sample.
-      const pairs = g.op('Reshape', [x, g.ints([-1, s.inputDim / 2])]);
-      const e = g.op('MatMul', [pairs, params[p++]!]);
-      uses.push({ input: pairs, z: e, rows: 2, bias: false });
-      h = g.op('Reshape', [e, g.ints([-1, 2 * s.embedDim])]);
-    }
-    for (let i = 0; i < s.hidden.length; i++) h = activateIn(g, s.activation, dense(h, 1));
-    const logits = dense(h, 1);
+    const uses: DenseUse[] = [];
+    const logits = mlpForwardIn(g, s, x, params, { onDense: (u) => uses.push(u) });
     // Σ_i L_i (second-order-ops.ts's softmax cross-entropy), and its deltas at every z.
     const ce = g.op('SoftmaxCrossEntropyWithLogits', [logits, y]);
     const lossSum = g.op('Sum', [`${ce}:0`, g.ints([0])]);

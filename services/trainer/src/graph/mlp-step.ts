@@ -44,6 +44,47 @@ export function activateIn(g: TfGraph, activation: Activation, z: string): strin
   }
 }
 
+/** One application of a dense layer in a graph forward pass: its input, pre-activation and rows per sample. */
+export interface DenseUse {
+  input: string;
+  z: string;
+  rows: number;
+  bias: boolean;
+}
+
+/**
+ * The MLP's forward pass (models/mlp.ts) as graph operations on x, with its parameters in
+ * mlpParamShapes order; returns the logits. `bias` adds the bias by BiasAdd (default) or by a
+ * broadcast AddV2 (differentiable twice); `activate` replaces activateIn; `onDense` sees every
+ * dense application, the embedding's included (two rows a sample).
+ */
+export function mlpForwardIn(
+  g: TfGraph,
+  s: MlpShape,
+  x: string,
+  params: string[],
+  o: { bias?: 'BiasAdd' | 'AddV2'; activate?: (z: string) => string; onDense?: (use: DenseUse) => void } = {},
+): string {
+  const activate = o.activate ?? ((z: string) => activateIn(g, s.activation, z));
+  let p = 0;
+  const dense = (h: string) => {
+    let z = g.op('MatMul', [h, params[p++]!]);
+    if (s.bias) z = g.op(o.bias ?? 'BiasAdd', [z, params[p++]!]);
+    o.onDense?.({ input: h, z, rows: 1, bias: s.bias });
+    return z;
+  };
+  let h = x;
+  if (s.embedDim !== undefined) {
+    // Rows [a_0, b_0, a_1, b_1, ...]: one embedding applied at two positions, two rows a sample.
+    const pairs = g.op('Reshape', [x, g.ints([-1, s.inputDim / 2])]);
+    const e = g.op('MatMul', [pairs, params[p++]!]);
+    o.onDense?.({ input: pairs, z: e, rows: 2, bias: false });
+    h = g.op('Reshape', [e, g.ints([-1, 2 * s.embedDim])]);
+  }
+  for (let i = 0; i < s.hidden.length; i++) h = activate(dense(h));
+  return dense(h);
+}
+
 /** The parameters' shapes, in models/mlp.ts's order (embed, hidden layers, out; W then b). */
 export function mlpParamShapes(s: MlpShape): number[][] {
   const shapes: number[][] = [];
@@ -116,21 +157,7 @@ export class MlpGraphStep {
     const decay = g.placeholder('decay', DT.float, []);
 
     // Forward: models/mlp.ts.
-    let p = 0;
-    const dense = (h: string) => {
-      let z = g.op('MatMul', [h, params[p++]!]);
-      if (s.bias) z = g.op('BiasAdd', [z, params[p++]!]);
-      return z;
-    };
-    let h = x;
-    if (s.embedDim !== undefined) {
-      // Rows [a_0, b_0, a_1, b_1, ...]: one embedding applied at two positions.
-      const half = s.inputDim / 2;
-      const pairs = g.op('Reshape', [x, g.ints([-1, half])]);
-      h = g.op('Reshape', [g.op('MatMul', [pairs, params[p++]!]), g.ints([-1, 2 * s.embedDim])]);
-    }
-    for (let i = 0; i < s.hidden.length; i++) h = activateIn(g, s.activation, dense(h));
-    const logits = g.op('Identity', [dense(h)], [], 'logits');
+    const logits = g.op('Identity', [mlpForwardIn(g, s, x, params)], [], 'logits');
     // Mean softmax cross-entropy (one-hot or soft targets), and its gradients.
     const ce = g.op('SoftmaxCrossEntropyWithLogits', [logits, y]);
     const loss = g.op('Mean', [`${ce}:0`, g.ints([0])], [], 'loss');
