@@ -17,10 +17,17 @@ interface Check {
   detail: string;
 }
 
+/** What precision a GPU multiplies float32 matrices in, as the native backend set it up (trainer tf.ts). */
+export function gpuPrecision(env: NodeJS.ProcessEnv): string {
+  return env.NVIDIA_TF32_OVERRIDE === '0'
+    ? 'float32 matmuls (TF32 off; NVIDIA_TF32_OVERRIDE=1 turns it on)'
+    : `TF32 matmuls allowed (NVIDIA_TF32_OVERRIDE=${env.NVIDIA_TF32_OVERRIDE ?? 'unset'}): the probes lose precision`;
+}
+
 /** The native backend's own facts, once it is the current backend. */
 function nativeDetails(): string {
   const backend = tf.backend() as unknown as { binding?: { TF_Version?: string }; isUsingGpuDevice?: boolean };
-  const parts = [`TensorFlow ${backend.binding?.TF_Version ?? 'unknown version'}`, backend.isUsingGpuDevice ? 'on a GPU' : 'on the CPU'];
+  const parts = [`TensorFlow ${backend.binding?.TF_Version ?? 'unknown version'}`, backend.isUsingGpuDevice ? `on a GPU, ${gpuPrecision(process.env)}` : 'on the CPU'];
   try {
     const require = createRequire(import.meta.resolve('@grokstream/trainer'));
     const pkg = dirname(require.resolve('@tensorflow/tfjs-node/package.json'));
