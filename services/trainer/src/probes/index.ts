@@ -104,10 +104,10 @@ export interface ProbeOptions {
 /** What a FirstOrderReader returns: per-scope Grams (B × B) and, with the Fourier probe, its energies. */
 export interface FirstOrderReading {
   scopes: ScopeGram[];
-  /** Their sum (the model's K), when the reader computed it. */
-  total?: Float64Array;
-  /** Their eigenvalues and those of their sum, when the reader computed them. */
-  eigenvalues?: GramEigenvalues;
+  /** Their sum: the model's K. */
+  total: Float64Array;
+  /** Their eigenvalues and those of their sum. */
+  eigenvalues: GramEigenvalues;
   fourierEnergies?: Float64Array;
 }
 
@@ -180,19 +180,14 @@ export function readProbes<Y extends tf.Tensor>(
   const owned: tf.Tensor[] = [];
   try {
     let fallback: tf.Tensor[] = [];
-    const read = options.reader && !h.trHSigma ? options.reader.read() : undefined;
+    const read = options.reader && !h.trHSigma && (gopOn || noiseOn || options.fourier) ? options.reader.read() : undefined;
     if (read && (gopOn || noiseOn)) {
-      let total = read.total;
-      if (!total) {
-        total = new Float64Array(B * B);
-        for (const { gram } of read.scopes) for (let e = 0; e < total.length; e++) total[e]! += gram[e]!;
-      }
       work = {
         batchSize: B,
         layers: [],
         others: [],
-        grams: { batchSize: B, total, scopes: read.scopes },
-        ...(read.eigenvalues ? { eigenvalues: read.eigenvalues } : {}),
+        grams: { batchSize: B, total: read.total, scopes: read.scopes },
+        eigenvalues: read.eigenvalues,
         gop: gopOn ? { topK: options.gop?.topK ?? DEFAULT_TOP_K, rankTol: options.gop?.rankTol ?? DEFAULT_RANK_TOL, perLayer: options.gop?.perLayer ?? true } : undefined,
         noise: noiseOn,
       };
