@@ -48,7 +48,7 @@ export interface LoopOptions {
   /** Where the probes' arithmetic runs (default: inline, on this thread); run.ts gives a worker. */
   summarizer?: GramSummarizer;
   /** How the optimisation steps run, given the loop's optimizer (default: eager, update.ts). */
-  engine?: (opt: Optimizer) => StepEngine;
+  engine?: (opt: Optimizer, initial: tf.Tensor[] | undefined) => StepEngine;
   emitter: BoundedEmitter;
   stopRequested?: () => StopRun | undefined;
   /** The step the trainer had completed when the obeyed StopRun arrived (for RunFinished.summary). */
@@ -151,7 +151,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     cursor,
   });
   // After a resume's weights and slots are loaded: a graph engine starts from them.
-  const engine = o.engine ? o.engine(opt) : eagerEngine(model, task, opt);
+  const engine = o.engine ? o.engine(opt, initial) : eagerEngine(model, task, opt);
   /** A checkpoint reads the optimizer's state: up to date first (a graph engine keeps its own). */
   const save: Checkpointer['save'] = (...args) => {
     engine.sync();
@@ -218,7 +218,10 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       // applied, so the run ends at the last completed step rather than one later. (A command
       // listener in a worker thread is read synchronously here; a signal needs the event loop.)
       let late: Stop | undefined;
-      const update = engine.step(batch, lr, () => !replaying && (late = pendingStop(o.stopRequested)) !== undefined);
+      const evaluate = step % o.evalEvery === 0 || step === o.steps;
+      const quiet = cursor.quiet;
+      const probeNow = !quiet && probeDue(o.probe, o.probeEvery, step);
+      const update = engine.step(batch, lr, () => !replaying && (late = pendingStop(o.stopRequested)) !== undefined, { evaluate, probe: probeNow });
       if (!update) {
         batch.release();
         cursor.step--;
@@ -227,20 +230,18 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       }
 
       // The measurements.
-      const evaluate = step % o.evalEvery === 0 || step === o.steps;
-      const m = await measureStep({ model, task, out: update.out, labels: batch.labels, loss: update.loss, gradNormSq: update.gradNormSq, evaluate, initial });
+      const m = update.measured ?? await measureStep({ model, task, out: update.out, labels: batch.labels, loss: update.loss, gradNormSq: update.gradNormSq, evaluate, initial });
       update.dispose();
       batch.release();
       // The probes of the step before, whose arithmetic ran while this one trained: out before
       // this step's metrics (and their seq before its seq), so the events are in step order.
       await emitPendingProbe();
-      const quiet = cursor.quiet;
       const header = quiet ? { event_id: '', run_id: o.runId, seq: -1, ts: Date.now() } : cursor.envelope();
       const metrics = stepMetrics(header, step, lr, m, update.updateNormSq);
       if (!quiet) await o.emitter.emit({ name: 'StepMetrics', value: metrics });
 
       // The probes: read now, summarized meanwhile (probe-step.ts).
-      if (!quiet && probeDue(o.probe, o.probeEvery, step)) probes!.start(step);
+      if (probeNow) probes!.start(step);
 
       // The checkpoint, after this step's probes.
       if (checkpointer.due) {

@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { EventLogWriter, GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, TOPICS, type AnyEvent, type EventCodec, type StepMetrics } from '@grokstream/schemas';
 import { EventPublisher, readRunTail, standardTopics, type Bus } from '@grokstream/bus';
 import { DEFAULTS } from '@grokstream/shell';
-import { chooseBackend, describeBackend, type BackendName } from './tf.ts';
+import { chooseBackend, describeBackend, tf, type BackendName } from './tf.ts';
 import type { RunConfig } from './config/schema.ts';
 import { buildModel, buildOptimizer, buildTask, mlpOptionsOf } from './build.ts';
-import { graphEngine, graphEngineProblem, type GraphStepEngine } from './graph/graph-engine.ts';
+import { graphEngine, graphEngineProblem, type GraphEngineExtras, type GraphStepEngine } from './graph/graph-engine.ts';
+import type { ProbeGraphReading } from './graph/mlp-probes.ts';
 import { graphHvp, graphProbeReader, type Weights } from './graph/probe-reader.ts';
 import type { Optimizer } from './optim/optimizer.ts';
 import { BoundedEmitter, BusOutageError } from './emitter.ts';
@@ -28,14 +29,25 @@ import type { MlpShape } from './graph/mlp-step.ts';
  * like with like across steps. Where the step is one graph (`graph`), so are the probes'
  * first-order reads and their Hessian-vector products (graph/probe-reader.ts).
  */
-function probeRunner(cfg: RunConfig, task: Task, model: Model, graph: { shape: MlpShape; weights: Weights } | undefined, log: (line: string) => void): { probe: Probe; graphReads: boolean; dispose(): void } | undefined {
+function probeRunner(
+  cfg: RunConfig,
+  task: Task,
+  model: Model,
+  graph: { shape: MlpShape; weights: Weights; fromStep: () => ProbeGraphReading | undefined } | undefined,
+  log: (line: string) => void,
+): { probe: Probe; graphReads: boolean; stepReads?: GraphEngineExtras['probe']; dispose(): void } | undefined {
   const p = cfg.probes;
   if (p.every === 0) return undefined;
   const n = Math.min(p.batch_size, task.train.x.shape[0]);
   const batch = { x: task.train.x.slice([0, 0], [n, -1]), y: task.train.y.slice([0, 0], [n, -1]) };
   const state = createProbeState(cfg.run.seeds.order);
   const fourier = p.fourier && cfg.task.kind === 'modular' ? { p: cfg.task.p } : false;
-  const reader = graph ? graphProbeReader(model, graph.shape, batch, fourier ? { p: fourier.p, rowOffset: 0 } : undefined, graph.weights) : undefined;
+  const fourierRows = fourier ? { p: fourier.p, rowOffset: 0 } : undefined;
+  const reader = graph ? graphProbeReader(model, graph.shape, batch, fourierRows, graph.weights, graph.fromStep) : undefined;
+  // The step's graph reads the first-order probes with the step (graph-engine.ts) when they are
+  // read at every probe step: not with tr_h_sigma, whose steps take the deltas op by op.
+  const firstOrder = p.gop.enabled || p.noise || fourier !== false;
+  const stepReads = reader && firstOrder && !p.hessian.tr_h_sigma ? { x: batch.x, y: batch.y, ...(fourierRows ? { fourier: fourierRows } : {}) } : undefined;
   const hessianOn = p.hessian.trace || p.hessian.top_eig || p.hessian.tr_h_sigma;
   const product = graph && hessianOn ? graphHvp(model, graph.shape, batch, graph.weights) : undefined;
   if (product && 'why' in product) log(`probes: Hessian-vector products op by op (${product.why})`);
@@ -64,6 +76,7 @@ function probeRunner(cfg: RunConfig, task: Task, model: Model, graph: { shape: M
   return {
     probe,
     graphReads: reader !== undefined,
+    ...(stepReads ? { stepReads } : {}),
     dispose: () => {
       reader?.dispose();
       hvp?.dispose();
@@ -146,10 +159,12 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
   if (cfg.run.graph_step === 'on' && graphWhy) throw new Error(`run.graph_step is on, but ${graphWhy}; set run.graph_step: auto`);
   // The graph step's weights, for the probe graphs (no read back from TensorFlow a probe step).
   let graphStep: GraphStepEngine | undefined;
+  // The step's graph also measures the step, and reads the first-order probes when they are due.
+  let probes: ReturnType<typeof probeRunner>;
   const engine =
     cfg.run.graph_step !== 'off' && !graphWhy
-      ? (opt: Optimizer) => {
-          graphStep = graphEngine(model, shape!, optimizer, opt);
+      ? (opt: Optimizer, initial: tf.Tensor[] | undefined) => {
+          graphStep = graphEngine(model, shape!, optimizer, opt, { task, ...(initial ? { initial } : {}), ...(probes?.stepReads ? { probe: probes.stepReads } : {}) });
           return graphStep;
         }
       : undefined;
@@ -181,7 +196,6 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
     return { ...base, reason: 'bus_outage', step, commandId: null, error, spilledTo: path, spilledEvents: unsent.length, resent };
   };
   let summarizer: GramSummarizer | undefined;
-  let probes: ReturnType<typeof probeRunner>;
   try {
     // Events an earlier outage spilled go out first, in order, before the run goes on.
     const spills = checkpoint ? findSpills(cfg.run.checkpoint.dir, runId) : [];
@@ -208,7 +222,13 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
     }
     // A crash can leave steps past the checkpoint on the log: go on after them, without repeats.
     const tail = checkpoint ? await readRunTail(o.bus, o.codec, runId) : undefined;
-    probes = probeRunner(cfg, task, model, engine ? { shape: shape!, weights: () => graphStep?.weights() ?? model.params.map((p) => p.dataSync() as Float32Array) } : undefined, log);
+    probes = probeRunner(
+      cfg,
+      task,
+      model,
+      engine ? { shape: shape!, weights: () => graphStep?.weights() ?? model.params.map((p) => p.dataSync() as Float32Array), fromStep: () => graphStep?.probeReading() } : undefined,
+      log,
+    );
     const probe = probes?.probe;
     // The probes' arithmetic in a worker thread, while the next step trains (probe-step.ts); inline
     // where the probe graph computes the Grams and their spectra (what is left takes ~0.1 ms, less

@@ -7,6 +7,7 @@ import type { Task } from './tasks/task.ts';
 import type { Optimizer } from './optim/optimizer.ts';
 import type { Batch } from './batches.ts';
 import { gradNormSq } from './metrics.ts';
+import type { Measurements } from './measurements.ts';
 
 export interface Update {
   /** The batch's mean loss before the update. */
@@ -17,6 +18,8 @@ export interface Update {
   gradNormSq: tf.Scalar;
   /** ‖Δθ‖² of the update. */
   updateNormSq: number;
+  /** The step's measurements, when the engine took them with the step (a graph step does). */
+  measured?: Measurements;
   /** Frees loss, out and gradNormSq. */
   dispose(): void;
 }
@@ -56,6 +59,15 @@ export function optimisationStep(model: Model, task: Task, opt: Optimizer, batch
 }
 
 /**
+ * What the loop will do with a step, for an engine that does it with the step (a graph step,
+ * graph/graph-engine.ts): evaluate the test set, read the probes at the new weights.
+ */
+export interface StepAsks {
+  evaluate?: boolean;
+  probe?: boolean;
+}
+
+/**
  * How the loop takes its optimisation steps: eagerly, op by op (this file), or as one TensorFlow
  * graph (graph/graph-engine.ts). Either way the model's variables hold the weights after a step,
  * so the measurements and the probes read them as they are.
@@ -68,7 +80,7 @@ export interface StepEngine {
    * update is never applied). A graph step runs as one piece and asks after it ran, before its
    * new weights replace the old.
    */
-  step(batch: Batch, lr: number, cancelled: () => boolean): Update | undefined;
+  step(batch: Batch, lr: number, cancelled: () => boolean, asks?: StepAsks): Update | undefined;
   /** The optimizer's state up to date in `opt` (a checkpoint reads it there). */
   sync(): void;
   dispose(): void;

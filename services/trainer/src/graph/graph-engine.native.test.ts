@@ -25,7 +25,8 @@ beforeAll(async () => {
 const SHAPE: MlpOptions = { inputDim: 22, outputDim: 11, hidden: [24], activation: 'relu', bias: true, initScale: 1, seed: 2 };
 const OPTIMIZER = { kind: 'adamw', momentum: 0, nesterov: false, beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 0.5 } as const;
 
-function setup(events: AnyEvent[], graph: boolean, overrides: Partial<LoopOptions> = {}): LoopOptions {
+/** graph: 'step' the graph steps and the loop measures op by op; 'measuring' the graph measures too. */
+function setup(events: AnyEvent[], graph: boolean | 'measuring', overrides: Partial<LoopOptions> = {}): LoopOptions {
   const task = modularTask({ op: 'add', p: 11, trainFraction: 0.6, encoding: 'pair', seed: 1 });
   const model = mlp(SHAPE);
   return {
@@ -39,7 +40,7 @@ function setup(events: AnyEvent[], graph: boolean, overrides: Partial<LoopOption
     batchSize: 32,
     seeds: { data: 1, init: 2, order: 3 },
     probeEvery: 0,
-    ...(graph ? { engine: (opt) => graphEngine(model, SHAPE, OPTIMIZER, opt) } : {}),
+    ...(graph ? { engine: (opt, initial) => graphEngine(model, SHAPE, OPTIMIZER, opt, graph === 'measuring' ? { task, ...(initial ? { initial } : {}) } : {}) } : {}),
     emitter: new BoundedEmitter(async (e) => void events.push(...e), { capacity: 1000, outageLimitMs: 60_000, log: () => {} }),
     checkpoint: { dir: mkdtempSync(join(tmpdir(), 'grokstream-graph-ckpt-')), every: 0 },
     started: { config_json: '{}', task: 'modular', backend: 'tensorflow', grokstream_version: 'test', tags: {} },
@@ -52,45 +53,59 @@ const steps = (events: AnyEvent[]) => events.filter((e) => e.name === 'StepMetri
 const close = (a: number | null, b: number | null, rel = 1e-4) => a !== null && b !== null && Math.abs(a - b) <= rel * Math.max(1e-6, Math.abs(b));
 
 describe('trainLoop with the graph engine', () => {
-  it('measures every step as the eager loop does, and leaks no tensor', async () => {
-    const eager: AnyEvent[] = [];
-    await trainLoop(setup(eager, false));
-    const graph: AnyEvent[] = [];
-    const o = setup(graph, true);
-    const before = tf.memory().numTensors;
-    const result = await trainLoop(o);
-    expect(tf.memory().numTensors).toBe(before);
-    expect(result).toMatchObject({ reason: 'completed', step: 30 });
-    const [e, g] = [steps(eager), steps(graph)];
-    expect(g.map((m) => m.step)).toEqual(e.map((m) => m.step));
-    g.forEach((m, i) => {
-      const r = e[i]!;
-      const at = `step ${m.step}`;
-      expect(close(m.train_loss, r.train_loss), `${at} train loss ${m.train_loss} vs ${r.train_loss}`).toBe(true);
-      expect(close(m.test_loss, r.test_loss), `${at} test loss`).toBe(true);
-      expect(close(m.grad_norm_sq, r.grad_norm_sq, 1e-3), `${at} ‖g‖²`).toBe(true);
-      expect(close(m.update_norm, r.update_norm, 1e-3), `${at} update`).toBe(true);
-      expect(close(m.weight_norm, r.weight_norm), `${at} ‖W‖`).toBe(true);
-      expect(m.train_acc).toBe(r.train_acc);
+  for (const graph of [true, 'measuring'] as const) {
+    it(`measures every step as the eager loop does, and leaks no tensor (${graph === 'measuring' ? 'measured in the step\'s graph' : 'measured op by op'})`, async () => {
+      // Evaluation every 3rd step: the test figures are null in between, either way.
+      const eager: AnyEvent[] = [];
+      await trainLoop(setup(eager, false, { evalEvery: 3 }));
+      const events: AnyEvent[] = [];
+      const o = setup(events, graph, { evalEvery: 3 });
+      const before = tf.memory().numTensors;
+      const result = await trainLoop(o);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(result).toMatchObject({ reason: 'completed', step: 30 });
+      const [e, g] = [steps(eager), steps(events)];
+      expect(g.map((m) => m.step)).toEqual(e.map((m) => m.step));
+      g.forEach((m, i) => {
+        const r = e[i]!;
+        const at = `step ${m.step}`;
+        expect(close(m.train_loss, r.train_loss), `${at} train loss ${m.train_loss} vs ${r.train_loss}`).toBe(true);
+        expect(m.test_loss === null, `${at} test loss null`).toBe(r.test_loss === null);
+        expect(m.test_loss === null || close(m.test_loss, r.test_loss), `${at} test loss`).toBe(true);
+        expect(m.test_acc === null || close(m.test_acc, r.test_acc, 1e-6), `${at} test acc ${m.test_acc} vs ${r.test_acc}`).toBe(true);
+        expect(m.test_acc === null).toBe(r.test_acc === null);
+        expect(close(m.grad_norm_sq, r.grad_norm_sq, 1e-3), `${at} ‖g‖²`).toBe(true);
+        expect(close(m.update_norm, r.update_norm, 1e-3), `${at} update`).toBe(true);
+        expect(close(m.weight_norm, r.weight_norm), `${at} ‖W‖`).toBe(true);
+        m.layer_norms.forEach((n, l) => expect(close(n, r.layer_norms[l]!), `${at} ‖W_${l}‖`).toBe(true));
+        expect(close(m.last_layer_norm, r.last_layer_norm), `${at} last layer ‖W‖`).toBe(true);
+        expect(close(m.init_distance, r.init_distance, 1e-3), `${at} init distance ${m.init_distance} vs ${r.init_distance}`).toBe(true);
+        expect(m.train_acc).toBe(r.train_acc);
+        expect(m.softmax_collapse_frac).toBe(r.softmax_collapse_frac);
+      });
+      // The evaluation steps: every 3rd, and the last.
+      expect(g.filter((m) => m.test_loss !== null).map((m) => m.step)).toEqual([3, 6, 9, 12, 15, 18, 21, 24, 27, 30]);
     });
-  });
+  }
 
   it('checkpoints the optimizer state it keeps: a resume (eager or graph) goes on along the same trajectory', async () => {
     const straight: AnyEvent[] = [];
-    await trainLoop(setup(straight, true));
+    await trainLoop(setup(straight, 'measuring'));
     const first: AnyEvent[] = [];
-    const base = setup(first, true, { steps: 15 });
+    const base = setup(first, 'measuring', { steps: 15 });
     await trainLoop(base);
     const ckpt = loadCheckpoint(latestCheckpoint(base.checkpoint.dir, 'graph-loop')!);
     expect(ckpt.state.step).toBe(15);
     expect(ckpt.state.optimizerUpdates).toBe(15);
-    for (const graph of [false, true]) {
+    for (const graph of [false, 'measuring'] as const) {
       const second: AnyEvent[] = [];
       await trainLoop({ ...setup(second, graph), resume: ckpt, checkpoint: base.checkpoint });
       const resumed = steps(second);
       expect(resumed.map((s) => s.step)).toEqual(Array.from({ length: 15 }, (_, i) => i + 16));
       const reference = steps(straight).slice(15);
       resumed.forEach((s, i) => expect(close(s.train_loss, reference[i]!.train_loss, 1e-3), `${graph ? "graph" : "eager"} resume, step ${s.step}: ${s.train_loss} vs ${reference[i]!.train_loss}`).toBe(true));
+      // A resumed run has no initial weights: no distance from them, measured either way.
+      expect(resumed.every((s) => s.init_distance === null)).toBe(true);
     }
   });
 

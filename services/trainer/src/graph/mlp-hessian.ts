@@ -10,7 +10,7 @@
 // the same values and the same derivatives (0 at z = 0, as tfjs's relu), with a mask the second
 // pass leaves alone, and a bias is a broadcast AddV2.
 import type { Activation } from '../models/activations.ts';
-import { activateIn, mlpForwardIn, mlpParamShapes, type MlpShape } from './mlp-step.ts';
+import { activateIn, mlpForwardIn, mlpParamShapes, type MlpShape } from './mlp-forward.ts';
 import { DT, TfGraph, graphAddon, type Runner } from './tf-graph.ts';
 
 export class MlpHessianGraph {

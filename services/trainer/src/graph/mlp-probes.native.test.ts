@@ -15,7 +15,8 @@ import { symmetricEigenvalues } from '../probes/eigen.ts';
 import { createProbeState, readProbes, runProbes, completeProbes } from '../probes/index.ts';
 import { summarizeGrams } from '../probes/summaries.ts';
 import { testBatch } from '../probes/testing-models.ts';
-import { MlpProbeGraph } from './mlp-probes.ts';
+import { MlpProbeGraph, type ProbeGraphReading } from './mlp-probes.ts';
+import { MlpGraphStep } from './mlp-step.ts';
 import { graphHvp, graphProbeReader } from './probe-reader.ts';
 import { hessianVectorProduct } from '../probes/hessian.ts';
 
@@ -191,4 +192,58 @@ describe('the Hessian-vector product as one graph', () => {
       tf.dispose([data.x, data.y]);
     }
   });
+});
+
+describe('the first-order probe reads in the step graph', () => {
+  const opt = { kind: 'adamw' as const, momentum: 0, nesterov: false, beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 0.5 };
+  for (const c of CASES.slice(0, 2)) {
+    it(`give the probe graph's reading of the new weights, at the steps that ask: ${c.name}`, () => {
+      const model = mlp(c.options);
+      const probeData = testBatch(c.B, c.options.inputDim, c.options.outputDim, 'cross-entropy', 9);
+      const stepData = testBatch(2 * c.B, c.options.inputDim, c.options.outputDim, 'cross-entropy', 10);
+      const fourier = c.fourier ? { p: c.fourier, rowOffset: 0 } : undefined;
+      const [px, py, x, y] = [probeData.x, probeData.y, stepData.x, stepData.y].map((t) => t.dataSync() as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      const step = new MlpGraphStep(c.options, opt, { params: model.params.map((p) => p.dataSync() as Float32Array) }, {}, { probe: { x: px, y: py, ...(fourier ? { fourier } : {}) } });
+      const alone = new MlpProbeGraph(c.options, c.B, fourier);
+      const copy = (r: ProbeGraphReading) => ({ grams: r.grams.map((g) => Array.from(g)), total: Array.from(r.total), eigenvalues: r.eigenvalues.map((e) => Array.from(e)), fourier: r.fourierParts && Array.from(r.fourierParts) });
+      const expectSame = (r: ProbeGraphReading, at: string) => {
+        const want = copy(alone.read(step.params, px, py));
+        r.grams.forEach((g, i) => expect(maxRel(g, want.grams[i]!), `${at}: K of layer ${i}`).toBeLessThan(1e-6));
+        expect(maxRel(r.total, want.total), `${at}: the model K`).toBeLessThan(1e-6);
+        r.eigenvalues.forEach((e, i) => expect(maxRel(e, want.eigenvalues[i]!), `${at}: eigenvalues ${i}`).toBeLessThan(1e-5));
+        if (want.fourier) expect(maxRel(r.fourierParts!, want.fourier), `${at}: Fourier`).toBeLessThan(1e-6);
+        else expect(r.fourierParts).toBeUndefined();
+      };
+      try {
+        // No probe asked yet: nothing to give.
+        step.step(x, y, 1e-2);
+        expect(step.probeReading()).toBeUndefined();
+        step.step(x, y, 1e-2, undefined, { probe: true });
+        const first = step.probeReading()!;
+        expectSame(first, 'step 2');
+        const kept = copy(first);
+        // A step that does not ask leaves no reading (the weights moved on).
+        step.step(x, y, 1e-2);
+        expect(step.probeReading()).toBeUndefined();
+        // Two probe steps in a row: the first's arrays hold until the second's summaries are taken.
+        step.step(x, y, 1e-2, undefined, { probe: true });
+        const second = step.probeReading()!;
+        expectSame(second, 'step 4');
+        step.step(x, y, 1e-2, undefined, { probe: true });
+        expect(copy(second)).not.toEqual(copy(step.probeReading()!));
+        expectSame(step.probeReading()!, 'step 5');
+        expect(kept).not.toEqual(copy(second));
+        // A cancelled probe step: the reading of the weights kept stays as it was.
+        const before = copy(step.probeReading()!);
+        expect(step.step(x, y, 1e-2, () => true, { probe: true })).toBeUndefined();
+        expect(copy(step.probeReading()!)).toEqual(before);
+        expectSame(step.probeReading()!, 'after a cancelled step');
+      } finally {
+        step.dispose();
+        alone.dispose();
+        model.dispose();
+        tf.dispose([probeData.x, probeData.y, stepData.x, stepData.y]);
+      }
+    });
+  }
 });

@@ -6,7 +6,7 @@
 // TF_SessionRun (~0.4 ms on the reference MLP). Op by op the same reads take ~20 eager ops, and the
 // Grams and their spectra ~2 ms of JavaScript arithmetic a probe step.
 import { dftMatrix } from '../probes/fourier.ts';
-import { mlpForwardIn, mlpParamShapes, type DenseUse, type MlpShape } from './mlp-step.ts';
+import { mlpForwardIn, mlpParamShapes, type DenseUse, type MlpShape } from './mlp-forward.ts';
 import { DT, TfGraph, graphAddon, type Runner } from './tf-graph.ts';
 
 export interface ProbeGraphReading {
@@ -20,13 +20,88 @@ export interface ProbeGraphReading {
   fourierParts?: Float32Array;
 }
 
-export class MlpProbeGraph {
-  private readonly graph: TfGraph;
-  private readonly runner: Runner;
+/** The probe ops built into a graph (probeOpsIn), and the arrays their fetches are read into. */
+export class ProbeOps {
   private readonly grams: Float64Array[];
   private readonly total: Float64Array;
   private readonly eigenvalues: Float64Array[];
   private readonly fourierParts?: Float32Array;
+
+  constructor(
+    /** The fetches, in the order of outputs(). */
+    readonly fetches: string[],
+    private readonly layers: number,
+    private readonly batchSize: number,
+    private readonly fourierP?: number,
+  ) {
+    this.grams = Array.from({ length: layers }, () => new Float64Array(batchSize * batchSize));
+    this.total = new Float64Array(batchSize * batchSize);
+    this.eigenvalues = Array.from({ length: layers + 1 }, () => new Float64Array(batchSize));
+    if (fourierP !== undefined) this.fourierParts = new Float32Array(2 * (Math.floor(fourierP / 2) + 1));
+  }
+
+  /** The same fetches into arrays of its own: a reading that stays valid through the next run. */
+  twin(): ProbeOps {
+    return new ProbeOps(this.fetches, this.layers, this.batchSize, this.fourierP);
+  }
+
+  /** The arrays a run fetches into, in the order of `fetches`. */
+  outputs(): Array<Float32Array | Float64Array> {
+    return [...this.grams, this.total, ...this.eigenvalues, ...(this.fourierParts ? [this.fourierParts] : [])];
+  }
+
+  /** The last run's reading (the arrays are reused by the next run). */
+  reading(): ProbeGraphReading {
+    return { grams: this.grams, total: this.total, eigenvalues: this.eigenvalues, ...(this.fourierParts ? { fourierParts: this.fourierParts } : {}) };
+  }
+}
+
+/**
+ * The first-order probe ops on a probe batch (x [B × inputDim], one-hot y) at these parameters
+ * (mlpParamShapes order): in a graph of their own (MlpProbeGraph), or in the step's graph on its
+ * new weights (mlp-step.ts), so that a probe step costs no run of its own.
+ */
+export function probeOpsIn(g: TfGraph, s: MlpShape, x: string, y: string, params: string[], B: number, fourier?: { p: number; rowOffset: number }): ProbeOps {
+  // Forward (models/mlp.ts), keeping each dense application's input and pre-activation.
+  const uses: DenseUse[] = [];
+  const logits = mlpForwardIn(g, s, x, params, { onDense: (u) => uses.push(u) });
+  // Σ_i L_i (second-order-ops.ts's softmax cross-entropy), and its deltas at every z.
+  const ce = g.op('SoftmaxCrossEntropyWithLogits', [logits, y]);
+  const lossSum = g.op('Sum', [`${ce}:0`, g.ints([0])]);
+  const deltas = g.gradients([lossSum], uses.map((u) => u.z), 'delta');
+  const f64 = (t: string) => g.op('Cast', [t], [['SrcT', 'type', DT.float], ['DstT', 'type', DT.double]]);
+
+  const fetches = uses.map((u, k) => {
+    const d = deltas[k];
+    if (!d) throw new Error(`no delta for dense application ${k}: TensorFlow's registry has no gradient on its path`);
+    const [a, dl] = [f64(u.input), f64(d)];
+    let ga = g.op('MatMul', [a, a], [['transpose_b', 'bool', true]]);
+    if (u.bias) ga = g.op('AddV2', [ga, f64(g.scalar(1))]);
+    const gd = g.op('MatMul', [dl, dl], [['transpose_b', 'bool', true]]);
+    let k2 = g.op('Mul', [ga, gd]);
+    // R rows a sample: the (B·R)² products summed over each sample pair's R × R block.
+    if (u.rows > 1) k2 = g.op('Sum', [g.op('Reshape', [k2, g.ints([B, u.rows, B, u.rows])]), g.ints([1, 3])]);
+    return g.op('RealDiv', [k2, f64(g.scalar(B))]);
+  });
+  const layers = fetches.length;
+  // The spectra (probes/spectrum.ts) of every K and of their sum, by LAPACK's symmetric solver.
+  const total = layers === 1 ? g.op('Identity', [fetches[0]!]) : g.op('AddN', [fetches], [['N', 'int', layers]]);
+  const spectra = [...fetches, total].map((k) => g.op('SelfAdjointEigV2', [k], [['compute_v', 'bool', false]]));
+  fetches.push(total, ...spectra);
+  if (fourier) {
+    // fourier.ts's fourierEnergiesOf: Σ over columns of (DFT · E)², E the embedding rows.
+    const half = Math.floor(fourier.p / 2);
+    const rows = g.op('Slice', [params[0]!, g.ints([fourier.rowOffset, 0]), g.ints([fourier.p, -1])]);
+    const w = g.op('Const', [], [['dtype', 'type', DT.float], ['value', 'f32', [[2 * (half + 1), fourier.p], Array.from(dftMatrix(fourier.p))]]]);
+    fetches.push(g.op('Sum', [g.op('Square', [g.op('MatMul', [w, rows])]), g.ints([1])]));
+  }
+  return new ProbeOps(fetches, layers, B, fourier?.p);
+}
+
+export class MlpProbeGraph {
+  private readonly graph: TfGraph;
+  private readonly runner: Runner;
+  private readonly ops: ProbeOps;
 
   /**
    * For probe batches of `batchSize` rows; `fourier`: the embedding rows [rowOffset, rowOffset + p)
@@ -47,54 +122,18 @@ export class MlpProbeGraph {
     const x = g.placeholder('x', DT.float, [B, s.inputDim]);
     const y = g.placeholder('y', DT.float, [B, s.outputDim]);
     const params = shapes.map((sh, i) => g.placeholder(`param${i}`, DT.float, sh));
-
-    // Forward (models/mlp.ts), keeping each dense application's input and pre-activation.
-    const uses: DenseUse[] = [];
-    const logits = mlpForwardIn(g, s, x, params, { onDense: (u) => uses.push(u) });
-    // Σ_i L_i (second-order-ops.ts's softmax cross-entropy), and its deltas at every z.
-    const ce = g.op('SoftmaxCrossEntropyWithLogits', [logits, y]);
-    const lossSum = g.op('Sum', [`${ce}:0`, g.ints([0])]);
-    const deltas = g.gradients([lossSum], uses.map((u) => u.z), 'delta');
-
-    const fetches = uses.map((u, k) => {
-      const d = deltas[k];
-      if (!d) throw new Error(`no delta for dense application ${k}: TensorFlow's registry has no gradient on its path`);
-      const f64 = (t: string) => g.op('Cast', [t], [['SrcT', 'type', DT.float], ['DstT', 'type', DT.double]]);
-      const [a, dl] = [f64(u.input), f64(d)];
-      let ga = g.op('MatMul', [a, a], [['transpose_b', 'bool', true]]);
-      if (u.bias) ga = g.op('AddV2', [ga, g.op('Cast', [g.scalar(1)], [['SrcT', 'type', DT.float], ['DstT', 'type', DT.double]])]);
-      const gd = g.op('MatMul', [dl, dl], [['transpose_b', 'bool', true]]);
-      let k2 = g.op('Mul', [ga, gd]);
-      // R rows a sample: the (B·R)² products summed over each sample pair's R × R block.
-      if (u.rows > 1) k2 = g.op('Sum', [g.op('Reshape', [k2, g.ints([B, u.rows, B, u.rows])]), g.ints([1, 3])]);
-      return g.op('RealDiv', [k2, g.op('Cast', [g.scalar(B)], [['SrcT', 'type', DT.float], ['DstT', 'type', DT.double]])]);
-    });
-    // The spectra (probes/spectrum.ts) of every K and of their sum, by LAPACK's symmetric solver.
-    const total = fetches.length === 1 ? g.op('Identity', [fetches[0]!]) : g.op('AddN', [fetches], [['N', 'int', fetches.length]]);
-    const spectra = [...fetches, total].map((k) => g.op('SelfAdjointEigV2', [k], [['compute_v', 'bool', false]]));
-    fetches.push(total, ...spectra);
-    if (fourier) {
-      // fourier.ts's fourierEnergiesOf: Σ over columns of (DFT · E)², E the embedding rows.
-      const half = Math.floor(fourier.p / 2);
-      const rows = g.op('Slice', [params[0]!, g.ints([fourier.rowOffset, 0]), g.ints([fourier.p, -1])]);
-      const w = g.op('Const', [], [['dtype', 'type', DT.float], ['value', 'f32', [[2 * (half + 1), fourier.p], Array.from(dftMatrix(fourier.p))]]]);
-      fetches.push(g.op('Sum', [g.op('Square', [g.op('MatMul', [w, rows])]), g.ints([1])]));
-      this.fourierParts = new Float32Array(2 * (half + 1));
-    }
+    this.ops = probeOpsIn(g, s, x, y, params, B, fourier);
     this.runner = g.runner(
       [
         { name: x, shape: [B, s.inputDim], dtype: DT.float },
         { name: y, shape: [B, s.outputDim], dtype: DT.float },
         ...params.map((name, i) => ({ name, shape: shapes[i]!, dtype: DT.float })),
       ],
-      fetches,
+      this.ops.fetches,
       // The probe batch is small: one thread for each op spares the hand-offs (in a run on 2 cores
       // a probe step took 1.0 ms so against 1.3 ms on TensorFlow's default pool).
       { intra: 1 },
     );
-    this.grams = uses.map(() => new Float64Array(B * B));
-    this.total = new Float64Array(B * B);
-    this.eigenvalues = spectra.map(() => new Float64Array(B));
   }
 
   /** The reading for these weights (mlpParamShapes order) on the probe batch (x, one-hot y). The arrays are reused by the next read. */
@@ -102,8 +141,8 @@ export class MlpProbeGraph {
     if (x.length !== this.batchSize * this.shape.inputDim || y.length !== this.batchSize * this.shape.outputDim) {
       throw new Error(`the probe graph takes ${this.batchSize} samples of ${this.shape.inputDim} → ${this.shape.outputDim}; got ${x.length} inputs and ${y.length} targets`);
     }
-    this.runner.run([x, y, ...params], [...this.grams, this.total, ...this.eigenvalues, ...(this.fourierParts ? [this.fourierParts] : [])]);
-    return { grams: this.grams, total: this.total, eigenvalues: this.eigenvalues, ...(this.fourierParts ? { fourierParts: this.fourierParts } : {}) };
+    this.runner.run([x, y, ...params], this.ops.outputs());
+    return this.ops.reading();
   }
 
   dispose(): void {

@@ -6,11 +6,11 @@
 // corrections) computed in float64 here and fed in, as the eager step does. The state (weights,
 // slots) lives in Float32Arrays on this side and goes in and out with each run.
 import type { Activation } from '../models/activations.ts';
-import type { MlpOptions } from '../models/mlp.ts';
 import type { OptimizerOptions } from '../optim/optimizer.ts';
 import { DT, TfGraph, graphAddon, type Feed, type Runner } from './tf-graph.ts';
-
-export type MlpShape = Pick<MlpOptions, 'inputDim' | 'outputDim' | 'hidden' | 'activation' | 'bias' | 'embedDim'>;
+import { mlpForwardIn, mlpParamShapes, type MlpShape } from './mlp-forward.ts';
+import { measureOpsIn, type GraphMeasures, type MeasureOps, type MeasureSpec } from './mlp-measures.ts';
+import { probeOpsIn, type ProbeGraphReading, type ProbeOps } from './mlp-probes.ts';
 
 export interface StepResult {
   loss: number;
@@ -18,7 +18,30 @@ export interface StepResult {
   updateNormSq: number;
   /** The batch's logits before the update, [B × outputDim] row-major. */
   logits: Float32Array;
+  /** With StepExtras.measure: the step's measurements (the test set's when it asked to evaluate). */
+  measures?: GraphMeasures;
 }
+
+/**
+ * What a step's graph does besides the step, at the new weights, so that the loop needs no other
+ * run: the measurements (mlp-measures.ts) and the first-order probes on the fixed probe batch
+ * (mlp-probes.ts), each when a step asks.
+ */
+export interface StepExtras {
+  measure?: MeasureSpec;
+  probe?: { x: Float32Array; y: Float32Array; fourier?: { p: number; rowOffset: number } };
+}
+
+/** What a step asks for besides the step (StepExtras): the test set evaluated, the probes read. */
+export interface StepAsks {
+  /** The batch's class indices (int32), for the train accuracy of a measuring classification step. */
+  labels?: Int32Array;
+  evaluate?: boolean;
+  probe?: boolean;
+}
+
+export type { MlpShape } from './mlp-forward.ts';
+export { mlpParamShapes } from './mlp-forward.ts';
 
 const SUPPORTED: ReadonlySet<Activation> = new Set(['relu', 'quadratic', 'linear', 'tanh']);
 
@@ -28,86 +51,18 @@ export function graphStepProblem(shape: MlpShape): string | undefined {
   return graphAddon().why;
 }
 
-/** The activation of models/activations.ts on `z`, as graph operations. */
-export function activateIn(g: TfGraph, activation: Activation, z: string): string {
-  switch (activation) {
-    case 'relu':
-      return g.op('Relu', [z]);
-    case 'quadratic':
-      return g.op('Square', [z]);
-    case 'linear':
-      return z;
-    case 'tanh':
-      return g.op('Tanh', [z]);
-    default:
-      throw new Error(`activation ${activation} has no graph form`);
-  }
-}
-
-/** One application of a dense layer in a graph forward pass: its input, pre-activation and rows per sample. */
-export interface DenseUse {
-  input: string;
-  z: string;
-  rows: number;
-  bias: boolean;
-}
-
-/**
- * The MLP's forward pass (models/mlp.ts) as graph operations on x, with its parameters in
- * mlpParamShapes order; returns the logits. `bias` adds the bias by BiasAdd (default) or by a
- * broadcast AddV2 (differentiable twice); `activate` replaces activateIn; `onDense` sees every
- * dense application, the embedding's included (two rows a sample).
- */
-export function mlpForwardIn(
-  g: TfGraph,
-  s: MlpShape,
-  x: string,
-  params: string[],
-  o: { bias?: 'BiasAdd' | 'AddV2'; activate?: (z: string) => string; onDense?: (use: DenseUse) => void } = {},
-): string {
-  const activate = o.activate ?? ((z: string) => activateIn(g, s.activation, z));
-  let p = 0;
-  const dense = (h: string) => {
-    let z = g.op('MatMul', [h, params[p++]!]);
-    if (s.bias) z = g.op(o.bias ?? 'BiasAdd', [z, params[p++]!]);
-    o.onDense?.({ input: h, z, rows: 1, bias: s.bias });
-    return z;
-  };
-  let h = x;
-  if (s.embedDim !== undefined) {
-    // Rows [a_0, b_0, a_1, b_1, ...]: one embedding applied at two positions, two rows a sample.
-    const pairs = g.op('Reshape', [x, g.ints([-1, s.inputDim / 2])]);
-    const e = g.op('MatMul', [pairs, params[p++]!]);
-    o.onDense?.({ input: pairs, z: e, rows: 2, bias: false });
-    h = g.op('Reshape', [e, g.ints([-1, 2 * s.embedDim])]);
-  }
-  for (let i = 0; i < s.hidden.length; i++) h = activate(dense(h));
-  return dense(h);
-}
-
-/** The parameters' shapes, in models/mlp.ts's order (embed, hidden layers, out; W then b). */
-export function mlpParamShapes(s: MlpShape): number[][] {
-  const shapes: number[][] = [];
-  let width = s.inputDim;
-  if (s.embedDim !== undefined) {
-    shapes.push([s.inputDim / 2, s.embedDim]);
-    width = 2 * s.embedDim;
-  }
-  for (const h of [...s.hidden, s.outputDim]) {
-    shapes.push([width, h]);
-    if (s.bias) shapes.push([h]);
-    width = h;
-  }
-  return shapes;
-}
-
 export class MlpGraphStep {
   private readonly graph: TfGraph;
   private readonly shapes: number[][];
   private readonly total: number;
   private readonly slotCount: number;
-  private readonly runners = new Map<number, { runner: Runner; logits: Float32Array }>();
-  private readonly names: { x: string; y: string; params: string[]; slots: string[]; scale: string; vdiv: string; decay: string; fetches: string[] };
+  private readonly runners = new Map<string, { runner: Runner; logits: Float32Array }>();
+  private readonly names: { x: string; y: string; params: string[]; slots: string[]; scale: string; vdiv: string; decay: string; fetches: string[]; measure?: MeasureOps; probe?: ProbeOps[] };
+  private readonly measured = { every: new Float32Array(0), test: new Float32Array(0) };
+  /** The probe reading's arrays alternate, so a reading stays valid through the next probe step. */
+  private probeTurn = 0;
+  /** The weights (updates) the last probe reading is of; -1: none. */
+  private probedAt = -1;
   private readonly scalars = { loss: new Float32Array(1), gsq: new Float32Array(1), usq: new Float32Array(1) };
   private readonly stepScalars = { scale: new Float32Array(1), vdiv: new Float32Array(1), decay: new Float32Array(1) };
   /** The weights, in mlpParamShapes order, updated by every step. */
@@ -124,6 +79,7 @@ export class MlpGraphStep {
     private readonly opt: OptimizerOptions,
     initial: { params: Float32Array[]; slots?: Float32Array[]; updates?: number },
     private readonly threads: { intra?: number; inter?: number } = {},
+    private readonly extras: StepExtras = {},
   ) {
     const problem = graphStepProblem(shape);
     if (problem) throw new Error(`no graph step: ${problem}`);
@@ -143,6 +99,8 @@ export class MlpGraphStep {
     this.outSlots = this.slots.map((s) => new Float32Array(s.length));
     this.graph = new TfGraph(graphAddon().addon!);
     this.names = this.build(sizes);
+    if (this.names.measure) this.measured.every = new Float32Array(this.names.measure.everyLength);
+    if (this.names.measure) this.measured.test = new Float32Array(this.names.measure.evaluateLength);
   }
 
   private build(sizes: number[]) {
@@ -200,13 +158,26 @@ export class MlpGraphStep {
       return sizes.map((_, i) => `${split}:${i}`);
     })();
     const newParams = params.map((w, i) => g.op('AddV2', [w, g.op('Reshape', [parts[i]!, g.ints(this.shapes[i]!)])], [], `new_param${i}`));
-    return { x, y, params, slots, scale, vdiv, decay, fetches: [loss, gsq, usq, logits, ...newParams, ...newSlots] };
+    const fetches = [loss, gsq, usq, logits, ...newParams, ...newSlots];
+    const e = this.extras;
+    const measure = e.measure ? measureOpsIn(g, s, e.measure, logits, newParams, this.shapes) : undefined;
+    let probe: ProbeOps[] | undefined;
+    if (e.probe) {
+      const B = e.probe.y.length / s.outputDim;
+      const px = g.op('Const', [], [['dtype', 'type', DT.float], ['value', 'f32', [[B, s.inputDim], Array.from(e.probe.x)]]]);
+      const py = g.op('Const', [], [['dtype', 'type', DT.float], ['value', 'f32', [[B, s.outputDim], Array.from(e.probe.y)]]]);
+      const ops = probeOpsIn(g, s, px, py, newParams, B, e.probe.fourier);
+      probe = [ops, ops.twin()];
+    }
+    return { x, y, params, slots, scale, vdiv, decay, fetches, ...(measure ? { measure } : {}), ...(probe ? { probe } : {}) };
   }
 
-  private runnerFor(batch: number) {
-    let r = this.runners.get(batch);
+  private runnerFor(batch: number, evaluate: boolean, probe: boolean) {
+    const key = `${batch} ${evaluate} ${probe}`;
+    let r = this.runners.get(key);
     if (!r) {
       const n = this.names;
+      const m = n.measure;
       const feeds: Feed[] = [
         { name: n.x, shape: [batch, this.shape.inputDim], dtype: DT.float },
         { name: n.y, shape: [batch, this.shape.outputDim], dtype: DT.float },
@@ -215,9 +186,11 @@ export class MlpGraphStep {
         { name: n.scale, shape: [], dtype: DT.float },
         { name: n.vdiv, shape: [], dtype: DT.float },
         { name: n.decay, shape: [], dtype: DT.float },
+        ...(m?.labels ? [{ name: m.labels, shape: [batch], dtype: DT.int32 }] : []),
       ];
-      r = { runner: this.graph.runner(feeds, n.fetches, this.threads), logits: new Float32Array(batch * this.shape.outputDim) };
-      this.runners.set(batch, r);
+      const fetches = [...n.fetches, ...(m ? [m.every] : []), ...(m && evaluate ? [m.evaluate] : []), ...(probe ? n.probe![0]!.fetches : [])];
+      r = { runner: this.graph.runner(feeds, fetches, this.threads), logits: new Float32Array(batch * this.shape.outputDim) };
+      this.runners.set(key, r);
     }
     return r;
   }
@@ -227,10 +200,15 @@ export class MlpGraphStep {
    * rate. The graph computes the new weights and slots beside the current ones; when `cancelled`
    * says so after it ran, they are dropped (the step never happened) and this returns undefined.
    */
-  step(x: Float32Array, y: Float32Array, lr: number, cancelled?: () => boolean): StepResult | undefined {
+  step(x: Float32Array, y: Float32Array, lr: number, cancelled?: () => boolean, asks: StepAsks = {}): StepResult | undefined {
     const batch = y.length / this.shape.outputDim;
     if (!Number.isInteger(batch) || x.length !== batch * this.shape.inputDim) throw new Error(`a batch of ${x.length} inputs and ${y.length} targets does not fit ${this.shape.inputDim} → ${this.shape.outputDim}`);
-    const { runner, logits } = this.runnerFor(batch);
+    const m = this.names.measure;
+    if (m?.labels && asks.labels?.length !== batch) throw new Error(`a measuring step takes the batch's ${batch} labels; got ${asks.labels?.length ?? 'none'}`);
+    const evaluate = m !== undefined && asks.evaluate === true;
+    const probe = this.names.probe !== undefined && asks.probe === true;
+    const { runner, logits } = this.runnerFor(batch, evaluate, probe);
+    const probeOps = probe ? this.names.probe![this.probeTurn]! : undefined;
     const o = this.opt;
     const t = this.updates + 1;
     // The scalars as optim/optimizer.ts computes them (float64, then float32).
@@ -239,14 +217,39 @@ export class MlpGraphStep {
     this.stepScalars.decay[0] = o.kind === 'adamw' ? lr * o.weightDecay : o.weightDecay;
     const { loss, gsq, usq } = this.scalars;
     runner.run(
-      [x, y, ...this.params, ...this.slots, this.stepScalars.scale, this.stepScalars.vdiv, this.stepScalars.decay],
-      [loss, gsq, usq, logits, ...this.outParams, ...this.outSlots],
+      [x, y, ...this.params, ...this.slots, this.stepScalars.scale, this.stepScalars.vdiv, this.stepScalars.decay, ...(m?.labels ? [asks.labels!] : [])],
+      [
+        loss,
+        gsq,
+        usq,
+        logits,
+        ...this.outParams,
+        ...this.outSlots,
+        ...(m ? [this.measured.every] : []),
+        ...(evaluate ? [this.measured.test] : []),
+        ...(probeOps ? probeOps.outputs() : []),
+      ],
     );
     if (cancelled?.()) return undefined;
     this.updates = t;
     for (let i = 0; i < this.params.length; i++) this.params[i]!.set(this.outParams[i]!);
     for (let i = 0; i < this.slots.length; i++) this.slots[i]!.set(this.outSlots[i]!);
-    return { loss: loss[0]!, gradNormSq: gsq[0]!, updateNormSq: usq[0]!, logits };
+    if (probeOps) {
+      this.probedAt = t;
+      this.probeTurn = 1 - this.probeTurn;
+    }
+    const measures = m?.read(this.measured.every, evaluate ? this.measured.test : undefined);
+    return { loss: loss[0]!, gradNormSq: gsq[0]!, updateNormSq: usq[0]!, logits, ...(measures ? { measures } : {}) };
+  }
+
+  /**
+   * The first-order probe reading (mlp-probes.ts) of the current weights, when the step that made
+   * them read it (StepAsks.probe); undefined otherwise. Its arrays stay valid through the next
+   * probe step's run.
+   */
+  probeReading(): ProbeGraphReading | undefined {
+    if (!this.names.probe || this.probedAt !== this.updates) return undefined;
+    return this.names.probe[1 - this.probeTurn]!.reading();
   }
 
   dispose(): void {

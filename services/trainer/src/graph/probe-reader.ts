@@ -7,7 +7,7 @@ import type { Model } from '../models/model.ts';
 import type { FirstOrderReader, FirstOrderReading } from '../probes/index.ts';
 import type { Hvp } from '../probes/hessian.ts';
 import { energiesOfParts } from '../probes/fourier.ts';
-import { MlpProbeGraph } from './mlp-probes.ts';
+import { MlpProbeGraph, type ProbeGraphReading } from './mlp-probes.ts';
 import { MlpHessianGraph } from './mlp-hessian.ts';
 import type { MlpShape } from './mlp-step.ts';
 
@@ -20,12 +20,18 @@ export type Weights = () => Float32Array[];
 
 const readBack = (model: Model): Weights => () => model.params.map((p) => p.dataSync() as Float32Array);
 
+/**
+ * `fromStep`: the reading the graph step took with the step that made the current weights
+ * (graph-engine.ts), when it took one; the probe graph runs only when it did not (the first
+ * probe step, after a cancelled step).
+ */
 export function graphProbeReader(
   model: Model,
   shape: MlpShape,
   batch: { x: tf.Tensor2D; y: tf.Tensor },
   fourier?: { p: number; rowOffset: number },
   weights: Weights = readBack(model),
+  fromStep?: () => ProbeGraphReading | undefined,
 ): GraphProbeReader {
   const graph = new MlpProbeGraph(shape, batch.x.shape[0], fourier);
   const scopes = model.denseLayers.map((l) => l.name);
@@ -33,7 +39,7 @@ export function graphProbeReader(
   const ys = batch.y.dataSync() as Float32Array;
   return {
     read(): FirstOrderReading {
-      const r = graph.read(weights(), xs, ys);
+      const r = fromStep?.() ?? graph.read(weights(), xs, ys);
       if (r.grams.length !== scopes.length) throw new Error(`the probe graph has ${r.grams.length} dense applications, the model ${scopes.length} dense layers`);
       // The graph's own arrays, valid until the next read: the probe pipeline summarizes (or hands
       // a copy to its worker) before it reads again (probe-step.ts).
