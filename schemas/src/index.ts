@@ -10,5 +10,5 @@ export { exampleProbeSummary, exampleStepMetrics } from './examples.ts';
 export { stopRunCommand, type StopRunFields } from './commands.ts';
 export { EventLogWriter, EventLogError, eventLogType, readEventLog, type ReadEventLogOptions } from './event-log.ts';
 export { STEP_METRIC_FIELDS, type StepMetricField } from './metric-fields.ts';
-export { MEMORIZED_TRAIN_ACC, GENERALIZED_TEST_ACC } from './milestones.ts';
+export { MEMORIZED_TRAIN_ACC, GENERALIZED_TEST_ACC, grokkedStep } from './milestones.ts';
 export { SWEEP_TAG, POINT_TAG, CONFIG_HASH_TAG, SWEPT_TAG } from './run-tags.ts';

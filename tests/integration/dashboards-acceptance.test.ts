@@ -2,8 +2,9 @@
 // `grokstream detect` run as processes against Kafka and the ClickHouse server, the grokking
 // example trains with `grokstream run`, and then the panels answer as Grafana would ask them:
 // the run overview holds the run's full curve, one row per step; the phase bands hold
-// MEMORIZATION, then GROKKING and CONVERGED; the summary table has the memorization and grokking
-// steps of the phase events; and a write through `grokstream query` fails as read-only.
+// MEMORIZATION, then GROKKING and CONVERGED; the summary table has the memorized and grokked
+// steps and the delay `grokstream run` printed, beside the phase events' onsets; and a write
+// through `grokstream query` fails as read-only.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +29,8 @@ describe('dashboards on the real stack, after the grokking example', () => {
   const services: { name: string; child: ChildProcess; output: string }[] = [];
   let store: ClickHouseStore;
   let runId = '';
+  /** What `grokstream run` printed: its summary has the run's milestones. */
+  let trainerOutput = '';
 
   const start = (name: string, args: string[]) => {
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -60,6 +63,7 @@ describe('dashboards on the real stack, after the grokking example', () => {
     const code = await new Promise<number | null>((resolve) => trainer.child.on('exit', resolve));
     expect(code, logs()).toBe(0);
     runId = /^run (\S+): /m.exec(trainer.output)?.[1] ?? '';
+    trainerOutput = trainer.output;
     expect(runId, trainer.output).not.toBe('');
     // "run ID: completed at step N" (or early_stopped): N is the last step trained.
     const last = Number(/^run \S+: \w+ at step (\d+)/m.exec(trainer.output)?.[1]);
@@ -115,18 +119,25 @@ describe('dashboards on the real stack, after the grokking example', () => {
     expect(at('CONVERGED'), described).toBeGreaterThan(at('GROKKING'));
   });
 
-  it('the summary table has the memorization and grokking steps of the phase events', async () => {
+  it('the summary table has the milestones `grokstream run` printed, and the phase events\' onsets', async () => {
     const phaseStep = async (phase: string) =>
       (await store.query<{ s: number }>(`SELECT min(step) AS s FROM ${database}.phases FINAL WHERE run_id = '${runId}' AND phase = '${phase}'`))[0]!.s;
-    const memorized = await phaseStep('MEMORIZATION');
-    const grokked = await phaseStep('GROKKING');
+    const memorizationAt = await phaseStep('MEMORIZATION');
+    const grokkingAt = await phaseStep('GROKKING');
+    // "memorized (train acc ≥ 0.99): step 134", "grokked (...): step 511 (delay 377 steps)"
+    const printed = (label: string) => Number(new RegExp(`^  ${label} \\(.*\\): step (\\d+)`, 'm').exec(trainerOutput)?.[1]);
+    const [memorized, grokked] = [printed('memorized'), printed('grokked')];
+    expect(Number.isInteger(memorized) && Number.isInteger(grokked), trainerOutput).toBe(true);
+    expect(trainerOutput).toContain(`(delay ${grokked - memorized} steps)`);
     const p = allPanels().find((x) => x.panel.id === 'grokking-table')!.panel;
     const rows = await store.query<Record<string, unknown>>(expandSql(p.sql, await context()));
-    expect(rows).toEqual([expect.objectContaining({ run_id: runId, memorized_step: memorized, grokked_step: grokked, grok_delay: grokked - memorized })]);
-    // And those steps are where the curves say: train accuracy near 1 at memorization, test accuracy high after grokking.
+    expect(rows).toEqual([
+      expect.objectContaining({ run_id: runId, memorized_step: memorized, grokked_step: grokked, grok_delay: grokked - memorized, memorization_at: memorizationAt, grokking_at: grokkingAt }),
+    ]);
+    // And the phase onsets are where the curves say: train accuracy near 1 at memorization, test accuracy high after grokking.
     const [acc] = await store.query<{ train: number; test: number }>(
-      `SELECT (SELECT train_acc FROM ${database}.steps FINAL WHERE run_id = '${runId}' AND step = ${memorized}) AS train, ` +
-        `(SELECT max(test_acc) FROM ${database}.steps FINAL WHERE run_id = '${runId}' AND step >= ${grokked}) AS test`,
+      `SELECT (SELECT train_acc FROM ${database}.steps FINAL WHERE run_id = '${runId}' AND step = ${memorizationAt}) AS train, ` +
+        `(SELECT max(test_acc) FROM ${database}.steps FINAL WHERE run_id = '${runId}' AND step >= ${grokkingAt}) AS test`,
     );
     expect(acc!.train).toBeGreaterThan(0.9);
     expect(acc!.test).toBeGreaterThan(0.9);

@@ -279,8 +279,11 @@ const gop: Dashboard = {
   ],
 };
 
+// The milestones (memorized_step, grokked_step, grok_delay) are the trainer's, from accuracy (as
+// `grokstream run` and the sweep table print them); memorization_at, grokking_at and converged_at
+// are the detector's phase onsets (services/store/src/rollups.ts, run_summary).
 const SUMMARY_COLUMNS =
-  'run_id, sweep, memorized_step, grokked_step, grok_delay, final_train_acc, final_test_acc, last_phase, stop_policy, stop_reason, ended, last_step';
+  'run_id, sweep, memorized_step, grokked_step, grok_delay, memorization_at, grokking_at, converged_at, final_train_acc, final_test_acc, last_phase, stop_policy, stop_reason, ended, last_step';
 
 const phasesAcross: Dashboard = {
   uid: 'grokstream-phases-stops',
@@ -306,7 +309,8 @@ const phasesAcross: Dashboard = {
     {
       id: 'grokking-table',
       title: 'Memorization, grokking and stops',
-      description: 'Per run: memorization and grokking steps, the delay between them, final accuracies, the stop policy and reason, and how the run ended.',
+      description:
+        'Per run: the first step with train accuracy ≥ 0.99 (memorized) and with test accuracy ≥ 0.95 at or after it (grokked), the delay between them, the detector’s phase onsets (MEMORIZATION, GROKKING, CONVERGED), final accuracies, the stop policy and reason, and how the run ended.',
       visualization: 'table',
       sql: `SELECT ${SUMMARY_COLUMNS} FROM ${DB}.run_summary WHERE ${RUN_SUMMARY_FILTER} ORDER BY run_id`,
       fields: SUMMARY_COLUMNS.split(', '),
@@ -316,7 +320,7 @@ const phasesAcross: Dashboard = {
     {
       id: 'grok-delay-hist',
       title: 'Grokking delay by run',
-      description: 'Steps from memorization to grokking, one bar per run that did both.',
+      description: 'Steps from memorized (train accuracy ≥ 0.99) to grokked (test accuracy ≥ 0.95), one bar per run that did both.',
       visualization: 'barchart',
       sql: `SELECT run_id, grok_delay FROM ${DB}.run_summary WHERE ${RUN_SUMMARY_FILTER} AND isNotNull(grok_delay) ORDER BY run_id`,
       fields: ['run_id', 'grok_delay'],

@@ -3,12 +3,14 @@
 // tests/integration/panels.test.ts (the ClickHouse 18.16 server).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { insertSampleRun, sampleRun, type Store } from '@grokstream/store';
+import { insertSampleRun, sampleMilestones, sampleRun, type Store } from '@grokstream/store';
 import { DASHBOARDS, VARIABLES, allPanels } from './catalogue.ts';
 import { expandSql, type ExpansionContext } from './macros.ts';
 import { resolveVariables, type Selection } from './selection.ts';
 
 type Row = Record<string, unknown>;
+/** A sample run's accuracy milestones, as run_summary has them. */
+const ms = sampleMilestones;
 
 export function panelsContract(name: string, makeStore: (database: string) => Promise<Store>): void {
   describe(`panel SQL: ${name}`, () => {
@@ -124,8 +126,8 @@ export function panelsContract(name: string, makeStore: (database: string) => Pr
       const ctx = await resolveVariables(query, selection({ sweep: ['wd'], hyperparameter: ['weight_decay'] }, sweepBoard));
       const delay = await run(panel('delay-vs-hp').sql, ctx);
       expect(delay.map((r) => [r.x, r.grok_delay, r.run_id])).toEqual([
-        [0.1, 250, 'grok-b'],
-        [1, 900, 'grok-a'],
+        [0.1, ms(b).grok_delay, 'grok-b'],
+        [1, ms(a).grok_delay, 'grok-a'],
       ]);
       const finals = await run(panel('metric-vs-hp').sql, ctx);
       const lastAcc = (r: typeof a) => [...r.steps].reverse().find((x) => x.test_acc !== null)!.test_acc;
@@ -135,9 +137,15 @@ export function panelsContract(name: string, makeStore: (database: string) => Pr
       ]);
       const table = await run(panel('grokking-table').sql, await resolveVariables(query, selection({ run: 'all' })));
       expect(table.map((r) => [r.run_id, r.memorized_step, r.grokked_step, r.stop_policy, r.ended])).toEqual([
-        ['grok-a', 300, 1200, 'grokking', 'early_stopped'],
-        ['grok-b', 100, 350, null, 'completed'],
-        ['grok-c', 80, 250, null, 'completed'],
+        ['grok-a', ms(a).memorized_step, ms(a).grokked_step, 'grokking', 'early_stopped'],
+        ['grok-b', ms(b).memorized_step, ms(b).grokked_step, null, 'completed'],
+        ['grok-c', ms(c).memorized_step, ms(c).grokked_step, null, 'completed'],
+      ]);
+      // Beside them, the detector's phase onsets.
+      expect(table.map((r) => [r.run_id, r.memorization_at, r.grokking_at])).toEqual([
+        ['grok-a', 300, 1200],
+        ['grok-b', 100, 350],
+        ['grok-c', 80, 250],
       ]);
     });
 
@@ -150,8 +158,8 @@ export function panelsContract(name: string, makeStore: (database: string) => Pr
       expect(opened.variables.swept).toEqual({ values: ['optimizer.weight_decay'] });
       const ctx = await resolveVariables(query, selection({ sweep: ['wd'], swept: ['optimizer.weight_decay'] }, board));
       expect((await run(panel('delay-vs-swept').sql, ctx)).map((r) => [r.x, r.grok_delay, r.run_id])).toEqual([
-        [0.1, 250, 'grok-b'],
-        [1, 900, 'grok-a'],
+        [0.1, ms(b).grok_delay, 'grok-b'],
+        [1, ms(a).grok_delay, 'grok-a'],
       ]);
       expect((await run(panel('accuracy-vs-swept').sql, ctx)).map((r) => [r.x, r.run_id])).toEqual([
         [0.1, 'grok-b'],
@@ -161,8 +169,8 @@ export function panelsContract(name: string, makeStore: (database: string) => Pr
       const words = await resolveVariables(query, selection({ sweep: ['wd'], swept: ['task.op'] }, board));
       expect(await run(panel('delay-vs-swept').sql, words)).toEqual([]);
       expect((await run(panel('swept-table').sql, words)).map((r) => [r.value, r.run_id, r.grok_delay, r.stop_policy])).toEqual([
-        ['add', 'grok-b', 250, null],
-        ['mul', 'grok-a', 900, 'grokking'],
+        ['add', 'grok-b', ms(b).grok_delay, null],
+        ['mul', 'grok-a', ms(a).grok_delay, 'grokking'],
       ]);
     });
   });

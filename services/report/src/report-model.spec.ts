@@ -7,6 +7,7 @@ import { DASHBOARDS, type QueryRows } from '@grokstream/panels';
 import { buildReport, REPORT_DASHBOARDS, ReportSelectionError, selectRuns, type ReportModel, type SectionModel } from './report-model.ts';
 import { scriptJson } from './page.ts';
 import { seededStore, type TestStore } from './testing-store.ts';
+import { sampleMilestones } from '@grokstream/store';
 
 let t: TestStore;
 let db: string;
@@ -102,7 +103,7 @@ describe('buildReport', () => {
     expect(latest.sweep).toBeUndefined();
     const [c] = latest.runs;
     expect(c).toMatchObject({ sweep: null, task: 'modular', config: JSON.parse(t.runs.c.runs[0]!.config_json as string) });
-    expect(c!.summary).toMatchObject({ lr: 0.01, memorized_step: 30, grokked_step: 90, ended: 'completed', last_step: 119 });
+    expect(c!.summary).toMatchObject({ lr: 0.01, ...sampleMilestones(t.runs.c), memorization_at: 30, grokking_at: 90, ended: 'completed', last_step: 119 });
     expect(c!.summary).not.toHaveProperty('config_json');
     expect(latest.queryMs).toBeGreaterThan(0);
   });
@@ -202,8 +203,8 @@ describe('buildReport', () => {
     expect(byFraction.title).toBe('Grokking delay against task.train_fraction');
     expect(byFraction.view.kind === 'chart' && byFraction.view.option.xAxis).toMatchObject({ name: 'task.train_fraction' });
     expect(byFraction.view.kind === 'chart' && (byFraction.view.option.series as { data: unknown[] }[])[0]!.data).toEqual([
-      [0.3, 80, 'grok-b'],
-      [0.5, 90, 'grok-a'],
+      [0.3, sampleMilestones(t.runs.b).grok_delay, 'grok-b'],
+      [0.5, sampleMilestones(t.runs.a).grok_delay, 'grok-a'],
     ]);
     const wd = sweepSections[0]!;
     const delay = panelOf(wd, 'delay-vs-hp');
@@ -212,8 +213,8 @@ describe('buildReport', () => {
     expect(delay.sql).toContain("sweep IN ('wd')");
     expect(delay.view.kind === 'chart' && delay.view.option.xAxis).toMatchObject({ name: 'weight_decay' });
     expect(delay.view.kind === 'chart' && (delay.view.option.series as { data: unknown[] }[])[0]!.data).toEqual([
-      [0.1, 80, 'grok-b'],
-      [1, 90, 'grok-a'],
+      [0.1, sampleMilestones(t.runs.b).grok_delay, 'grok-b'],
+      [1, sampleMilestones(t.runs.a).grok_delay, 'grok-a'],
     ]);
     expect(panelOf(sweepSections[1], 'delay-vs-hp').sql).toContain('train_fraction AS x');
     const loss = panelOf(section(sweep, 'grokstream-run-overview'), 'loss').view;
@@ -263,8 +264,8 @@ describe('buildReport', () => {
     if (table.kind === 'table') {
       const cell = (c: string) => table.rows[0]![table.columns.indexOf(c)];
       expect(cell('last_step')).toBe('199');
-      expect(cell('grok_delay')).toBe('80');
-      expect(cell('grokked_step')).toBe(120);
+      expect(cell('grok_delay')).toBe(String(sampleMilestones(b).grok_delay));
+      expect(cell('grokked_step')).toBe(sampleMilestones(b).grokked_step);
     }
     expect(panelOf(section(m, 'grokstream-phases-stops'), 'grok-delay-hist').view).toMatchObject({ kind: 'chart', points: 1 });
 

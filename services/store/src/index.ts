@@ -20,4 +20,4 @@ export {
   longFormSql,
   metricFamilies,
 } from './rollups.ts';
-export { sampleRun, insertSampleRun, type SampleRun, type SampleRunOptions } from './sample-runs.ts';
+export { sampleRun, insertSampleRun, sampleMilestones, type SampleRun, type SampleRunOptions } from './sample-runs.ts';

@@ -82,6 +82,14 @@ export const MIGRATIONS: Migration[] = [
       ...rollupSteps(),
     ],
   },
+  {
+    // run_summary's milestones are the trainer's accuracy milestones (schemas/src/milestones.ts),
+    // as the CLI and the sweep table report them; the detector's phase onsets get their own
+    // columns (memorization_at, grokking_at, converged_at). The rollups are rebuilt with them.
+    version: 4,
+    name: 'run summaries: accuracy milestones beside the phase onsets',
+    steps: rollupSteps(),
+  },
 ];
 
 /** What a migration runner needs from a store: plain SQL in, rows out. */

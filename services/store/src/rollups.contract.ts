@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { Store, StoreRow } from './store.ts';
 import { MIGRATIONS, migrate } from './migrations.ts';
-import { insertSampleRun, sampleRun } from './sample-runs.ts';
+import { insertSampleRun, sampleMilestones, sampleRun } from './sample-runs.ts';
 import { STEP_METRICS, longFormSql, metricFamilies } from './rollups.ts';
+import { GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC } from '@grokstream/schemas';
 
 interface Bucket {
   bucket: number;
@@ -118,9 +119,15 @@ export function rollupsContract(name: string, makeStore: (database: string) => P
       expect(after.map(({ min, max, last }) => ({ min, max, last }))).toEqual(before.map(({ min, max, last }) => ({ min, max, last })));
     });
 
-    it('summarizes each run: hyperparameters, phase steps, stop, end and final accuracies', async () => {
+    it('summarizes each run: hyperparameters, accuracy milestones, phase steps, stop, end and final accuracies', async () => {
       const rows = await store.query(`SELECT * FROM ${database}.run_summary ORDER BY run_id`);
       const lastEval = [...run.steps].reverse().find((s) => s.test_acc !== null)!;
+      // The trainer's milestones (schemas/src/milestones.ts), from the rows themselves.
+      const milestones = (r: typeof run) => {
+        const m = sampleMilestones(r);
+        expect(m.grok_delay).toBeGreaterThan(0);
+        return m;
+      };
       expect(rows).toEqual([
         expect.objectContaining({
           run_id: 'grok-a',
@@ -131,10 +138,10 @@ export function rollupsContract(name: string, makeStore: (database: string) => P
           train_fraction: 0.5,
           width: 128,
           seed: 0,
-          memorized_step: 300,
-          grokked_step: 1200,
-          converged_step: 1450,
-          grok_delay: 900,
+          ...milestones(run),
+          memorization_at: 300,
+          grokking_at: 1200,
+          converged_at: 1450,
           last_phase: 'CONVERGED',
           stop_policy: 'grokking',
           ended: 'early_stopped',
@@ -149,9 +156,9 @@ export function rollupsContract(name: string, makeStore: (database: string) => P
           train_fraction: 0.3,
           width: 64,
           seed: 7,
-          memorized_step: 100,
-          grokked_step: 350,
-          grok_delay: 250,
+          ...milestones(other),
+          memorization_at: 100,
+          grokking_at: 350,
           stop_policy: null,
           ended: 'completed',
           last_step: 399,
@@ -166,14 +173,23 @@ export function rollupsContract(name: string, makeStore: (database: string) => P
       try {
         await insertSampleRun(oldStore, other, 700);
         const upgraded = await oldStore.migrate();
-        expect(upgraded.applied).toEqual([3]);
+        expect(upgraded.applied).toEqual([3, 4]);
         expectBucketsClose(await store.query<Bucket>(bucketsSql(old, 'grok-b', 'train_loss', 10)), expectedBuckets(other.steps, 'train_loss', 10));
-        const [summary] = await store.query(`SELECT memorized_step, ended FROM ${old}.run_summary`);
-        expect(summary).toEqual({ memorized_step: 100, ended: 'completed' });
+        const [summary] = await store.query(`SELECT memorization_at, memorized_step, ended FROM ${old}.run_summary`);
+        expect(summary).toEqual({ memorization_at: 100, memorized_step: sampleMilestones(other).memorized_step, ended: 'completed' });
         // And the views feed them from then on.
         const late = sampleRun({ runId: 'grok-c', steps: 50, memorizedAt: 10, grokkedAt: 30 });
         await insertSampleRun(oldStore, late);
-        expect(await store.query(`SELECT count() AS n FROM ${old}.run_summary`)).toEqual([{ n: 2 }]);
+        // A run that generalizes before it memorizes did not grok: no grokking step, no delay.
+        const early = sampleRun({ runId: 'grok-early', steps: 50, memorizedAt: 40, grokkedAt: 5 });
+        await insertSampleRun(oldStore, early);
+        expect(await store.query(`SELECT count() AS n FROM ${old}.run_summary`)).toEqual([{ n: 3 }]);
+        const firstAt = (field: 'train_acc' | 'test_acc', threshold: number) => Number(early.steps.find((s) => s[field] !== null && Number(s[field]) >= threshold)!.step);
+        expect(firstAt('test_acc', GENERALIZED_TEST_ACC)).toBeLessThan(firstAt('train_acc', MEMORIZED_TRAIN_ACC));
+        expect(sampleMilestones(early)).toMatchObject({ grokked_step: null, grok_delay: null });
+        expect(await store.query(`SELECT memorized_step, generalized_step, grokked_step, grok_delay FROM ${old}.run_summary WHERE run_id = 'grok-early'`)).toEqual([
+          { memorized_step: firstAt('train_acc', MEMORIZED_TRAIN_ACC), generalized_step: firstAt('test_acc', GENERALIZED_TEST_ACC), grokked_step: null, grok_delay: null },
+        ]);
       } finally {
         await store.command(`DROP DATABASE IF EXISTS ${old}`);
         await oldStore.close();

@@ -23,7 +23,7 @@
 // Both engines run this: ClickHouse 18.16 has no arrayFlatten and no multiple-level subquery in
 // views, so the GOP eigenvalues are spelled out per index here instead.
 
-import { STEP_METRIC_FIELDS } from '@grokstream/schemas';
+import { GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, STEP_METRIC_FIELDS } from '@grokstream/schemas';
 
 export const ROLLUP_WIDTHS = [10, 100, 1000] as const;
 /** How many of the top GOP eigenvalues per scope the rollup keeps (the trainer's default top_k is 8). */
@@ -215,8 +215,10 @@ const SUMMARY_COLUMNS: SummaryColumn[] = [
   col('config_json', 'argMax', 'String', 'UInt64'),
   ...HYPERPARAMETERS.map((h) => col(h.name, 'argMax', 'Float64', 'UInt64')),
   col('memorized_step', 'min', 'Int64'),
-  col('grokked_step', 'min', 'Int64'),
-  col('converged_step', 'min', 'Int64'),
+  col('generalized_step', 'min', 'Int64'),
+  col('memorization_at', 'min', 'Int64'),
+  col('grokking_at', 'min', 'Int64'),
+  col('converged_at', 'min', 'Int64'),
   col('last_phase', 'argMax', 'String', 'Int64'),
   col('stop_policy', 'argMax', 'String', 'UInt64'),
   col('stop_reason', 'argMax', 'String', 'UInt64'),
@@ -246,9 +248,9 @@ const SUMMARY_SOURCES: Record<string, Record<string, Feed>> = {
     ...Object.fromEntries(HYPERPARAMETERS.map((h) => [h.name, { value: `toFloat64(${h.sql})`, key: 'seq', when: h.when }])),
   },
   phases: {
-    memorized_step: { value: 'step', when: `phase = 'MEMORIZATION'` },
-    grokked_step: { value: 'step', when: `phase = 'GROKKING'` },
-    converged_step: { value: 'step', when: `phase = 'CONVERGED'` },
+    memorization_at: { value: 'step', when: `phase = 'MEMORIZATION'` },
+    grokking_at: { value: 'step', when: `phase = 'GROKKING'` },
+    converged_at: { value: 'step', when: `phase = 'CONVERGED'` },
     last_phase: { value: 'phase', key: 'step' },
   },
   commands: {
@@ -261,6 +263,9 @@ const SUMMARY_SOURCES: Record<string, Record<string, Feed>> = {
   },
   steps: {
     last_step: { value: 'step' },
+    // The accuracy milestones (schemas/src/milestones.ts): the first step at each threshold.
+    memorized_step: { value: 'step', when: `isNotNull(train_acc) AND assumeNotNull(train_acc) >= ${MEMORIZED_TRAIN_ACC}` },
+    generalized_step: { value: 'step', when: `isNotNull(test_acc) AND assumeNotNull(test_acc) >= ${GENERALIZED_TEST_ACC}` },
     final_train_acc: { value: 'assumeNotNull(train_acc)', key: 'step', when: 'isNotNull(train_acc)' },
     final_test_acc: { value: 'assumeNotNull(test_acc)', key: 'step', when: 'isNotNull(test_acc)' },
     final_train_loss: { value: 'train_loss', key: 'step' },
@@ -310,9 +315,12 @@ export function backfillRunSummariesSql(db: string, source: string, where = ''):
 }
 
 /**
- * `run_summary`: one plain row per run. A phase step, an end or a stop that never came is NULL
- * (the merged state of nothing is the type's default, and no phase change happens at step 0).
- * `grok_delay` is grokked_step - memorized_step when both are known.
+ * `run_summary`: one plain row per run. A milestone, a phase step, an end or a stop that never
+ * came is NULL (the merged state of nothing is the type's default, and no step 0 is trained).
+ * The milestones are the trainer's (schemas/src/milestones.ts): `memorized_step` the first step
+ * with train accuracy ≥ 0.99, `grokked_step` the first with test accuracy ≥ 0.95 when that is at
+ * or after memorized_step (grokkedStep), `grok_delay` their difference. The detector's phase
+ * onsets are `memorization_at`, `grokking_at` and `converged_at`.
  */
 export function runSummaryViewSql(db: string): string {
   const merged = SUMMARY_COLUMNS.map(
@@ -327,8 +335,10 @@ export function runSummaryViewSql(db: string): string {
     return `merged_${c.name} AS ${c.name}`;
   });
   return (
-    `CREATE VIEW IF NOT EXISTS ${db}.run_summary AS SELECT run_id, ${plain.join(', ')}, ` +
-    `if(isNull(memorized_step) OR isNull(grokked_step), NULL, grokked_step - memorized_step) AS grok_delay ` +
-    `FROM (SELECT run_id, ${merged.join(', ')} FROM ${db}.run_summaries GROUP BY run_id)`
+    `CREATE VIEW IF NOT EXISTS ${db}.run_summary AS SELECT *, ` +
+    `if(isNull(grokked_step), NULL, grokked_step - memorized_step) AS grok_delay FROM (` +
+    `SELECT *, if(isNull(memorized_step) OR isNull(generalized_step) OR generalized_step < memorized_step, NULL, generalized_step) AS grokked_step FROM (` +
+    `SELECT run_id, ${plain.join(', ')} ` +
+    `FROM (SELECT run_id, ${merged.join(', ')} FROM ${db}.run_summaries GROUP BY run_id)))`
   );
 }

@@ -4,6 +4,7 @@
 // specs seed with it, and check their answers against the arrays it returns.
 import type { StoreRow } from './store.ts';
 import type { TableName } from './tables.ts';
+import { GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, grokkedStep } from '@grokstream/schemas';
 
 export interface SampleRunOptions {
   runId: string;
@@ -194,4 +195,18 @@ export async function insertSampleRun(
   for (const [table, rows] of Object.entries(run) as [TableName, StoreRow[]][]) {
     for (let i = 0; i < rows.length; i += chunk) await store.insert(table, rows.slice(i, i + chunk));
   }
+}
+
+/**
+ * The run's accuracy milestones as run_summary has them (schemas/src/milestones.ts), from its
+ * step rows: what the contract tests expect.
+ */
+export function sampleMilestones(run: SampleRun): { memorized_step: number | null; grokked_step: number | null; grok_delay: number | null } {
+  const first = (field: 'train_acc' | 'test_acc', threshold: number) => {
+    const row = run.steps.find((s) => s[field] !== null && Number(s[field]) >= threshold);
+    return row ? Number(row.step) : null;
+  };
+  const memorized = first('train_acc', MEMORIZED_TRAIN_ACC);
+  const grokked = grokkedStep(memorized, first('test_acc', GENERALIZED_TEST_ACC));
+  return { memorized_step: memorized, grokked_step: grokked, grok_delay: grokked === null ? null : grokked - memorized! };
 }

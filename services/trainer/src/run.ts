@@ -1,6 +1,6 @@
 // One training run wired to a bus: backend, topics, emission, the control listener, signals.
 import { randomUUID } from 'node:crypto';
-import { EventLogWriter, GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, TOPICS, type AnyEvent, type EventCodec, type StepMetrics } from '@grokstream/schemas';
+import { EventLogWriter, GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, TOPICS, grokkedStep, type AnyEvent, type EventCodec, type StepMetrics } from '@grokstream/schemas';
 import { EventPublisher, readRunTail, standardTopics, type Bus } from '@grokstream/bus';
 import { DEFAULTS } from '@grokstream/shell';
 import { chooseBackend, describeBackend, tf, type BackendName } from './tf.ts';
@@ -112,7 +112,7 @@ export interface RunSummary extends LoopResult {
   backend: BackendName;
   /** First step with train accuracy ≥ MEMORIZED_ACC (0.99; classification), if any. */
   memorizedAt: number | null;
-  /** First step with test accuracy ≥ GENERALIZED_ACC (0.95) after memorization, if any. */
+  /** First step with test accuracy ≥ GENERALIZED_ACC (0.95), when it is at or after memorization (schemas/src/milestones.ts, grokkedStep). */
   grokkedAt: number | null;
   final: StepMetrics | undefined;
   /** With reason bus_outage: the file holding the unsent events (sent again by --resume). */
@@ -187,6 +187,8 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
 
   let memorizedAt: number | null = null;
   let grokkedAt: number | null = null;
+  /** The first step with test accuracy ≥ GENERALIZED_ACC, memorized or not (schemas/src/milestones.ts). */
+  let generalizedAt: number | null = null;
   let final: StepMetrics | undefined;
   const base = { runId, backend: backend.name, memorizedAt, grokkedAt, final, resumedFrom: checkpoint?.state.step };
   /** Spills what the bus refused, so the run can be resumed with nothing lost. */
@@ -263,7 +265,8 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
         final = m;
         control.noteStep(m.step);
         if (memorizedAt === null && m.train_acc !== null && m.train_acc >= MEMORIZED_ACC) memorizedAt = m.step;
-        if (memorizedAt !== null && grokkedAt === null && m.test_acc !== null && m.test_acc >= GENERALIZED_ACC) grokkedAt = m.step;
+        if (generalizedAt === null && m.test_acc !== null && m.test_acc >= GENERALIZED_ACC) generalizedAt = m.step;
+        grokkedAt = grokkedStep(memorizedAt, generalizedAt);
         o.onStep?.(m, rate);
       },
       log,

@@ -35,7 +35,7 @@ const fmt = (v: unknown): string => {
 };
 
 function runTable(runs: RunInfo[]): HTMLElement {
-  const cols = ['run_id', 'task', 'memorized_step', 'grokked_step', 'converged_step', 'grok_delay', 'last_phase', 'stop_policy', 'stop_reason', 'ended', 'last_step', 'final_train_acc', 'final_test_acc'];
+  const cols = ['run_id', 'task', 'memorized_step', 'grokked_step', 'grok_delay', 'memorization_at', 'grokking_at', 'converged_at', 'last_phase', 'stop_policy', 'stop_reason', 'ended', 'last_step', 'final_train_acc', 'final_test_acc'];
   const head = el('tr', {}, ...cols.map((c) => el('th', {}, c.replace(/_/g, ' '))));
   const rows = runs.map((r) => el('tr', {}, ...cols.map((c) => el('td', {}, fmt(c === 'run_id' ? r.run_id : c === 'task' ? r.task : r.summary[c])))));
   return el('table', { class: 'runs' }, el('thead', {}, head), el('tbody', {}, ...rows));
