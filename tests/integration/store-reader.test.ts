@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClickHouseStore } from '@grokstream/store';
+import { ClickHouseStore, MIGRATIONS, migrate } from '@grokstream/store';
+import { Secret, openReadableStore } from '@grokstream/shell';
 import { sampleRows } from '../../services/store/src/store.contract.ts';
 import { CLICKHOUSE_URL, requireClickHouse } from './services.ts';
 
@@ -122,5 +123,31 @@ describe(`read-only user ${READER}`, () => {
     } finally {
       await refused.close();
     }
+  });
+});
+
+describe('a read-only command on a server database an older grokstream wrote', () => {
+  const database = `older_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  let admin: ClickHouseStore;
+
+  beforeAll(async () => {
+    await requireClickHouse();
+    admin = new ClickHouseStore({ url: CLICKHOUSE_URL, database });
+    await migrate(admin, database, MIGRATIONS.filter((m) => m.version < 4));
+  });
+
+  afterAll(async () => {
+    await admin?.command(`DROP DATABASE IF EXISTS ${database}`);
+    await admin?.close();
+  });
+
+  it('is refused, naming the missing migration and how to apply it, and the database is left as it was', async () => {
+    const settings = { store: { kind: 'clickhouse' as const, url: CLICKHOUSE_URL, username: READER, password: new Secret(readerPassword()) }, database };
+    await expect(openReadableStore(settings)).rejects.toThrow(/lacks schema migration 4 \(run summaries: accuracy milestones[^)]*\).*Start `grokstream ingest` against it once/);
+    expect((await admin.query<{ version: number }>(`SELECT version FROM ${database}.schema_migrations ORDER BY version`)).map((r) => Number(r.version))).toEqual([1, 2, 3]);
+    // Once its writer has migrated it, it opens.
+    await admin.migrate();
+    const store = await openReadableStore(settings);
+    await store.close();
   });
 });

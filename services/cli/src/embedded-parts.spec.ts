@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, RuntimeFailure, Secret, UsageError, type StoreSettings } from '@grokstream/shell';
+import { ChdbStore, MIGRATIONS, migrate } from '@grokstream/store';
 import { DetectorConfigError } from '@grokstream/detector';
 import { loadDetector, openCommandStore, parsePort, storeFlagSettings } from './embedded-parts.ts';
 import { parseMapFlags } from './import-command.ts';
@@ -141,6 +142,29 @@ describe('openCommandStore (chdb)', () => {
       await store.close();
     }
     expect(existsSync(join(path, 'metadata', 'grokstream'))).toBe(false);
+  });
+
+  it('readonly, on a database an older grokstream wrote: migrated first, with a line saying so, then read-only', async () => {
+    const path = join(dir, 'chdb-old');
+    const old = new ChdbStore({ path, database: 'grokstream' });
+    try {
+      await migrate(old, 'grokstream', MIGRATIONS.filter((m) => m.version < 4));
+    } finally {
+      await old.close();
+    }
+    const lines: string[] = [];
+    const store = await openCommandStore({ kind: 'chdb', path }, 'grokstream', { readonly: true, log: (l) => lines.push(l) });
+    try {
+      expect(lines).toEqual([expect.stringMatching(/^migrated the embedded database grokstream \(chdb .*chdb-old\): 4 \(run summaries: accuracy milestones/)]);
+      expect(await store.query('SELECT memorized_step, grokked_step, memorization_at FROM grokstream.run_summary')).toEqual([]);
+      await expect(store.command('CREATE DATABASE other')).rejects.toThrow(/READONLY|readonly/);
+    } finally {
+      await store.close();
+    }
+    // Current now: the next read-only open says nothing.
+    const again = await openCommandStore({ kind: 'chdb', path }, 'grokstream', { readonly: true, log: (l) => lines.push(l) });
+    await again.close();
+    expect(lines).toHaveLength(1);
   });
 
   it('a directory another process holds is a RuntimeFailure naming that process; once it is gone the store opens', { timeout: 60_000 }, async () => {

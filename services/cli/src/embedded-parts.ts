@@ -2,7 +2,7 @@
 // options from its YAML, the store a command should use (--clickhouse wins over the settings),
 // opening it with errors that say what to do, and the --port flag.
 import { ChdbBusyError, type Store } from '@grokstream/store';
-import { ConfigurationError, RuntimeFailure, UsageError, describeStore, openStore, type Settings, type StoreSettings } from '@grokstream/shell';
+import { ConfigurationError, RuntimeFailure, UsageError, describeStore, openReadableStore, openStore, type Settings, type StoreSettings } from '@grokstream/shell';
 import { DetectorConfigError, detectorOptions, loadDetectorConfig, type RunDetectorOptions } from '@grokstream/detector';
 
 /** The detector's options from a YAML file (none: the defaults); a bad file is a configuration error (exit 2). */
@@ -32,7 +32,17 @@ export function storeFlagSettings(settings: Pick<Settings, 'store'>, clickhouse:
 }
 
 /** Opens and migrates the store; the embedded store being held by another process, or a server that does not answer, is a RuntimeFailure saying so. */
-export async function openCommandStore(s: StoreSettings, database: string, o: { readonly?: boolean } = {}): Promise<Store> {
+export async function openCommandStore(s: StoreSettings, database: string, o: { readonly?: boolean; log?: (line: string) => void } = {}): Promise<Store> {
+  const hint = s.kind === 'clickhouse' ? ' (is the server running? `pnpm stack:up` starts the local one; without GROKSTREAM_CLICKHOUSE_URL the embedded store is used)' : '';
+  if (o.readonly) {
+    // Read-only, at the schema this grokstream reads (an older grokstream's embedded database is migrated first).
+    try {
+      return await openReadableStore({ store: s, database }, o.log ? { log: o.log } : {});
+    } catch (err) {
+      if (err instanceof ChdbBusyError) throw new RuntimeFailure(err.message);
+      throw new RuntimeFailure(`cannot use ${describeStore(s)}: ${(err as Error).message}${/older grokstream/.test((err as Error).message) ? '' : hint}`);
+    }
+  }
   let store: Store;
   try {
     store = openStore({ store: s, database }, o);
@@ -41,11 +51,9 @@ export async function openCommandStore(s: StoreSettings, database: string, o: { 
     throw err;
   }
   try {
-    if (!o.readonly) await store.migrate();
-    else await store.query('SELECT 1');
+    await store.migrate();
   } catch (err) {
     await store.close().catch(() => {});
-    const hint = s.kind === 'clickhouse' ? ' (is the server running? `pnpm stack:up` starts the local one; without GROKSTREAM_CLICKHOUSE_URL the embedded store is used)' : '';
     throw new RuntimeFailure(`cannot use ${describeStore(s)}: ${(err as Error).message}${hint}`);
   }
   return store;

@@ -30,7 +30,7 @@ export async function query(args: string[], ctx: CommandContext): Promise<number
   const named = NAMED_QUERIES.some((q) => q.name === text);
   let rows;
   try {
-    rows = await queryStore(settings, named ? { named: text, params: { run: values.run } } : { sql: text }, { write: values.write });
+    rows = await queryStore(settings, named ? { named: text, params: { run: values.run } } : { sql: text }, { write: values.write, log: (l) => ctx.log.info(l) });
   } catch (err) {
     if (err instanceof UnknownQueryError) throw new UsageError(err.message);
     const message = (err as Error).message;

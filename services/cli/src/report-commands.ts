@@ -38,7 +38,7 @@ export async function report(args: string[], ctx: CommandContext): Promise<numbe
   const settings = ctx.settings();
   const storeSettings = storeFlagSettings(settings, values.clickhouse);
   const where = describeStore(storeSettings);
-  const store = await openCommandStore(storeSettings, settings.database, { readonly: true });
+  const store = await openCommandStore(storeSettings, settings.database, { readonly: true, log: (l) => ctx.log.info(l) });
   try {
     const name = values.sweep !== undefined ? `sweep-${values.sweep}` : positionals.length === 1 ? positionals[0]! : positionals.length ? `${positionals.length}-runs` : 'latest';
     const out = values.out ?? join(settings.dataDir, 'reports', `${fileSafe(name)}.html`);
@@ -74,7 +74,7 @@ export async function ui(args: string[], ctx: CommandContext): Promise<number> {
   const settings = ctx.settings();
   const storeSettings = storeFlagSettings(settings, values.clickhouse);
   const where = describeStore(storeSettings);
-  const store = await openCommandStore(storeSettings, settings.database, { readonly: true });
+  const store = await openCommandStore(storeSettings, settings.database, { readonly: true, log: (l) => ctx.log.info(l) });
   let server: UiServer | undefined;
   let requests = 0;
   const query = reader(store, where);

@@ -1,6 +1,6 @@
 // From settings to clients: the Kafka bus and the store, configured the same way in every process.
 import { KafkaBus } from '@grokstream/bus';
-import { ChdbStore, ClickHouseStore, namedQuerySql, type Row, type Store } from '@grokstream/store';
+import { ChdbStore, ClickHouseStore, namedQuerySql, pendingMigrations, type Row, type Store } from '@grokstream/store';
 import type { Logger, LogLevel } from './logger.ts';
 import type { KafkaSettings, Settings, StoreSettings } from './settings.ts';
 
@@ -52,6 +52,41 @@ export function openStore(settings: Pick<Settings, 'store' | 'database'>, o: { r
     : new ChdbStore({ path: s.path, database: settings.database, readonly: o.readonly });
 }
 
+/**
+ * The store for a read-only command (report, ui, query), at the schema this grokstream reads. A
+ * database that an older grokstream wrote lacks the newer migrations: the embedded one (this
+ * user's own files) is migrated first, with a line saying so; a server's is left to its writer,
+ * and the error says how to migrate it (`grokstream ingest` migrates when it starts).
+ */
+export async function openReadableStore(settings: Pick<Settings, 'store' | 'database'>, o: { log?: (line: string) => void } = {}): Promise<Store> {
+  let store = openStore(settings, { readonly: true });
+  try {
+    // No database yet (nothing has been ingested): left as it is, and a read says so.
+    const pending = await pendingMigrations(store, settings.database);
+    if (pending === undefined || pending.length === 0) return store;
+    await store.close();
+    const what = pending.map((m) => `${m.version} (${m.name})`).join(', ');
+    if (settings.store.kind === 'clickhouse') {
+      throw new Error(
+        `database ${settings.database} lacks schema migration${pending.length === 1 ? '' : 's'} ${what}: it was written by an older grokstream. ` +
+          'Start `grokstream ingest` against it once (it migrates the database when it starts), then run this again',
+      );
+    }
+    const writer = openStore(settings);
+    try {
+      await writer.migrate();
+    } finally {
+      await writer.close();
+    }
+    o.log?.(`migrated the embedded database ${settings.database} (${describeStore(settings.store)}): ${what}`);
+    store = openStore(settings, { readonly: true });
+    return store;
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+}
+
 const RETURNS_ROWS = /^\s*(\(|SELECT\b|WITH\b|SHOW\b|DESCRIBE\b|DESC\b|EXISTS\b|EXPLAIN\b)/i;
 
 export type QueryInput = { sql: string } | { named: string; params?: Record<string, string | undefined> };
@@ -60,8 +95,8 @@ export type QueryInput = { sql: string } | { named: string; params?: Record<stri
  * An ad hoc query against the configured store, read-only unless `write` (the library side of
  * `grokstream query`): SQL as given, or a named query (NAMED_QUERIES) with its parameters.
  */
-export async function queryStore(settings: Pick<Settings, 'store' | 'database'>, input: QueryInput, o: { write?: boolean } = {}): Promise<Row[]> {
-  const store = openStore(settings, { readonly: !o.write });
+export async function queryStore(settings: Pick<Settings, 'store' | 'database'>, input: QueryInput, o: { write?: boolean; log?: (line: string) => void } = {}): Promise<Row[]> {
+  const store = o.write ? openStore(settings) : await openReadableStore(settings, o.log ? { log: o.log } : {});
   try {
     const sql = 'sql' in input ? input.sql : namedQuerySql(input.named, settings.database, input.params ?? {});
     // Statements that return rows go through query(); the rest through command() (the client

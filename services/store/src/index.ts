@@ -2,7 +2,7 @@ export type { Store, StoreRow } from './store.ts';
 export { ClickHouseStore, type ClickHouseStoreOptions } from './clickhouse-store.ts';
 export { ChdbStore, ChdbBusyError, type ChdbStoreOptions } from './chdb-store.ts';
 export { TABLES, TABLE_NAMES, insertColumns, createTableSql, type TableName, type TableSpec, type Column } from './tables.ts';
-export { MIGRATIONS, migrate, type Migration, type MigrationStep, type SqlRunner } from './migrations.ts';
+export { MIGRATIONS, migrate, pendingMigrations, type Migration, type MigrationStep, type SqlRunner } from './migrations.ts';
 export { sqlString, sqlNumber, sqlIdent } from './sql.ts';
 export type { CellValue } from './row-binary.ts';
 export { redactUrl, redactText, redactError } from './redact.ts';

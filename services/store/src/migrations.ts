@@ -105,6 +105,20 @@ export function migrationsTableSql(db: string): string {
   );
 }
 
+/**
+ * The migrations this database lacks, read without writing; undefined when it has no
+ * schema_migrations table (no grokstream has written it): what a read-only command checks
+ * before it reads (@grokstream/shell, openReadableStore).
+ */
+export async function pendingMigrations(runner: SqlRunner, db: string, migrations: Migration[] = MIGRATIONS): Promise<Migration[] | undefined> {
+  const [table] = await runner.query<{ n: number }>(
+    `SELECT count() AS n FROM system.tables WHERE database = ${sqlString(db)} AND name = 'schema_migrations'`,
+  );
+  if (Number(table?.n ?? 0) === 0) return undefined;
+  const done = new Set((await runner.query<{ version: number }>(`SELECT version FROM ${db}.schema_migrations`)).map((r) => Number(r.version)));
+  return migrations.filter((m) => !done.has(m.version)).sort((a, b) => a.version - b.version);
+}
+
 export async function migrate(
   runner: SqlRunner,
   db: string,
