@@ -19,6 +19,7 @@ export const EVENT_ORDER = [
   'StopRun',
   'DeadLetter',
   'SweepPoint',
+  'DetectorProgress',
 ] as const;
 
 export interface SchemaFile {

@@ -1,6 +1,6 @@
 // Building StopRun commands: people (`grokstream stop`), detectors and tests make them alike.
 import { randomUUID } from 'node:crypto';
-import type { Evidence, StopRun } from './events.generated.ts';
+import type { DetectorProgress, Evidence, StopRun } from './events.generated.ts';
 import { newEventId } from './ids.ts';
 
 export interface StopRunFields {
@@ -31,4 +31,12 @@ export function stopRunCommand(f: StopRunFields): StopRun {
     evidence: f.evidence ?? { window_start: step, window_end: step, values: {}, thresholds: {} },
     issued_by: f.issuedBy,
   };
+}
+
+/**
+ * A detector's progress on a run (flow control for a trainer's stop gate, run.stop_gate): every
+ * event of the run through `step` is judged, and what it called for is published before this.
+ */
+export function detectorProgress(f: { runId: string; step: number; issuedBy: string; seq?: number }): DetectorProgress {
+  return { event_id: newEventId(), run_id: f.runId, seq: f.seq ?? 0, ts: Date.now(), step: f.step, issued_by: f.issuedBy };
 }

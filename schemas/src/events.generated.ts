@@ -207,6 +207,17 @@ export interface SweepPoint {
   checkpoint_dir: null | string;
 }
 
+/** Flow control on the control topic: the detector has judged this run's events through `step`, and every StopRun they called for is on the topic before this. A trainer with a stop gate (run.stop_gate) trains at most `lag` steps past it, so a stop lands within lag + 1 steps of its trigger. Not stored. */
+export interface DetectorProgress {
+  event_id: string;
+  run_id: string;
+  seq: number;
+  ts: number;
+  /** The last step whose events the detector has judged. */
+  step: number;
+  issued_by: string;
+}
+
 export interface EventMap {
   RunStarted: RunStarted;
   StepMetrics: StepMetrics;
@@ -217,8 +228,9 @@ export interface EventMap {
   StopRun: StopRun;
   DeadLetter: DeadLetter;
   SweepPoint: SweepPoint;
+  DetectorProgress: DetectorProgress;
 }
 
 export type EventName = keyof EventMap;
 
-export const EVENT_NAMES = ['RunStarted', 'StepMetrics', 'ProbeSummary', 'Checkpointed', 'RunFinished', 'PhaseChanged', 'StopRun', 'DeadLetter', 'SweepPoint'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['RunStarted', 'StepMetrics', 'ProbeSummary', 'Checkpointed', 'RunFinished', 'PhaseChanged', 'StopRun', 'DeadLetter', 'SweepPoint', 'DetectorProgress'] as const satisfies readonly EventName[];

@@ -7,7 +7,7 @@ export { loadCurrentSchemas, loadHistory, EVENT_ORDER } from './catalog.ts';
 export { TOPICS, type TopicName } from './topics.ts';
 export { newEventId, deterministicId } from './ids.ts';
 export { exampleProbeSummary, exampleStepMetrics } from './examples.ts';
-export { stopRunCommand, type StopRunFields } from './commands.ts';
+export { detectorProgress, stopRunCommand, type StopRunFields } from './commands.ts';
 export { EventLogWriter, EventLogError, eventLogType, readEventLog, type ReadEventLogOptions } from './event-log.ts';
 export { STEP_METRIC_FIELDS, type StepMetricField } from './metric-fields.ts';
 export { MEMORIZED_TRAIN_ACC, GENERALIZED_TEST_ACC, grokkedStep } from './milestones.ts';

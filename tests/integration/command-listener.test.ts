@@ -4,7 +4,7 @@
 // thread that never yields: it polls stopRequested() in a synchronous loop.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventCodec, TOPICS, stopRunCommand } from '@grokstream/schemas';
+import { EventCodec, TOPICS, detectorProgress, stopRunCommand } from '@grokstream/schemas';
 import { EventPublisher, KafkaBus, standardTopics, type Producer } from '@grokstream/bus';
 import { listenForCommands } from '../../services/trainer/src/control.ts';
 import { KAFKA_BROKERS, requireKafka } from './services.ts';
@@ -61,6 +61,23 @@ describe('command listener on Kafka', () => {
     expect(listener.stopRequested()!.reason).toBe('the one');
     await listener.stop();
   });
+
+  for (const where of ['worker', 'here'] as const) {
+    it(`${where === 'worker' ? 'in a worker thread' : 'on the main thread'}: a detector's progress for the run is the stop gate's judged step; a StopRun before it is in hand by then`, async () => {
+      const runId = `listener-progress-${where}-${randomUUID().slice(0, 8)}`;
+      const listener = listenForCommands({ bus, codec, deadLetters: producer, runId, obeyed: new Set(), where });
+      await listener.start();
+      expect(listener.judgedThrough()).toBeUndefined();
+      const progress = (run: string, step: number) => ({ name: 'DetectorProgress' as const, value: detectorProgress({ runId: run, step, issuedBy: 'command-listener.test' }) });
+      // As a detector publishes them: the StopRun of step 7, then the progress through 7; another run's is ignored.
+      await publisher.publish(TOPICS.control, [progress(runId, 5), progress(`other-${runId}`, 99), stop(runId, 'at 7'), progress(runId, 7), progress(runId, 6)]);
+      const t0 = Date.now();
+      while ((listener.judgedThrough() ?? 0) < 7 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 2));
+      expect(listener.judgedThrough()).toBe(7);
+      expect(listener.stopRequested()?.reason).toBe('at 7');
+      await listener.stop();
+    });
+  }
 
   it('on the main thread (where: here) the same command waits for the event loop: why the worker exists', async () => {
     const runId = `listener-here-${randomUUID().slice(0, 8)}`;

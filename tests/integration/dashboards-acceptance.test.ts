@@ -59,7 +59,8 @@ describe('dashboards on the real stack, after the grokking example', () => {
     start('detect', ['detect']);
     // The ingest service creates the database (migrations) before it consumes.
     await patiently(async () => (await store.query(`SELECT count() AS n FROM system.tables WHERE database = '${database}' AND name = 'run_summary'`))[0]?.n === 1, `ingest to create ${database}`, 60_000);
-    const trainer = start('run', ['run', 'examples/modular-addition-grokking.yaml', `run.checkpoint.dir=.grokstream/dashboards-${id}`]);
+    // With a stop gate: the detector service tells the trainer how far it has judged (below).
+    const trainer = start('run', ['run', 'examples/modular-addition-grokking.yaml', `run.checkpoint.dir=.grokstream/dashboards-${id}`, 'run.stop_gate.lag=1']);
     const code = await new Promise<number | null>((resolve) => trainer.child.on('exit', resolve));
     expect(code, logs()).toBe(0);
     runId = /^run (\S+): /m.exec(trainer.output)?.[1] ?? '';
@@ -141,6 +142,21 @@ describe('dashboards on the real stack, after the grokking example', () => {
     );
     expect(acc!.train).toBeGreaterThan(0.9);
     expect(acc!.test).toBeGreaterThan(0.9);
+  });
+
+  it('with run.stop_gate lag 1, the detector\'s stop lands at most 1 step past the step that triggered it', async () => {
+    const [c] = await store.query<{ step: number; policy: string }>(`SELECT step, policy FROM ${database}.commands FINAL WHERE run_id = '${runId}'`);
+    const [end] = await store.query<{ step: number; reason: string; wait: number }>(
+      `SELECT step, reason, summary_values[indexOf(summary_keys, 'stop_gate_wait_ms')] AS wait FROM ${database}.run_ends FINAL WHERE run_id = '${runId}'`,
+    );
+    expect(c, trainerOutput).toBeDefined();
+    expect(end).toMatchObject({ reason: 'early_stopped' });
+    expect(end!.step - c!.step).toBeGreaterThanOrEqual(0);
+    expect(end!.step - c!.step, `StopRun of step ${c!.step} (${c!.policy}), run ended at ${end!.step}`).toBeLessThanOrEqual(1);
+    expect(trainerOutput).toMatch(/stop gate: each step waits until a detector has judged the run to within 1 step of it/);
+    // (A detector still joining its group when the run starts opens the gate for a while; the
+    // gate closes again as verdicts come, long before the stop.)
+    expect(end!.wait).toBeGreaterThan(0);
   });
 
   it('a write through grokstream query fails with a read-only error', () => {

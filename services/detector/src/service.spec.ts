@@ -145,3 +145,56 @@ describe('DetectorService under rebalances', () => {
     expect(byRun(await onTopics(memory), [runId])).toEqual(byRun(expected, [runId]));
   });
 });
+
+describe('DetectorService and a trainer stop gate', () => {
+  it('tells a gated run how far it has judged, after the StopRun of those steps; an ungated run is told nothing', async () => {
+    const bus = new MemoryBus();
+    await bus.ensureTopics(standardTopics(2));
+    const producer = await bus.producer();
+    const started = (runId: string, gate: unknown) => ({
+      name: 'RunStarted' as const,
+      value: {
+        event_id: `${runId}-start`,
+        run_id: runId,
+        seq: 0,
+        ts: 1_000_000,
+        config_json: JSON.stringify({ run: { name: runId, stop_gate: gate } }),
+        seeds: { data: 0, init: 0, order: 0 },
+        task: 'synthetic',
+        model: 'synthetic',
+        layer_names: [],
+        param_count: 0,
+        backend: 'none',
+        host: 'test',
+        grokstream_version: '0',
+        resumed_from_step: null,
+        tags: {},
+      },
+    });
+    const gated = [started('gated', { lag: 1, timeout_ms: 2000 }), ...syntheticGrokkingRun('gated', 1000, false)];
+    const ungated = [started('ungated', null), ...syntheticGrokkingRun('ungated', 1000, false)];
+    const svc = new DetectorService({ ...detector, bus, codec });
+    await svc.start();
+    const publisher = new EventPublisher(producer, codec);
+    // In several sends, as a trainer's batches come.
+    for (let i = 0; i < gated.length; i += 50) {
+      await publisher.publish(TOPICS.events, [...gated.slice(i, i + 50), ...ungated.slice(i, i + 50)]);
+    }
+    await waitUntil(() => svc.stats.events === gated.length + ungated.length, 'the detector to judge every event');
+    await svc.stop();
+    const control = (await outputs(bus)).filter((e) => e.name === 'StopRun' || e.name === 'DetectorProgress');
+    const progress = control.filter((e) => e.name === 'DetectorProgress');
+    expect(progress.length).toBeGreaterThan(1);
+    expect(progress.every((e) => e.value.run_id === 'gated')).toBe(true);
+    expect(svc.stats.progress).toBe(progress.length);
+    const steps = progress.map((e) => (e.value as { step: number }).step);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+    expect(steps.at(-1)).toBe(1000);
+    // The StopRun comes before the first progress that covers its step (same partition, in order).
+    const stop = control.findIndex((e) => e.name === 'StopRun' && e.value.run_id === 'gated');
+    expect(stop).toBeGreaterThanOrEqual(0);
+    const stopStep = (control[stop]!.value as { step: number }).step;
+    const covering = control.findIndex((e) => e.name === 'DetectorProgress' && (e.value as { step: number }).step >= stopStep);
+    expect(covering).toBeGreaterThan(stop);
+  });
+});

@@ -6,7 +6,7 @@
 // are dropped per run (dropStale), and outputs already on the topics (read back continuously by
 // PublishedOutputs) are not published again, so what reaches the topics is what a replay of the
 // distinct events computes, whatever the rebalances, restarts and failures.
-import { TOPICS, type AnyEvent, type EventCodec } from '@grokstream/schemas';
+import { TOPICS, detectorProgress, type AnyEvent, type EventCodec } from '@grokstream/schemas';
 import { EventPublisher, eventConsumer, type Batch, type Bus, type Consumer, type Producer, type ReceivedEvent } from '@grokstream/bus';
 import type { DetectorOutput, RunDetectorOptions } from './detect-run.ts';
 import { RunBook } from './run-book.ts';
@@ -32,6 +32,8 @@ export interface DetectorStats {
   stops: number;
   /** Outputs computed again and not published, because they already were. */
   suppressed: number;
+  /** DetectorProgress events published (for runs with a stop gate). */
+  progress: number;
 }
 
 /** A partition of the fact stream this instance holds. */
@@ -47,8 +49,20 @@ interface Held {
 
 const key = (topic: string, partition: number) => `${topic}/${partition}`;
 
+/** Whether a run's config (RunStarted.config_json) has a stop gate (run.stop_gate). */
+export function stopGateOf(configJson: string): boolean {
+  try {
+    const run = (JSON.parse(configJson) as { run?: { stop_gate?: unknown } }).run;
+    return run?.stop_gate !== undefined && run.stop_gate !== null;
+  } catch {
+    return false; // a config that is not JSON: no gate to serve (the trainer's own config is JSON)
+  }
+}
+
 export class DetectorService {
-  readonly stats: DetectorStats = { events: 0, activeRuns: 0, phaseChanges: 0, stops: 0, suppressed: 0 };
+  readonly stats: DetectorStats = { events: 0, activeRuns: 0, phaseChanges: 0, stops: 0, suppressed: 0, progress: 0 };
+  /** Runs whose trainer has a stop gate (RunStarted's config, run.stop_gate): told how far the judging has got. */
+  private readonly gated = new Set<string>();
   private readonly held = new Map<string, Held>();
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
@@ -157,6 +171,28 @@ export class DetectorService {
     this.countActive();
     if (this.failure !== undefined) throw this.failure;
     await this.flush(h);
+    await this.announceProgress(events);
+  }
+
+  /**
+   * After a batch's outputs are out: to each gated run in it, the last step judged (a
+   * DetectorProgress on the control topic, after any StopRun of that step on the same partition),
+   * so its trainer trains at most its gate's lag past the verdicts (docs/architecture.md, "Stops").
+   */
+  private async announceProgress(events: ReceivedEvent[]): Promise<void> {
+    const through = new Map<string, number>();
+    for (const e of events) {
+      if (e.name === 'RunStarted' && stopGateOf(e.value.config_json)) this.gated.add(e.value.run_id);
+      else if (e.name === 'RunFinished') this.gated.delete(e.value.run_id);
+      else if (e.name === 'StepMetrics' && this.gated.has(e.value.run_id)) through.set(e.value.run_id, Math.max(through.get(e.value.run_id) ?? -1, e.value.step));
+    }
+    if (through.size === 0 || !this.publisher) return;
+    const issuedBy = `${this.o.identity.detector} ${this.o.identity.version}`;
+    await this.publisher.publish(
+      this.controlTopic,
+      [...through].map(([runId, step]) => ({ name: 'DetectorProgress' as const, value: detectorProgress({ runId, step, issuedBy }) })),
+    );
+    this.stats.progress += through.size;
   }
 
   private hold(topic: string, partition: number): Held {

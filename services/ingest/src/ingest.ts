@@ -30,8 +30,12 @@ export interface IngestStats {
 }
 
 export const INGEST_TOPICS = [TOPICS.events, TOPICS.phases, TOPICS.control, TOPICS.deadLetter];
-/** What those topics carry; anything else found there is dead-lettered, not stored. */
-export const INGEST_EVENTS: ReadonlySet<EventName> = new Set(['RunStarted', 'StepMetrics', 'ProbeSummary', 'Checkpointed', 'RunFinished', 'PhaseChanged', 'StopRun', 'DeadLetter']);
+/**
+ * What those topics carry; anything else found there is dead-lettered, not stored. A
+ * DetectorProgress (flow control for a trainer's stop gate, on the control topic) is taken and
+ * not stored (projection.ts).
+ */
+export const INGEST_EVENTS: ReadonlySet<EventName> = new Set(['RunStarted', 'StepMetrics', 'ProbeSummary', 'Checkpointed', 'RunFinished', 'PhaseChanged', 'StopRun', 'DeadLetter', 'DetectorProgress']);
 
 export class Ingest {
   readonly stats: IngestStats = { batches: 0, events: 0, rows: 0, deadLetters: 0, failures: 0 };

@@ -9,11 +9,18 @@ const schemas = loadCurrentSchemas();
 const sample = (name: string) => ({ name, value: sampleValue(schemas.find((s) => s.name === name)!.schema, name) }) as AnyEvent;
 
 describe('projection', () => {
-  const stored = EVENT_NAMES.filter((n) => INGEST_EVENTS.has(n));
+  const stored = EVENT_NAMES.filter((n) => INGEST_EVENTS.has(n) && n !== 'DetectorProgress');
 
   it('stores every event but the sweeps topic\'s work items, which it refuses by name', () => {
     expect(EVENT_NAMES.filter((n) => !INGEST_EVENTS.has(n))).toEqual(['SweepPoint']);
     expect(() => project(sample('SweepPoint'))).toThrow(/is work for grokstream worker on the sweeps topic/);
+  });
+
+  it('takes a DetectorProgress off the control topic (not dead-lettered) and stores nothing of it: flow control', () => {
+    expect(INGEST_EVENTS.has('DetectorProgress')).toBe(true);
+    expect(() => project(sample('DetectorProgress'))).toThrow(/is flow control for the trainer; ingest does not store it/);
+    const step = sample('StepMetrics');
+    expect([...projectBatch([sample('DetectorProgress'), step, sample('DetectorProgress')])]).toEqual([['steps', [project(step).row]]]);
   });
 
   it.each(stored)('maps a %s onto every insert column of its table, and nothing else', (name) => {

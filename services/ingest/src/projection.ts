@@ -164,6 +164,10 @@ export function project(event: AnyEvent): Projected {
     }
     case 'DeadLetter':
       return { table: 'dead_letters', row: deadLetterRow(event.value) };
+    case 'DetectorProgress':
+      // Flow control between a detector and a trainer's stop gate, not a record of training:
+      // projectBatch leaves it out.
+      throw new Error(`a DetectorProgress (run ${event.value.run_id}, step ${event.value.step}) is flow control for the trainer; ingest does not store it`);
     case 'SweepPoint':
       // Work for workers, not a record of training: the ingest consumer dead-letters it before
       // it gets here (INGEST_EVENTS).
@@ -175,6 +179,7 @@ export function project(event: AnyEvent): Projected {
 export function projectBatch(events: AnyEvent[]): Map<TableName, StoreRow[]> {
   const out = new Map<TableName, StoreRow[]>();
   for (const e of events) {
+    if (e.name === 'DetectorProgress') continue; // flow control (run.stop_gate), not stored
     const { table, row } = project(e);
     let rows = out.get(table);
     if (!rows) out.set(table, (rows = []));

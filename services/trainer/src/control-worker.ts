@@ -8,7 +8,7 @@ import { workerData, type MessagePort } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import { TOPICS, EventCodec } from '@grokstream/schemas';
 import { KafkaBus, eventConsumer, type KafkaBusOptions } from '@grokstream/bus';
-import { acceptStop, type ControlMessage, type ControlRequest } from './control-messages.ts';
+import { acceptStop, judgedThrough, type ControlMessage, type ControlRequest } from './control-messages.ts';
 
 export interface ControlWorkerData {
   kafka: KafkaBusOptions;
@@ -17,6 +17,8 @@ export interface ControlWorkerData {
   port: MessagePort;
   /** Int32Array over a SharedArrayBuffer: [0] the trainer's last completed step. */
   step: Int32Array;
+  /** Int32Array over a SharedArrayBuffer: [0] the last step a detector has judged (DetectorProgress), 0 none. */
+  judged: Int32Array;
 }
 
 const data = workerData as ControlWorkerData;
@@ -41,11 +43,14 @@ try {
     onCrash: (err, restart) =>
       log(restart ? `control: the command consumer lost Kafka (${err.message}); it reconnects by itself` : `control: the command consumer stopped: ${err.message}`),
     handle: async (events) => {
-      if (sent) return;
-      const command = acceptStop(events, data.runId, obeyed);
-      if (!command) return;
-      sent = true;
-      post({ kind: 'stop', command, receivedAtStep: Atomics.load(data.step, 0) });
+      const command = sent ? undefined : acceptStop(events, data.runId, obeyed);
+      if (command) {
+        sent = true;
+        post({ kind: 'stop', command, receivedAtStep: Atomics.load(data.step, 0) });
+      }
+      // After the stop: a StopRun of a judged step is posted before the gate (stop-gate.ts) can see the step judged.
+      const through = judgedThrough(events, data.runId);
+      if (through !== undefined && through > Atomics.load(data.judged, 0)) Atomics.store(data.judged, 0, through);
     },
   });
   port.on('message', (request: ControlRequest) => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { TOPICS, type EventCodec, type StopRun } from '@grokstream/schemas';
 import { KafkaBus, eventConsumer, type Bus, type Consumer, type Producer } from '@grokstream/bus';
-import { acceptStop, type ControlMessage, type ControlRequest } from './control-messages.ts';
+import { acceptStop, judgedThrough, type ControlMessage, type ControlRequest } from './control-messages.ts';
 import type { ControlWorkerData } from './control-worker.ts';
 import { tsWorkerSource } from './worker-source.ts';
 
@@ -19,6 +19,8 @@ export interface CommandListener {
   receivedAtStep(): number | undefined;
   /** The trainer completed this step (recorded with a command that arrives). */
   noteStep(step: number): void;
+  /** The last step a detector has judged for this run (its DetectorProgress), if any: the stop gate's (stop-gate.ts). */
+  judgedThrough(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export function listenForCommands(o: ListenOptions): CommandListener {
 class InProcessCommandListener implements CommandListener {
   private pending: StopRun | undefined;
   private received: number | undefined;
+  private judged: number | undefined;
   private step = -1;
   private readonly consumer: Consumer;
 
@@ -67,6 +70,8 @@ class InProcessCommandListener implements CommandListener {
       onCrash: (err, restart) =>
         log(restart ? `control: the command consumer lost Kafka (${err.message}); it reconnects by itself` : `control: the command consumer stopped: ${err.message}`),
       handle: async (events) => {
+        const through = judgedThrough(events, o.runId);
+        if (through !== undefined && through > (this.judged ?? 0)) this.judged = through;
         if (this.pending) return;
         const command = acceptStop(events, o.runId, o.obeyed);
         if (!command) return;
@@ -92,6 +97,10 @@ class InProcessCommandListener implements CommandListener {
     this.step = step;
   }
 
+  judgedThrough(): number | undefined {
+    return this.judged;
+  }
+
   stop(): Promise<void> {
     return this.consumer.stop();
   }
@@ -106,6 +115,7 @@ class WorkerCommandListener implements CommandListener {
   private readonly port: MessagePort;
   private readonly worker: Worker;
   private readonly step = new Int32Array(new SharedArrayBuffer(4));
+  private readonly judged = new Int32Array(new SharedArrayBuffer(4));
   private readonly log: (line: string) => void;
   private ready: Promise<void>;
   private closed: Promise<void>;
@@ -116,7 +126,7 @@ class WorkerCommandListener implements CommandListener {
     Atomics.store(this.step, 0, -1);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const data: ControlWorkerData = { kafka, runId: o.runId, obeyed: [...o.obeyed], port: port2, step: this.step };
+    const data: ControlWorkerData = { kafka, runId: o.runId, obeyed: [...o.obeyed], port: port2, step: this.step, judged: this.judged };
     let ready!: () => void;
     let failed!: (err: Error) => void;
     this.ready = new Promise<void>((resolve, reject) => ((ready = resolve), (failed = reject)));
@@ -170,6 +180,11 @@ class WorkerCommandListener implements CommandListener {
 
   noteStep(step: number): void {
     Atomics.store(this.step, 0, step);
+  }
+
+  judgedThrough(): number | undefined {
+    const judged = Atomics.load(this.judged, 0);
+    return judged > 0 ? judged : undefined;
   }
 
   async stop(): Promise<void> {

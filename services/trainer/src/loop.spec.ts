@@ -13,6 +13,7 @@ import { deepLinear } from './models/deep-linear.ts';
 import { deepLinearTask } from './tasks/deep-linear.ts';
 import { BoundedEmitter } from './emitter.ts';
 import { trainLoop, type LoopOptions } from './loop.ts';
+import { StopGate } from './stop-gate.ts';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.ts';
 import { createProbeState, readProbes } from './probes/index.ts';
 import { InlineSummarizer, WorkerSummarizer, type GramSummarizer } from './probes/summarizer.ts';
@@ -206,6 +207,32 @@ describe('trainLoop', () => {
       expect(p.elapsed_ms).toBeGreaterThan(0);
     }
   }, 60_000);
+
+  it('with a stop gate, a detector that judges slowly still stops the run within lag steps of the trigger', async () => {
+    // The "detector" judges one step at a time, and only while the loop waits for it (each of the
+    // gate's pauses); the StopRun for step 8 is out before step 8 counts as judged.
+    const run = async (lag: number | undefined) => {
+      const events: AnyEvent[] = [];
+      let done = 0;
+      let judged = 0;
+      const stop = stopRunCommand({ runId: 'loop-test', policy: 'test', reason: 'trigger', issuedBy: 'spec', step: 8 });
+      const gate =
+        lag === undefined
+          ? undefined
+          : new StopGate({ lag, timeoutMs: 5000, judgedThrough: () => judged, log: () => {}, pause: async () => void (judged = Math.min(judged + 1, done)) });
+      const result = await trainLoop(
+        setup(events, { steps: 30, stopRequested: () => (judged >= 8 ? stop : undefined), onStep: (m) => (done = m.step), ...(gate ? { stopGate: gate } : {}) }),
+      );
+      return { result, finished: events.find((e) => e.name === 'RunFinished')!.value as { summary: Record<string, number> } };
+    };
+    for (const lag of [0, 1, 3]) {
+      const { result, finished } = await run(lag);
+      expect(result, `lag ${lag}`).toMatchObject({ reason: 'early_stopped', step: 8 + lag });
+      expect(finished.summary.stop_gate_wait_ms, `lag ${lag}`).toBeGreaterThanOrEqual(0);
+    }
+    // Without the gate the verdicts never catch up with the steps: the run trains to its end.
+    expect((await run(undefined)).result).toMatchObject({ reason: 'completed', step: 30 });
+  });
 
   it('resumes from a checkpoint with continuous steps and seq, and the same trajectory', async () => {
     const straight: AnyEvent[] = [];

@@ -22,6 +22,7 @@ import { BatchSource, type BatchSize } from './batches.ts';
 import { eagerEngine, type StepEngine } from './update.ts';
 import type { Optimizer } from './optim/optimizer.ts';
 import { pendingStop, type Stop } from './stops.ts';
+import type { StopGate } from './stop-gate.ts';
 import { RunCursor } from './run-cursor.ts';
 import { Checkpointer } from './checkpointing.ts';
 import { ProbePipeline, probeDue, type Probe } from './probe-step.ts';
@@ -51,6 +52,8 @@ export interface LoopOptions {
   engine?: (opt: Optimizer, initial: tf.Tensor[] | undefined) => StepEngine;
   emitter: BoundedEmitter;
   stopRequested?: () => StopRun | undefined;
+  /** run.stop_gate: each step waits for a detector's verdicts on the steps before (stop-gate.ts). */
+  stopGate?: StopGate;
   /** The step the trainer had completed when the obeyed StopRun arrived (for RunFinished.summary). */
   stopReceivedAt?: () => number | undefined;
   interrupted?: () => boolean;
@@ -197,6 +200,8 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       // those steps happened, and a StopRun may have come from them; the run ends after them, so
       // its RunFinished is past every step it sent.
       const replaying = cursor.step < cursor.quietThrough;
+      // The gate first: a StopRun of a judged step is in before the step counts as judged.
+      if (!replaying && o.stopGate) await o.stopGate.before(cursor.step + 1);
       const stop = replaying ? undefined : pendingStop(o.stopRequested, o.interrupted);
       if (stop) {
         obey(stop, '');
@@ -296,6 +301,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       const summary: Record<string, number> = { steps_per_second: rate() };
       const receivedAt = reason === 'early_stopped' ? o.stopReceivedAt?.() : undefined;
       if (receivedAt !== undefined) summary.stop_received_at_step = receivedAt;
+      if (o.stopGate) summary.stop_gate_wait_ms = o.stopGate.waitedMs;
       finished = true;
       await o.emitter.emit({
         name: 'RunFinished',

@@ -13,6 +13,7 @@ import type { Optimizer } from './optim/optimizer.ts';
 import { BoundedEmitter, BusOutageError } from './emitter.ts';
 import { findSpills, readSpills, removeSpills, writeSpill } from './spill.ts';
 import { listenForCommands } from './control.ts';
+import { StopGate } from './stop-gate.ts';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.ts';
 import { trainLoop, type LoopResult } from './loop.ts';
 import { GROKSTREAM_VERSION } from './version.ts';
@@ -184,6 +185,10 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
   const control = listenForCommands({ bus: o.bus, codec: o.codec, deadLetters: producer, runId, obeyed: new Set(checkpoint?.state.obeyedCommands ?? []), log });
   control.noteStep(checkpoint?.state.step ?? 0);
   await control.start();
+  if (cfg.run.stop_gate) {
+    const { lag, timeout_ms } = cfg.run.stop_gate;
+    log(`stop gate: each step waits until a detector has judged the run to within ${lag} step${lag === 1 ? '' : 's'} of it (up to ${timeout_ms} ms), so a stop lands at most ${lag} step${lag === 1 ? '' : 's'} past its trigger`);
+  }
 
   let memorizedAt: number | null = null;
   let grokkedAt: number | null = null;
@@ -255,6 +260,7 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
       engine,
       emitter,
       stopRequested: () => control.stopRequested(),
+      ...(cfg.run.stop_gate ? { stopGate: new StopGate({ lag: cfg.run.stop_gate.lag, timeoutMs: cfg.run.stop_gate.timeout_ms, judgedThrough: () => control.judgedThrough(), log }) } : {}),
       stopReceivedAt: () => control.receivedAtStep(),
       interrupted: o.interrupted,
       handOff: o.handOff,

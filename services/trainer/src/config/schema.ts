@@ -298,6 +298,14 @@ const Run = z
     // The optimisation step as one TensorFlow graph (native backend, MLP, the graph addon): auto
     // uses it where it can, on requires it, off steps op by op.
     graph_step: z.enum(['auto', 'on', 'off']).default('auto'),
+    // Stops within `lag` steps of their trigger on Kafka (stop-gate.ts): the trainer trains at
+    // most `lag` steps past the last step a detector has judged (its DetectorProgress), waiting
+    // up to timeout_ms for it, then going on ungated and saying so. null: no gate (a stop takes
+    // the round trip to the detector, several fast steps).
+    stop_gate: z
+      .strictObject({ lag: int(0).default(1), timeout_ms: posInt().default(2000) })
+      .nullable()
+      .default(null),
     // Scalars are accepted and stored as text, so `tags: {lr: 0.001}` does what it says.
     tags: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
   })
