@@ -7,7 +7,7 @@ import { filter, map, take, type OperatorFunction } from 'rxjs';
 import { DetectorService } from './service.ts';
 import { replayEvents } from './replay.ts';
 import { phaseOptions } from './phase-machine.ts';
-import { syntheticGrokkingRun, syntheticRun } from './testing-runs.ts';
+import { syntheticGrokkingRun, syntheticRun, syntheticRunStarted } from './testing-runs.ts';
 import { detectorOptions, parseDetectorConfig } from './config.ts';
 import { FaultyBus } from './testing-bus.ts';
 import { byRun, onTopics, outputCount, stopQuickly } from './testing-service.ts';
@@ -151,26 +151,8 @@ describe('DetectorService and a trainer stop gate', () => {
     const bus = new MemoryBus();
     await bus.ensureTopics(standardTopics(2));
     const producer = await bus.producer();
-    const started = (runId: string, gate: unknown) => ({
-      name: 'RunStarted' as const,
-      value: {
-        event_id: `${runId}-start`,
-        run_id: runId,
-        seq: 0,
-        ts: 1_000_000,
-        config_json: JSON.stringify({ run: { name: runId, stop_gate: gate } }),
-        seeds: { data: 0, init: 0, order: 0 },
-        task: 'synthetic',
-        model: 'synthetic',
-        layer_names: [],
-        param_count: 0,
-        backend: 'none',
-        host: 'test',
-        grokstream_version: '0',
-        resumed_from_step: null,
-        tags: {},
-      },
-    });
+    const started = (runId: string, gate: unknown) =>
+      syntheticRunStarted({ event_id: `${runId}-start`, run_id: runId, seq: 0, ts: 1_000_000, resumed_from_step: null, config_json: JSON.stringify({ run: { name: runId, stop_gate: gate } }) });
     const gated = [started('gated', { lag: 1, timeout_ms: 2000 }), ...syntheticGrokkingRun('gated', 1000, false)];
     const ungated = [started('ungated', null), ...syntheticGrokkingRun('ungated', 1000, false)];
     const svc = new DetectorService({ ...detector, bus, codec });

@@ -1,5 +1,5 @@
 // Synthetic runs for detector tests, with known phase boundaries.
-import { exampleStepMetrics, type AnyEvent } from '@grokstream/schemas';
+import { exampleStepMetrics, type AnyEvent, type RunStarted } from '@grokstream/schemas';
 
 /** Train fits by step 100; test near chance until 600, then rises to 1 by 700. */
 export function syntheticGrokkingRun(runId: string, steps = 1000, finished = true): AnyEvent[] {
@@ -19,6 +19,26 @@ export function syntheticGrokkingRun(runId: string, steps = 1000, finished = tru
     });
   }
   return events;
+}
+
+/** A synthetic run's RunStarted: `config_json` '{}' unless given. */
+export function syntheticRunStarted(f: Pick<RunStarted, 'event_id' | 'run_id' | 'seq' | 'ts' | 'resumed_from_step'> & { config_json?: string }): AnyEvent {
+  return {
+    name: 'RunStarted',
+    value: {
+      ...f,
+      config_json: f.config_json ?? '{}',
+      seeds: { data: 0, init: 0, order: 0 },
+      task: 'synthetic',
+      model: 'synthetic',
+      layer_names: [],
+      param_count: 0,
+      backend: 'none',
+      host: 'test',
+      grokstream_version: '0',
+      tags: {},
+    },
+  };
 }
 
 export interface SyntheticRunSpec {
@@ -60,26 +80,7 @@ export function syntheticRun(spec: SyntheticRunSpec): AnyEvent[] {
   const id = (what: string, n: number) => `${runId}-${life}-${what}-${n}`;
   const ts = (n: number) => 1_000_000 + life * 100_000 + n;
   const start = (resumedFrom: number | null) =>
-    events.push({
-      name: 'RunStarted',
-      value: {
-        event_id: id('start', resumedFrom ?? 0),
-        run_id: runId,
-        seq: seq++,
-        ts: ts(resumedFrom ?? 0),
-        config_json: '{}',
-        seeds: { data: 0, init: 0, order: 0 },
-        task: 'synthetic',
-        model: 'synthetic',
-        layer_names: [],
-        param_count: 0,
-        backend: 'none',
-        host: 'test',
-        grokstream_version: '0',
-        resumed_from_step: resumedFrom,
-        tags: {},
-      },
-    });
+    events.push(syntheticRunStarted({ event_id: id('start', resumedFrom ?? 0), run_id: runId, seq: seq++, ts: ts(resumedFrom ?? 0), resumed_from_step: resumedFrom }));
   let nextSeqAtCheckpoint = new Map<number, number>();
   const checkpoint = (n: number, final: boolean) => {
     nextSeqAtCheckpoint.set(n, seq + (final ? 2 : 1));

@@ -187,7 +187,10 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
   await control.start();
   if (cfg.run.stop_gate) {
     const { lag, timeout_ms } = cfg.run.stop_gate;
-    log(`stop gate: each step waits until a detector has judged the run to within ${lag} step${lag === 1 ? '' : 's'} of it (up to ${timeout_ms} ms), so a stop lands at most ${lag} step${lag === 1 ? '' : 's'} past its trigger`);
+    log(
+      `stop gate: a stop lands at most ${lag} step${lag === 1 ? '' : 's'} past the step that triggered it ` +
+        `(each step waits up to ${timeout_ms} ms for a detector's verdict on the step ${lag === 0 ? 'just' : `${lag + 1} steps`} before it)`,
+    );
   }
 
   let memorizedAt: number | null = null;
