@@ -24,6 +24,9 @@ import type { Task } from './tasks/task.ts';
 import type { Model } from './models/model.ts';
 import type { MlpShape } from './graph/mlp-step.ts';
 
+/** An exact Tr(HΣ) (B HVPs) takes the per-sample gradients, so its probe steps trace the deltas op by op. */
+const exactTrHSigma = (cfg: RunConfig) => cfg.probes.hessian.tr_h_sigma && cfg.probes.hessian.tr_h_sigma_samples === 'exact';
+
 /**
  * The probes at their configured cadence, on a fixed probe batch (the first probes.batch_size
  * training samples: the split is already shuffled by the data seed), so their trends compare
@@ -46,9 +49,9 @@ function probeRunner(
   const fourierRows = fourier ? { p: fourier.p, rowOffset: 0 } : undefined;
   const reader = graph ? graphProbeReader(model, graph.shape, batch, fourierRows, graph.weights, graph.fromStep) : undefined;
   // The step's graph reads the first-order probes with the step (graph-engine.ts) when they are
-  // read at every probe step: not with tr_h_sigma, whose steps take the deltas op by op.
+  // read at every probe step: not with an exact tr_h_sigma, whose steps take the deltas op by op.
   const firstOrder = p.gop.enabled || p.noise || fourier !== false;
-  const stepReads = reader && firstOrder && !p.hessian.tr_h_sigma ? { x: batch.x, y: batch.y, ...(fourierRows ? { fourier: fourierRows } : {}) } : undefined;
+  const stepReads = reader && firstOrder && !exactTrHSigma(cfg) ? { x: batch.x, y: batch.y, ...(fourierRows ? { fourier: fourierRows } : {}) } : undefined;
   const hessianOn = p.hessian.trace || p.hessian.top_eig || p.hessian.tr_h_sigma;
   const product = graph && hessianOn ? graphHvp(model, graph.shape, batch, graph.weights) : undefined;
   if (product && 'why' in product) log(`probes: Hessian-vector products op by op (${product.why})`);
@@ -71,7 +74,7 @@ function probeRunner(
         : {},
       fourier,
       ...(reader ? { reader } : {}),
-      ...(hvp ? { hvp: hvp.hvp } : {}),
+      ...(hvp ? { hvp: hvp.hvp, weightedGradient: hvp.weightedGradient } : {}),
     });
   };
   return {
@@ -242,8 +245,8 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
     const probe = probes?.probe;
     // The probes' arithmetic in a worker thread, while the next step trains (probe-step.ts); inline
     // where the probe graph computes the Grams and their spectra (what is left takes ~0.1 ms, less
-    // than the hop to a worker and back), unless tr_h_sigma has steps read the rows op by op.
-    summarizer = !probe ? undefined : probes?.graphReads && !cfg.probes.hessian.tr_h_sigma ? new InlineSummarizer() : new WorkerSummarizer();
+    // than the hop to a worker and back), unless an exact tr_h_sigma has steps read the rows op by op.
+    summarizer = !probe ? undefined : probes?.graphReads && !exactTrHSigma(cfg) ? new InlineSummarizer() : new WorkerSummarizer();
     const result = await trainLoop({
       runId,
       task,

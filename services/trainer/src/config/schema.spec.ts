@@ -38,6 +38,7 @@ describe('defaults', () => {
       seeds: { data: 0, init: 0, order: 0 },
       backend: 'auto',
       graph_step: 'auto',
+      stop_gate: null,
       tags: {},
     });
     expect(cfg.task).toEqual({ kind: 'modular', op: 'add', p: 59, train_fraction: 0.5 });

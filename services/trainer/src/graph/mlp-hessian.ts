@@ -19,6 +19,9 @@ export class MlpHessianGraph {
   private readonly shapes: number[][];
   /** H v, in mlpParamShapes order; reused by the next product. */
   private readonly out: Float32Array[];
+  private readonly weightedRunner: Runner;
+  /** sum_i c_i ∇L_i, in mlpParamShapes order; reused by the next call. */
+  private readonly weighted: Float32Array[];
 
   constructor(
     private readonly shape: MlpShape,
@@ -48,28 +51,47 @@ export class MlpHessianGraph {
         dot = g.op('AddV2', [dot, g.op('Sum', [g.op('Reshape', [g.op('Mul', [d, vs[i]!]), g.ints([-1])]), g.ints([0])])]);
       });
       const hv = g.gradients([dot], params, 'hvp', [g.scalar(1)]).map((d, i) => d ?? g.op('ZerosLike', [params[i]!]));
+      const batchFeeds = [
+        { name: x, shape: [B, s.inputDim], dtype: DT.float },
+        { name: y, shape: [B, s.outputDim], dtype: DT.float },
+        ...params.map((name, i) => ({ name, shape: this.shapes[i]!, dtype: DT.float })),
+      ];
       this.runner = g.runner(
-        [
-          { name: x, shape: [B, s.inputDim], dtype: DT.float },
-          { name: y, shape: [B, s.outputDim], dtype: DT.float },
-          ...params.map((name, i) => ({ name, shape: this.shapes[i]!, dtype: DT.float })),
-          ...vs.map((name, i) => ({ name, shape: this.shapes[i]!, dtype: DT.float })),
-        ],
+        [...batchFeeds, ...vs.map((name, i) => ({ name, shape: this.shapes[i]!, dtype: DT.float }))],
         hv,
         { intra: 1 }, // a small batch: as mlp-probes.ts
       );
+      // sum_i c_i ∇L_i as ∇(sum_i c_i L_i) (per-sample-gradients.ts, weightedLossGradient): the
+      // combination of the sampled Tr(HΣ), without the per-sample gradients.
+      const c = g.placeholder('c', DT.float, [B]);
+      const weightedLoss = g.op('Sum', [g.op('Mul', [`${ce}:0`, c]), g.ints([0])]);
+      const weighted = g.gradients([weightedLoss], params, 'weighted', [g.scalar(1)]).map((d, i) => d ?? g.op('ZerosLike', [params[i]!]));
+      this.weightedRunner = g.runner([...batchFeeds, { name: c, shape: [B], dtype: DT.float }], weighted, { intra: 1 });
     } catch (err) {
       this.graph.dispose();
       throw err;
     }
     this.out = this.shapes.map((sh) => new Float32Array(sh.reduce((a, b) => a * b, 1)));
+    this.weighted = this.shapes.map((sh) => new Float32Array(sh.reduce((a, b) => a * b, 1)));
+  }
+
+  private checkBatch(x: Float32Array, y: Float32Array): void {
+    if (x.length !== this.batchSize * this.shape.inputDim || y.length !== this.batchSize * this.shape.outputDim) {
+      throw new Error(`the Hessian graph takes ${this.batchSize} samples of ${this.shape.inputDim} → ${this.shape.outputDim}; got ${x.length} inputs and ${y.length} targets`);
+    }
+  }
+
+  /** sum_i c_i ∇L_i at these weights on the probe batch; the result arrays are reused by the next call. */
+  weightedGradient(params: Float32Array[], x: Float32Array, y: Float32Array, c: Float32Array): Float32Array[] {
+    this.checkBatch(x, y);
+    if (c.length !== this.batchSize) throw new Error(`the weighted gradient takes ${this.batchSize} weights, got ${c.length}`);
+    this.weightedRunner.run([x, y, ...params, c], this.weighted);
+    return this.weighted;
   }
 
   /** H v at these weights on the probe batch (x, one-hot y); the result arrays are reused by the next call. */
   product(params: Float32Array[], x: Float32Array, y: Float32Array, v: Float32Array[]): Float32Array[] {
-    if (x.length !== this.batchSize * this.shape.inputDim || y.length !== this.batchSize * this.shape.outputDim) {
-      throw new Error(`the Hessian graph takes ${this.batchSize} samples of ${this.shape.inputDim} → ${this.shape.outputDim}; got ${x.length} inputs and ${y.length} targets`);
-    }
+    this.checkBatch(x, y);
     this.runner.run([x, y, ...params, ...v], this.out);
     return this.out;
   }

@@ -19,6 +19,7 @@ import { MlpProbeGraph, type ProbeGraphReading } from './mlp-probes.ts';
 import { MlpGraphStep } from './mlp-step.ts';
 import { graphHvp, graphProbeReader } from './probe-reader.ts';
 import { hessianVectorProduct } from '../probes/hessian.ts';
+import { weightedGradientSum, weightedLossGradient } from '../probes/per-sample-gradients.ts';
 
 beforeAll(async () => {
   await useTestBackend();
@@ -77,7 +78,7 @@ describe('the first-order probe reads as one graph', () => {
     });
   }
 
-  it('give readProbes the same GOP spectra, noise and Fourier sparsity, and are not used when tr_h_sigma needs the deltas', () => {
+  it('give readProbes the same GOP spectra, noise and Fourier sparsity, serve beside a sampled tr_h_sigma, and are not used when an exact one needs the deltas', () => {
     const c = CASES[1]!;
     const model = mlp(c.options);
     const data = testBatch(c.B, c.options.inputDim, c.options.outputDim, 'cross-entropy', 9);
@@ -104,11 +105,18 @@ describe('the first-order probe reads as one graph', () => {
       expect(fromGraph.grad_snr! / opByOp.grad_snr! - 1).toBeLessThan(1e-4);
       expect(fromGraph.extra.fourier_sparsity).toBeCloseTo(opByOp.extra.fourier_sparsity!, 5);
       expect(fromGraph.extra.fourier_key_freqs).toBe(opByOp.extra.fourier_key_freqs);
-      // tr_h_sigma combines the traced per-sample gradients themselves: the op-by-op route.
-      const withHessian = readProbes(model, crossEntropyPerSample, batch, createProbeState(1), { ...options, reader, hessian: { trHSigma: true } });
-      expect(reads).toBe(1);
-      expect(withHessian.work!.layers.length).toBeGreaterThan(0);
-      expect(withHessian.fields.tr_h_sigma).not.toBeNull();
+      // The sampled tr_h_sigma takes a weighted gradient, not the deltas: the reader serves beside
+      // it, and its value is the traced route's (the same signs from the same state).
+      const traced = readProbes(model, crossEntropyPerSample, batch, createProbeState(1), { ...options, hessian: { trHSigma: true } });
+      const sampled = readProbes(model, crossEntropyPerSample, batch, createProbeState(1), { ...options, reader, hessian: { trHSigma: true } });
+      expect(reads).toBe(2);
+      expect(sampled.work!.layers).toEqual([]);
+      expect(Math.abs(sampled.fields.tr_h_sigma! / traced.fields.tr_h_sigma! - 1)).toBeLessThan(1e-4);
+      // The exact one combines the traced per-sample gradients themselves: the op-by-op route.
+      const exact = readProbes(model, crossEntropyPerSample, batch, createProbeState(1), { ...options, reader, hessian: { trHSigma: true, trHSigmaSamples: 'exact' } });
+      expect(reads).toBe(2);
+      expect(exact.work!.layers.length).toBeGreaterThan(0);
+      expect(exact.fields.tr_h_sigma).not.toBeNull();
     } finally {
       graph.dispose();
       model.dispose();
@@ -169,6 +177,37 @@ describe('the Hessian-vector product as one graph', () => {
     } finally {
       model.dispose();
       tf.dispose([data.x, data.y]);
+    }
+  });
+
+  it('gives the weighted gradient sum_i c_i ∇L_i of the traced deltas and of a weighted loss, op by op', () => {
+    for (const c of CASES) {
+      const model = mlp(c.options);
+      const data = testBatch(c.B, c.options.inputDim, c.options.outputDim, 'cross-entropy', 9);
+      const batch = { x: data.x, y: data.y };
+      const product = graphHvp(model, c.options, batch);
+      const traced = traceDeltas(model, crossEntropyPerSample, batch);
+      try {
+        if ('why' in product) {
+          expect(c.options.activation).toBe('tanh');
+          continue;
+        }
+        const weights = Float32Array.from({ length: c.B }, (_, i) => (i % 3) - 1 + 0.25 * i);
+        const fromGraph = product.weightedGradient(weights);
+        const fromLoss = weightedLossGradient(model, crossEntropyPerSample, batch, weights);
+        const fromDeltas = weightedGradientSum(model, traced, [], weights);
+        fromGraph.forEach((t, i) => {
+          const [g, l, d] = [t, fromLoss[i]!, fromDeltas[i]!].map((x) => x.dataSync());
+          expect(maxRel(g!, d!), `${c.name}: parameter ${i}, graph vs deltas`).toBeLessThan(1e-4);
+          expect(maxRel(l!, d!), `${c.name}: parameter ${i}, weighted loss vs deltas`).toBeLessThan(1e-4);
+        });
+        tf.dispose([...fromGraph, ...fromLoss, ...fromDeltas]);
+      } finally {
+        traced.dispose();
+        if (!('why' in product)) product.dispose();
+        model.dispose();
+        tf.dispose([data.x, data.y]);
+      }
     }
   });
 

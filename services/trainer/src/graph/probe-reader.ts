@@ -5,7 +5,7 @@
 import { tf } from '../tf.ts';
 import type { Model } from '../models/model.ts';
 import type { FirstOrderReader, FirstOrderReading } from '../probes/index.ts';
-import type { Hvp } from '../probes/hessian.ts';
+import type { Hvp, ParamVector } from '../probes/hessian.ts';
 import { energiesOfParts } from '../probes/fourier.ts';
 import { MlpProbeGraph, type ProbeGraphReading } from './mlp-probes.ts';
 import { MlpHessianGraph } from './mlp-hessian.ts';
@@ -56,6 +56,8 @@ export function graphProbeReader(
 
 export interface GraphHvp {
   hvp: Hvp;
+  /** sum_i c_i ∇L_i (the sampled Tr(HΣ)'s combination), one run of the same graph. */
+  weightedGradient: (c: Float32Array) => ParamVector;
   dispose(): void;
 }
 
@@ -83,6 +85,7 @@ export function graphHvp(model: Model, shape: MlpShape, batch: { x: tf.Tensor2D;
       );
       return out.map((values, i) => tf.tensor(values.slice(), model.params[i]!.shape));
     },
+    weightedGradient: (c) => graph.weightedGradient(weights(), xs, ys, c).map((values, i) => tf.tensor(values.slice(), model.params[i]!.shape)),
     dispose: () => graph.dispose(),
   };
 }

@@ -16,7 +16,7 @@ import {
   traceHSigma,
   unflatten,
 } from './hessian.ts';
-import { perSampleGradients, perSampleGradientsByLoop, weightedGradientSum } from './per-sample-gradients.ts';
+import { perSampleGradients, perSampleGradientsByLoop, weightedGradientSum, weightedLossGradient } from './per-sample-gradients.ts';
 import { traceDeltas } from './deltas.ts';
 import { SecondOrderHazardError } from '../second-order-ops.ts';
 import {
@@ -160,6 +160,10 @@ describe.each(models)('Hessian probes: $name', ({ opts, kind }) => {
     g.forEach((gi, i) => gi.forEach((x, a) => (want[a]! += c[i]! * x)));
     expect(maxRelativeError(flatten(combined), want)).toBeLessThan(1e-4);
     tf.dispose(combined);
+    // The same combination as the gradient of the weighted loss, without the trace.
+    const weighted = weightedLossGradient(model, lossFn, batch, c);
+    expect(maxRelativeError(flatten(weighted), want)).toBeLessThan(1e-4);
+    tf.dispose(weighted);
 
     let average = 0;
     let averageSquare = 0;

@@ -120,7 +120,10 @@ export function rademacher(model: Model, rng: Rng): Float32Array {
 
 /** n independent signs, each ±1 with probability 1/2. */
 function rademacherSigns(n: number, rng: Rng): Float32Array {
-  return Float32Array.from({ length: n }, () => (rng.next() < 0.5 ? -1 : 1));
+  // A plain loop: Float32Array.from with a callback took ~1.5 ms for the reference MLP's 22,656.
+  const signs = new Float32Array(n);
+  for (let i = 0; i < n; i++) signs[i] = rng.next() < 0.5 ? -1 : 1;
+  return signs;
 }
 
 /**

@@ -18,8 +18,10 @@
 //                      average over the calls sharing `state` (hessian.ts)
 //   hessian_top_eig    dominant eigenvalue by power iteration warm-started from state (hessian.ts)
 //   tr_h_sigma         Tr(H Sigma) = (1/B) sum (g_i - g_bar)^T H (g_i - g_bar): by default the unbiased
-//                      estimate from one random sign combination of the centred g_i (1 HVP), with
-//                      'exact' the B quadratic forms (B HVPs) (hessian.ts)
+//                      estimate from one random sign combination of the centred g_i (1 HVP; the
+//                      combination is the gradient of a sign-weighted loss, or from the traced
+//                      deltas where they were read anyway), with 'exact' the B quadratic forms
+//                      (B HVPs) (hessian.ts)
 //   extra.tr_h_sigma_samples the HVPs behind tr_h_sigma (B when exact)
 //   extra.fourier_sparsity   share of the non-DC embedding energy in the top-K frequencies
 //   extra.fourier_key_freqs  number of frequencies holding energyFraction (0.9) of it (fourier.ts)
@@ -42,10 +44,11 @@ import {
   traceHSigma,
   type HutchinsonState,
   type Hvp,
+  type ParamVector,
   type PowerIterationState,
   type TraceHSigmaState,
 } from './hessian.ts';
-import { perSampleGradients, perSampleGradientsByLoop, weightedGradientSum } from './per-sample-gradients.ts';
+import { perSampleGradients, perSampleGradientsByLoop, weightedGradientSum, weightedLossGradient } from './per-sample-gradients.ts';
 import { SecondOrderHazardError } from '../second-order-ops.ts';
 import { DEFAULT_RANK_TOL, DEFAULT_TOP_K } from './spectrum.ts';
 
@@ -94,11 +97,13 @@ export interface ProbeOptions {
    * The first-order reads done elsewhere, as one graph (graph/mlp-probes.ts): the dense layers'
    * Grams and the Fourier energies for this batch and the model's current weights. Used for the
    * GOP, the noise and the Fourier probes whenever no probe needs the traced deltas themselves
-   * (tr_h_sigma does); the scopes must be the model's dense layers and cover every parameter.
+   * (exact tr_h_sigma does); the scopes must be the model's dense layers and cover every parameter.
    */
   reader?: FirstOrderReader;
   /** The Hessian-vector product for the Hessian probes (default: op by op; graph/mlp-hessian.ts as one graph). */
   hvp?: Hvp;
+  /** sum_i c_i g_i for the sampled Tr(HΣ) (default: weightedLossGradient, op by op; graph/mlp-hessian.ts as one graph). */
+  weightedGradient?: (c: Float32Array) => ParamVector;
 }
 
 /** What a FirstOrderReader returns: per-scope Grams (B × B) and, with the Fourier probe, its energies. */
@@ -180,7 +185,10 @@ export function readProbes<Y extends tf.Tensor>(
   const owned: tf.Tensor[] = [];
   try {
     let fallback: tf.Tensor[] = [];
-    const read = options.reader && !h.trHSigma && (gopOn || noiseOn || options.fourier) ? options.reader.read() : undefined;
+    // Exact Tr(HΣ) takes the per-sample gradients themselves (traced deltas); the sampled one
+    // needs only a weighted gradient (weightedLossGradient), so the reader serves beside it.
+    const exactTrHSigma = h.trHSigma === true && h.trHSigmaSamples === 'exact';
+    const read = options.reader && !exactTrHSigma && (gopOn || noiseOn || options.fourier) ? options.reader.read() : undefined;
     if (read && (gopOn || noiseOn)) {
       work = {
         batchSize: B,
@@ -191,7 +199,7 @@ export function readProbes<Y extends tf.Tensor>(
         gop: gopOn ? { topK: options.gop?.topK ?? DEFAULT_TOP_K, rankTol: options.gop?.rankTol ?? DEFAULT_RANK_TOL, perLayer: options.gop?.perLayer ?? true } : undefined,
         noise: noiseOn,
       };
-    } else if (!read && (gopOn || noiseOn || h.trHSigma)) {
+    } else if (!read && (gopOn || noiseOn || exactTrHSigma)) {
       traced = traceDeltas(model, lossFn, batch);
       fallback = perSampleGradientsByLoop(model, lossFn, batch, traced.uncovered);
       owned.push(...fallback);
@@ -215,17 +223,22 @@ export function readProbes<Y extends tf.Tensor>(
           fields.hessian_trace_avg = average;
         }
         if (h.topEig) fields.hessian_top_eig = topHessianEigenvalue(model, lossFn, batch, state.power, h.powerIters ?? 3, options.hvp);
-        if (h.trHSigma && traced) {
+        if (h.trHSigma) {
           const samples = h.trHSigmaSamples ?? 1;
           if (samples === 'exact') {
+            if (!traced) throw new Error('readProbes: exact tr_h_sigma without traced deltas (a bug)');
             const perSample = perSampleGradients(model, lossFn, batch, traced, fallback);
             // perSampleGradients returns the fallback tensors in place: free only the new ones.
             owned.push(...perSample.filter((t) => !fallback.includes(t)));
             fields.tr_h_sigma = traceHSigma(model, lossFn, batch, perSample, options.hvp ? { hvp: options.hvp } : {});
             fields.extra.tr_h_sigma_samples = B;
           } else {
+            // From the traced deltas where they were read anyway; else one weighted backward pass.
             const t = traced;
-            fields.tr_h_sigma = sampledTraceHSigma(model, lossFn, batch, (c) => weightedGradientSum(model, t, fallback, c), state.trHSigma, samples, options.hvp);
+            const combine = t
+              ? (c: Float32Array) => weightedGradientSum(model, t, fallback, c)
+              : (options.weightedGradient ?? ((c: Float32Array) => weightedLossGradient(model, lossFn, batch, c)));
+            fields.tr_h_sigma = sampledTraceHSigma(model, lossFn, batch, combine, state.trHSigma, samples, options.hvp);
             fields.extra.tr_h_sigma_samples = samples;
           }
         }

@@ -71,6 +71,22 @@ export function perSampleGradients<Y extends tf.Tensor>(
 }
 
 /**
+ * sum_i c_i g_i for per-sample weights c (length B) as the gradient of sum_i c_i L_i: one forward
+ * and one backward pass, no traced deltas. Exact under the loss contract (sample i's loss depends
+ * on row i only: probes/index.ts), for any model. One tensor per parameter, model.params order;
+ * the caller disposes them.
+ */
+export function weightedLossGradient<Y extends tf.Tensor>(model: Model, lossFn: PerSampleLoss<Y>, batch: ProbeBatch<Y>, c: Float32Array): tf.Tensor[] {
+  const B = batch.x.shape[0];
+  if (c.length !== B) throw new Error(`weightedLossGradient: ${c.length} weights for a batch of ${B}`);
+  return tf.tidy(() => {
+    const weights = tf.tensor1d(c);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(lossFn(model.forward(batch.x), batch.y), weights)) as tf.Scalar, model.params);
+    return model.params.map((p) => grads[p.name]!);
+  });
+}
+
+/**
  * sum_i c_i g_i for per-sample weights c (length B), without materialising the g_i: a dense
  * layer's is sum over its uses of A^T diag(c) D (each sample's weight on every row of its own,
  * the bias sum_rows diag(c) D), an uncovered parameter's c^T G from its per-sample gradients
