@@ -235,7 +235,10 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       }
 
       // The measurements.
-      const m = update.measured ?? await measureStep({ model, task, out: update.out, labels: batch.labels, loss: update.loss, gradNormSq: update.gradNormSq, evaluate, initial });
+      const m =
+        update.measured !== undefined
+          ? update.measured
+          : await measureStep({ model, task, out: update.out, labels: batch.labels, loss: update.loss, gradNormSq: update.gradNormSq, evaluate, initial });
       update.dispose();
       batch.release();
       // The probes of the step before, whose arithmetic ran while this one trained: out before

@@ -9,7 +9,8 @@ import type { Batch } from './batches.ts';
 import { gradNormSq } from './metrics.ts';
 import type { Measurements } from './measurements.ts';
 
-export interface Update {
+/** What an eager step leaves for the measurements (measurements.ts reads the tensors). */
+export interface StepTensors {
   /** The batch's mean loss before the update. */
   loss: tf.Scalar;
   /** The batch's outputs (logits) before the update. */
@@ -18,11 +19,20 @@ export interface Update {
   gradNormSq: tf.Scalar;
   /** ‖Δθ‖² of the update. */
   updateNormSq: number;
-  /** The step's measurements, when the engine took them with the step (a graph step does). */
-  measured?: Measurements;
+  measured?: undefined;
   /** Frees loss, out and gradNormSq. */
   dispose(): void;
 }
+
+/** A step whose engine took the measurements with it (a graph step: graph/mlp-measures.ts). */
+export interface MeasuredUpdate {
+  measured: Measurements;
+  /** ‖Δθ‖² of the update. */
+  updateNormSq: number;
+  dispose(): void;
+}
+
+export type Update = StepTensors | MeasuredUpdate;
 
 /** The forward and backward passes of a step, before its update: what a late stop discards. */
 export interface Gradients {
@@ -46,7 +56,7 @@ export function gradientsOf(model: Model, task: Task, batch: Batch): Gradients {
 }
 
 /** The optimiser's update from a step's gradients (which it frees). */
-export function applyUpdate(opt: Optimizer, g: Gradients, lr: number): Update {
+export function applyUpdate(opt: Optimizer, g: Gradients, lr: number): StepTensors {
   const { loss, out, grads } = g;
   const gsq = tf.tidy(() => gradNormSq(grads));
   const updateNormSq = opt.apply(grads, lr);
@@ -54,7 +64,7 @@ export function applyUpdate(opt: Optimizer, g: Gradients, lr: number): Update {
   return { loss, out, gradNormSq: gsq, updateNormSq, dispose: () => tf.dispose([loss, out, gsq]) };
 }
 
-export function optimisationStep(model: Model, task: Task, opt: Optimizer, batch: Batch, lr: number): Update {
+export function optimisationStep(model: Model, task: Task, opt: Optimizer, batch: Batch, lr: number): StepTensors {
   return applyUpdate(opt, gradientsOf(model, task, batch), lr);
 }
 

@@ -100,23 +100,27 @@ export function graphEngine(model: Model, shape: MlpShape, options: OptimizerOpt
       if (!r) return undefined;
       // Copies: a backend may keep the array it was given, and the graph step reuses its arrays.
       tf.tidy(() => model.params.forEach((p, i) => p.assign(tf.tensor(graph.params[i]!.slice(), p.shape))));
+      const g = r.measures;
+      if (g) {
+        // Measured in the graph: no tensors for the measurements to read.
+        const measured = {
+          trainLoss: r.loss,
+          trainAcc: g.trainAcc,
+          testLoss: g.testLoss,
+          testAcc: g.testAcc,
+          softmaxCollapse: g.softmaxCollapse,
+          gradNormSq: r.gradNormSq,
+          norms: g.norms,
+          lastLayerNorm: g.norms[lastWeight]!,
+          initDistance: g.initDistance,
+          diagnostics: {},
+        };
+        return { measured, updateNormSq: r.updateNormSq, dispose: () => {} };
+      }
       const loss = tf.scalar(r.loss);
       const out = tf.tensor2d(r.logits.slice(), [batch.y.shape[0], batch.y.shape[1]]);
       const gradNormSq = tf.scalar(r.gradNormSq);
-      const g = r.measures;
-      const measured = g && {
-        trainLoss: r.loss,
-        trainAcc: g.trainAcc,
-        testLoss: g.testLoss,
-        testAcc: g.testAcc,
-        softmaxCollapse: g.softmaxCollapse,
-        gradNormSq: r.gradNormSq,
-        norms: g.norms,
-        lastLayerNorm: g.norms[lastWeight]!,
-        initDistance: g.initDistance,
-        diagnostics: {},
-      };
-      return { loss, out, gradNormSq, updateNormSq: r.updateNormSq, ...(measured ? { measured } : {}), dispose: () => tf.dispose([loss, out, gradNormSq]) };
+      return { loss, out, gradNormSq, updateNormSq: r.updateNormSq, dispose: () => tf.dispose([loss, out, gradNormSq]) };
     },
     weights: () => graph.params,
     probeReading: () => graph.probeReading(),
