@@ -201,7 +201,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       // its RunFinished is past every step it sent.
       const replaying = cursor.step < cursor.quietThrough;
       // The gate first: a StopRun of a judged step is in before the step counts as judged.
-      if (!replaying && o.stopGate) await o.stopGate.before(cursor.step + 1);
+      if (!replaying && o.stopGate) await o.stopGate.before(cursor.step + 1, () => pendingStop(o.stopRequested, o.interrupted) !== undefined);
       const stop = replaying ? undefined : pendingStop(o.stopRequested, o.interrupted);
       if (stop) {
         obey(stop, '');

@@ -77,6 +77,16 @@ describe('StopGate', () => {
     expect(t.lines[0]).toMatch(/judged through none/);
   });
 
+  it('stops waiting the moment a stop is pending: the caller obeys it', async () => {
+    const t = gate(1, 1000);
+    let stop = false;
+    const waiting = t.g.before(10, () => stop);
+    stop = true;
+    await waiting;
+    expect(t.clock()).toBeLessThanOrEqual(1);
+    expect(t.lines).toEqual([]);
+  });
+
   it('refuses a negative or fractional lag and a timeout that is not positive', () => {
     const o = { judgedThrough: () => undefined, log: () => {} };
     expect(() => new StopGate({ ...o, lag: -1, timeoutMs: 10 })).toThrow(/lag must be a whole number ≥ 0, got -1/);

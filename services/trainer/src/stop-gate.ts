@@ -41,8 +41,11 @@ export class StopGate {
     return next - 1 - this.o.lag;
   }
 
-  /** Resolves when step `next` may start: judged far enough, or the gate is open. */
-  async before(next: number): Promise<void> {
+  /**
+   * Resolves when step `next` may start: judged far enough, or the gate is open; or at once when
+   * `stopPending` says a stop (a StopRun, Ctrl-C) is in, which the caller obeys instead.
+   */
+  async before(next: number, stopPending: () => boolean = () => false): Promise<void> {
     const need = this.needFor(next);
     if (need < 1) return; // nothing to judge yet
     let judged = this.o.judgedThrough() ?? 0;
@@ -54,6 +57,7 @@ export class StopGate {
     if (judged >= need) return;
     const t0 = this.now();
     while (judged < need) {
+      if (stopPending()) break;
       if (this.now() - t0 >= this.o.timeoutMs) {
         this.openedAt = judged;
         this.waitedMs += this.now() - t0;
