@@ -58,11 +58,6 @@ function softmaxCollapseIn(g: TfGraph, logits: string): string {
   return g.op('Mean', [g.op('Cast', [g.op('Equal', [normaliser, g.scalar(1)])], [['SrcT', 'type', DT.bool], ['DstT', 'type', DT.float]]), g.ints([0])]);
 }
 
-const constant = (g: TfGraph, values: Float32Array | Int32Array, shape: number[]) =>
-  values instanceof Int32Array
-    ? g.op('Const', [], [['dtype', 'type', DT.int32], ['value', 'i32', [shape, Array.from(values)]]])
-    : g.op('Const', [], [['dtype', 'type', DT.float], ['value', 'f32', [shape, Array.from(values)]]]);
-
 /**
  * The measurement ops on the step's logits (before the update) and its new weights (`params`,
  * mlpParamShapes order, with `shapes` their shapes).
@@ -77,18 +72,18 @@ export function measureOpsIn(g: TfGraph, s: MlpShape, spec: MeasureSpec, logits:
   }
   every.push(...params.map((p, i) => normOf(g, p, shapes[i]!.length)));
   if (spec.initial) {
-    const initial = spec.initial.map((w, i) => constant(g, w, shapes[i]!));
+    const initial = spec.initial.map((w, i) => g.constant(w, shapes[i]!));
     const squares = params.map((p, i) => g.op('Sum', [g.op('Square', [g.op('Sub', [p, initial[i]!])]), g.ints([...shapes[i]!.keys()])]));
     every.push(g.op('Sqrt', [squares.length === 1 ? squares[0]! : g.op('AddN', [squares], [['N', 'int', squares.length]])]));
   }
 
   const n = spec.test.y.length / s.outputDim;
-  const tx = constant(g, spec.test.x, [n, s.inputDim]);
-  const ty = constant(g, spec.test.y, [n, s.outputDim]);
+  const tx = g.constant(spec.test.x, [n, s.inputDim]);
+  const ty = g.constant(spec.test.y, [n, s.outputDim]);
   const testLogits = mlpForwardIn(g, s, tx, params);
   // The mean softmax cross-entropy, as the step's loss (second-order-ops.ts's, fused).
   const test = [g.op('Mean', [`${g.op('SoftmaxCrossEntropyWithLogits', [testLogits, ty])}:0`, g.ints([0])])];
-  const testLabels = spec.classification && spec.test.labels ? constant(g, spec.test.labels, [n]) : undefined;
+  const testLabels = spec.classification && spec.test.labels ? g.constant(spec.test.labels, [n]) : undefined;
   if (testLabels) test.push(accuracyIn(g, testLogits, testLabels));
 
   const count = params.length;

@@ -92,7 +92,7 @@ export function probeOpsIn(g: TfGraph, s: MlpShape, x: string, y: string, params
     // fourier.ts's fourierEnergiesOf: Σ over columns of (DFT · E)², E the embedding rows.
     const half = Math.floor(fourier.p / 2);
     const rows = g.op('Slice', [params[0]!, g.ints([fourier.rowOffset, 0]), g.ints([fourier.p, -1])]);
-    const w = g.op('Const', [], [['dtype', 'type', DT.float], ['value', 'f32', [[2 * (half + 1), fourier.p], Array.from(dftMatrix(fourier.p))]]]);
+    const w = g.constant(dftMatrix(fourier.p), [2 * (half + 1), fourier.p]);
     fetches.push(g.op('Sum', [g.op('Square', [g.op('MatMul', [w, rows])]), g.ints([1])]));
   }
   return new ProbeOps(fetches, layers, B, fourier?.p);

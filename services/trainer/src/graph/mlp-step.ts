@@ -164,8 +164,8 @@ export class MlpGraphStep {
     let probe: ProbeOps[] | undefined;
     if (e.probe) {
       const B = e.probe.y.length / s.outputDim;
-      const px = g.op('Const', [], [['dtype', 'type', DT.float], ['value', 'f32', [[B, s.inputDim], Array.from(e.probe.x)]]]);
-      const py = g.op('Const', [], [['dtype', 'type', DT.float], ['value', 'f32', [[B, s.outputDim], Array.from(e.probe.y)]]]);
+      const px = g.constant(e.probe.x, [B, s.inputDim]);
+      const py = g.constant(e.probe.y, [B, s.outputDim]);
       const ops = probeOpsIn(g, s, px, py, newParams, B, e.probe.fourier);
       probe = [ops, ops.twin()];
     }

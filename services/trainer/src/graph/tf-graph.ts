@@ -86,6 +86,11 @@ export class TfGraph {
     return this.op('Const', [], [['dtype', 'type', DT.int32], ['value', 'i32', [[values.length], values]]], name);
   }
 
+  /** A constant tensor of these values (float32, or int32 from an Int32Array), row-major in `shape`. */
+  constant(values: ArrayLike<number> & Iterable<number>, shape: number[], dtype: typeof DT.float | typeof DT.int32 = values instanceof Int32Array ? DT.int32 : DT.float): string {
+    return this.op('Const', [], [['dtype', 'type', dtype], ['value', dtype === DT.int32 ? 'i32' : 'f32', [shape, Array.from(values)]]]);
+  }
+
   /** d(Σ dys·ys)/dxs, from TensorFlow's gradient registry; null where x does not reach y. */
   gradients(ys: string[], xs: string[], prefix = 'gradients', dys?: string[]): Array<string | null> {
     return this.addon.addGradients(this.id, ys, xs, prefix, dys);
