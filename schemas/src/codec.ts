@@ -30,6 +30,8 @@ interface Reader {
   writerType: Type;
   /** Finds U+FFFD in a decoded value (see replacement-check.ts); undefined: no strings there. */
   fffd: ReplacementCheck | undefined;
+  /** The writer schema's fingerprint in hex, made once (it tags every decoded event). */
+  writer: string;
 }
 
 export function fingerprintHex(fp: bigint): string {
@@ -47,7 +49,14 @@ export class EventCodec {
       const { fingerprint, bytes } = schemaFingerprint(schema);
       const header = Buffer.concat([Buffer.from([MAGIC_0, MAGIC_1]), Buffer.from(bytes)]);
       this.writers.set(name as EventName, { type, header, fp: fingerprint });
-      this.readers.set(fingerprint, { name: name as EventName, type, resolver: undefined, writerType: type, fffd: replacementCheck(type) });
+      this.readers.set(fingerprint, {
+        name: name as EventName,
+        type,
+        resolver: undefined,
+        writerType: type,
+        fffd: replacementCheck(type),
+        writer: fingerprintHex(fingerprint),
+      });
     }
     for (const { name, file, schema } of history) {
       const { fingerprint } = schemaFingerprint(schema);
@@ -64,7 +73,14 @@ export class EventCodec {
             'make the change compatible (add fields with defaults, never change a type) or publish a new event name',
         );
       }
-      this.readers.set(fingerprint, { name: name as EventName, type: reader.type, resolver, writerType, fffd: replacementCheck(reader.type) });
+      this.readers.set(fingerprint, {
+        name: name as EventName,
+        type: reader.type,
+        resolver,
+        writerType,
+        fffd: replacementCheck(reader.type),
+        writer: fingerprintHex(fingerprint),
+      });
     }
   }
 
@@ -136,7 +152,7 @@ export class EventCodec {
     if (reader.fffd?.(result.value) && !this.bodyIsValidUtf8(reader, buf)) {
       throw new DecodeError('malformed-body', `${reader.name} body has a string that is not valid UTF-8`);
     }
-    return { name: reader.name, value: result.value, writer: fingerprintHex(fp) } as AnyEvent & { writer: string };
+    return { name: reader.name, value: result.value, writer: reader.writer } as AnyEvent & { writer: string };
   }
 
   /**

@@ -21,10 +21,17 @@ export class EventPublisher {
 
   /** Encodes and sends (split into requests under the bus's size limit); each event is keyed by its run_id. */
   async publish(topic: string, events: AnyEvent[]): Promise<void> {
-    await this.producer.send(
-      topic,
-      events.map((e) => ({ key: e.value.run_id, value: this.codec.encode(e.name, e.value as never) })),
-    );
+    await this.send(topic, this.encode(events));
+  }
+
+  /** The messages publish() sends for these events (CPU only: a caller may encode ahead; throws EncodeError). */
+  encode(events: AnyEvent[]): OutgoingMessage[] {
+    return events.map((e) => ({ key: e.value.run_id, value: this.codec.encode(e.name, e.value as never) }));
+  }
+
+  /** Sends messages encode() made, in order. */
+  async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    await this.producer.send(topic, messages);
   }
 }
 
@@ -241,7 +248,9 @@ export function eventConsumer(bus: Bus, options: EventConsumerOptions): EventCon
           }
           const refused = options.check?.(decoded as AnyEvent);
           if (refused !== undefined) throw new DecodeError('invalid-event', `a ${decoded.name} that ${groupId} refuses: ${refused}`);
-          events.push({ ...decoded, topic: m.topic, partition: m.partition, offset: m.offset } as ReceivedEvent);
+          // Built field by field: an object spread here cost about 3 µs an event, a third of
+          // the consumer's time (foundation bench, the two-process bus figure).
+          events.push({ name: decoded.name, value: decoded.value, writer: decoded.writer, topic: m.topic, partition: m.partition, offset: m.offset } as ReceivedEvent);
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err;
           if (written.has(m.topic, m.partition, m.offset)) {

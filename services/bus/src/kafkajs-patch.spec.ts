@@ -3,6 +3,9 @@
 // The patched code must still speak the protocol byte for byte and hash keys as the Java client
 // does (a key's partition is part of its order), so: the Java client's hash (partitioner.ts, held
 // to the Java vectors) on random keys, and hand-encoded varints and records from the protocol guide.
+// The record batch's CRC-32C comes from @node-rs/crc32: held to RFC 3720's vectors and to kafkajs's
+// own byte-wise table. On the consumer's side, a record's offset and timestamp are computed in
+// numbers where exact: held to 64-bit BigInt arithmetic, at and past the edges where Longs take over.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { murmur2 as javaMurmur2 } from './partitioner.ts';
@@ -64,5 +67,88 @@ describe('patched kafkajs: encoder', () => {
     expect([...r.buffer]).toEqual([0x14, 0x00, 0x00, 0x04, 0x02, 0x6b, 0x06, 1, 2, 3, 0x00]);
     const nullKey = Record({ key: null, value: Buffer.from([9]), offsetDelta: 0, timestampDelta: 70 });
     expect([...nullKey.buffer]).toEqual([0x10, 0x00, 0x8c, 0x01, 0x00, 0x01, 0x02, 9, 0x00]);
+  });
+});
+
+describe('patched kafkajs: record batch CRC-32C', () => {
+  const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (b: Buffer) => number;
+  const tableCrc32C = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js') as (b: Buffer) => number;
+
+  it('is the native one, resolved from where kafkajs is (not the fallback)', () => {
+    const kafkajsRequire = createRequire(require.resolve('kafkajs/src/protocol/recordBatch/crc32C/index.js'));
+    const native = (kafkajsRequire('@node-rs/crc32') as { crc32c: (b: Buffer) => number }).crc32c;
+    const probe = Buffer.from('grokstream');
+    expect(crc32C(probe)).toBe(native(probe) >>> 0);
+  });
+
+  it("gives RFC 3720's CRC-32C check values", () => {
+    expect(crc32C(Buffer.from('123456789'))).toBe(0xe3069283);
+    expect(crc32C(Buffer.alloc(32, 0x00))).toBe(0x8a9136aa); // RFC 3720 B.4: 32 bytes of zeros
+    expect(crc32C(Buffer.alloc(32, 0xff))).toBe(0x62a8ab43); // 32 bytes of ones
+    expect(crc32C(Buffer.from(Array.from({ length: 32 }, (_, i) => i)))).toBe(0x46dd794e); // incrementing
+    expect(crc32C(Buffer.alloc(0))).toBe(0);
+  });
+
+  it("agrees with kafkajs's own table on 2,000 random buffers of 0 to 4,096 bytes, unsigned", () => {
+    let seed = 99;
+    const byte = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
+    for (let i = 0; i < 2000; i++) {
+      const b = Buffer.from(Array.from({ length: (i * 37) % 4097 }, byte));
+      const c = crc32C(b);
+      expect(c).toBe(tableCrc32C(b));
+      expect(c).toBeGreaterThanOrEqual(0);
+    }
+  });
+});
+
+describe('patched kafkajs: record decoder offsets and timestamps', () => {
+  type Dec = { readVarIntBytes(): Buffer };
+  const Decoder = require('kafkajs/src/protocol/decoder.js') as { new (b: Buffer): Dec };
+  const RecordDecoder = require('kafkajs/src/protocol/recordBatch/record/v0/decoder.js') as (
+    d: Dec,
+    ctx: { firstOffset: string; firstTimestamp: string; maxTimestamp?: string; timestampType?: number; magicByte: number },
+  ) => { offset: string; timestamp: string; key: Buffer | null; value: Buffer | null };
+
+  /** Zigzag varint bytes of a 64-bit value, written from the protocol guide with BigInt. */
+  const varlong = (v: bigint): number[] => {
+    let z = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
+    const out: number[] = [];
+    while (z >= 0x80n) {
+      out.push(Number(z & 0x7fn) | 0x80);
+      z >>= 7n;
+    }
+    return [...out, Number(z)];
+  };
+  /** A whole record (length-prefixed) with these deltas, key 'k', value [7], no headers. */
+  const record = (timestampDelta: bigint, offsetDelta: number): Buffer => {
+    const body = [0, ...varlong(timestampDelta), ...varlong(BigInt(offsetDelta)), ...varlong(1n), 0x6b, ...varlong(1n), 7, 0];
+    return Buffer.from([...varlong(BigInt(body.length)), ...body]);
+  };
+  const decode = (buf: Buffer, firstOffset: bigint, firstTimestamp: bigint, extra: { maxTimestamp?: string; timestampType?: number } = {}) =>
+    RecordDecoder(new Decoder(new Decoder(buf).readVarIntBytes()), { firstOffset: String(firstOffset), firstTimestamp: String(firstTimestamp), magicByte: 2, ...extra });
+
+  it('gives the offsets and timestamps 64-bit arithmetic gives, in numbers and past where numbers are exact', () => {
+    const bases = [0n, 41n, 1_733_011_200_000n, 2n ** 53n - 10n, 2n ** 53n + 1n, 2n ** 62n, -1n];
+    const tsDeltas = [0n, 1n, -1n, 63n, -64n, 2n ** 47n, -(2n ** 48n), 2n ** 48n, 2n ** 55n, -(2n ** 60n)];
+    const offDeltas = [0, 1, 20, 499, 2 ** 31 - 1];
+    let checked = 0;
+    for (const base of bases) {
+      for (const td of tsDeltas) {
+        for (const od of offDeltas) {
+          const r = decode(record(td, od), base, base);
+          expect(r.offset).toBe(String(base + BigInt(od)));
+          expect(r.timestamp).toBe(String(BigInt.asIntN(64, base + td)));
+          expect(r.key?.toString()).toBe('k');
+          expect([...r.value!]).toEqual([7]);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(350);
+  });
+
+  it('reads the whole record, and leaves a log-append-time batch its broker timestamp', () => {
+    const r = decode(record(5n, 3), 10n, 1000n, { maxTimestamp: '2000', timestampType: 1 });
+    expect(r).toMatchObject({ offset: '13', timestamp: '2000' });
   });
 });
