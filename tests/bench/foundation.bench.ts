@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import { EventCodec, exampleStepMetrics, type StepMetrics } from '@grokstream/schemas';
-import { KafkaBus, eventConsumer, type Batch } from '@grokstream/bus';
+import { EventCodec, exampleStepMetrics, type AnyEvent, type StepMetrics } from '@grokstream/schemas';
+import { EventPublisher, KafkaBus, eventConsumer, type Batch, type OutgoingMessage } from '@grokstream/bus';
 import { ChdbStore, ClickHouseStore, MIGRATIONS, migrate, type Store } from '@grokstream/store';
 import { project } from '@grokstream/ingest';
 import { waitUntil } from '../../services/bus/src/wait.ts';
+import { BoundedEmitter } from '../../services/trainer/src/emitter.ts';
 import { report, timed, type Figure } from './report.ts';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
@@ -27,20 +28,25 @@ const OUT = process.env.BENCH_OUT ?? 'bench-results/foundation.json';
 const codec = EventCodec.load();
 const KAFKA_BATCH = 1000;
 
-// Child role: the producer of the two-process measurement below (a trainer's side of the bus).
+// Child role: the producer of the two-process measurement below, on a trainer's path: the
+// bounded emitter (trainer's default batch of 500) shipping through the event publisher, staged
+// (the next batch encoded while one is in flight: emitter.ts) or, for the comparison, not.
 if (process.env.BENCH_ROLE === 'producer') {
   const bus = new KafkaBus({ brokers: BROKERS, logLevel: 'error', clientId: 'bench-producer' });
-  const producer = await bus.producer();
+  const publisher = new EventPublisher(await bus.producer(), codec);
+  const topic = process.env.BENCH_TOPIC!;
+  const sink =
+    process.env.BENCH_STAGED === '1'
+      ? { prepare: (events: AnyEvent[]) => publisher.encode(events), send: (messages: OutgoingMessage[]) => publisher.send(topic, messages) }
+      : (events: AnyEvent[]) => publisher.publish(topic, events);
+  // It emits faster than any bus ships, so its buffer is full most of the time: that is not news here.
+  const emitter = new BoundedEmitter(sink, { capacity: 20_000, outageLimitMs: 60_000, log: () => {} });
   const n = Number(process.env.BENCH_EVENTS);
-  const events = Array.from({ length: 1000 }, (_, i) => step(i % 10, i));
+  const events: AnyEvent[] = Array.from({ length: 1000 }, (_, i) => ({ name: 'StepMetrics', value: step(i % 10, i) }));
   const t0 = performance.now();
-  for (let i = 0; i < n; i += KAFKA_BATCH) {
-    const batch = [];
-    for (let j = i; j < Math.min(i + KAFKA_BATCH, n); j++) batch.push({ key: `bench-${j % 10}`, value: codec.encode('StepMetrics', events[j % 1000]!) });
-    await producer.send(process.env.BENCH_TOPIC!, batch);
-  }
+  for (let i = 0; i < n; i++) await emitter.emit(events[i % 1000]!);
+  await emitter.flush();
   console.log(JSON.stringify({ producerEventsPerSecond: (n * 1000) / (performance.now() - t0) }));
-  await producer.close();
   await bus.close();
   process.exit(0);
 }
@@ -187,7 +193,7 @@ figures.push({
 // --- Kafka end to end as deployed: the producer (a trainer) and the consumer (ingest, the
 // detector) are separate processes; in one process they take turns on one thread and the figure
 // above is about half of either's rate. Goal (issue 10): >= 100k events/s on loopback, 2 cores.
-async function acrossProcesses(topic: string): Promise<{ eventsPerSecond: number; producer: number }> {
+async function acrossProcesses(topic: string, staged: boolean): Promise<{ eventsPerSecond: number; producer: number }> {
   const n = N_KAFKA * 4;
   const bus = new KafkaBus({ brokers: BROKERS, logLevel: 'error', clientId: 'bench-consumer' });
   await bus.ensureTopics([{ topic, partitions: 4 }, { topic: `${topic}.dlt`, partitions: 1 }]);
@@ -208,7 +214,7 @@ async function acrossProcesses(topic: string): Promise<{ eventsPerSecond: number
   });
   await consumer.start();
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
-    env: { ...process.env, BENCH_ROLE: 'producer', BENCH_TOPIC: topic, BENCH_EVENTS: String(n) },
+    env: { ...process.env, BENCH_ROLE: 'producer', BENCH_TOPIC: topic, BENCH_EVENTS: String(n), BENCH_STAGED: staged ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -222,18 +228,34 @@ async function acrossProcesses(topic: string): Promise<{ eventsPerSecond: number
   await bus.close();
   return { eventsPerSecond: perSec(n, ms), producer: (JSON.parse(out.trim().split('\n').at(-1)!) as { producerEventsPerSecond: number }).producerEventsPerSecond };
 }
+// Interleaved: staged (the trainer's path) and unstaged rounds, on fresh topics each.
 const twoProcess: Array<{ eventsPerSecond: number; producer: number }> = [];
+const unstaged: Array<{ eventsPerSecond: number; producer: number }> = [];
 for (let round = 0; round < ROUNDS; round++) {
-  progress(`kafka across processes, round ${round + 1}/${ROUNDS}: ${N_KAFKA * 4} events, producer process -> consumer here`);
-  twoProcess.push(await acrossProcesses(`bench.twoproc.${id}.${round}`));
+  progress(`kafka across processes, round ${round + 1}/${ROUNDS}: ${N_KAFKA * 4} events, producer process -> consumer here, staged then not`);
+  twoProcess.push(await acrossProcesses(`bench.twoproc.${id}.${round}`, true));
+  unstaged.push(await acrossProcesses(`bench.twoproc-unstaged.${id}.${round}`, false));
 }
+const rate = (rs: Array<{ producer: number }>) => Math.round(median(rs.map((r) => r.producer))).toLocaleString('en-US');
 figures.push({
   name: 'kafka bus + avro, producer and consumer processes',
   value: median(twoProcess.map((r) => r.eventsPerSecond)),
   unit: 'events/s',
-  note: `median of ${ROUNDS}, first event to last; producer alone ${Math.round(median(twoProcess.map((r) => r.producer))).toLocaleString('en-US')}/s`,
+  note: `median of ${ROUNDS}, first event to last; producer (a trainer's emitter) alone ${rate(twoProcess)}/s`,
   goal: { atLeast: 100_000 },
   before: { value: 45_489, source: 'one process, bus + avro, CI run of 7dd2401' },
+});
+figures.push({
+  name: 'kafka bus + avro, producer and consumer processes, emitter not staged',
+  value: median(unstaged.map((r) => r.eventsPerSecond)),
+  unit: 'events/s',
+  note: `median of ${ROUNDS}; each batch encoded, then sent; producer alone ${rate(unstaged)}/s`,
+});
+figures.push({
+  name: 'emitter staged / not staged, producer alone',
+  value: median(twoProcess.map((r, i) => r.producer / unstaged[i]!.producer)),
+  unit: 'ratio',
+  note: 'median of per-round ratios; > 1: encoding ahead pays',
 });
 
 // --- Stores: insert rows/s ---

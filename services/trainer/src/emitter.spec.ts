@@ -115,3 +115,87 @@ describe('BoundedEmitter', () => {
     expect(got).toEqual([...Array(10).keys()]);
   });
 });
+
+describe('BoundedEmitter with a staged sink (prepare, then send)', () => {
+  /** A sink whose sends wait until released, recording when each batch was prepared and sent. */
+  function gatedSink(failAt?: { send: number; delivered: number }, prepareFails?: (steps: number[]) => boolean) {
+    const trace: string[] = [];
+    const sent: number[] = [];
+    let releases: Array<() => void> = [];
+    let sends = 0;
+    const sink = {
+      prepare: (events: AnyEvent[]) => {
+        const steps = events.map(stepOf);
+        if (prepareFails?.(steps)) throw new Error(`cannot encode ${steps.join(',')}`);
+        trace.push(`prepare ${steps.join(',')}`);
+        return steps;
+      },
+      send: async (steps: number[]) => {
+        const n = ++sends;
+        trace.push(`send ${steps.join(',')}`);
+        await new Promise<void>((r) => releases.push(r));
+        if (failAt && n === failAt.send) {
+          sent.push(...steps.slice(0, failAt.delivered));
+          throw Object.assign(new Error(`broker went away after ${failAt.delivered}`), { delivered: failAt.delivered });
+        }
+        sent.push(...steps);
+      },
+    };
+    const releaseAll = () => {
+      const r = releases;
+      releases = [];
+      for (const f of r) f();
+    };
+    return { sink, trace, sent, releaseAll, inFlight: () => releases.length };
+  }
+  const settle = () => new Promise((r) => setTimeout(r, 5));
+
+  it('prepares the next batch while the one before it is in flight, one send at a time, in order', async () => {
+    const s = gatedSink();
+    const e = new BoundedEmitter(s.sink, quiet({ maxBatch: 3 }));
+    for (let i = 0; i < 8; i++) await e.emit(event(i));
+    await settle();
+    // The first send went out with the one event there was; the next three were prepared while it waited.
+    expect(s.inFlight()).toBe(1);
+    expect(s.trace).toEqual(['prepare 0', 'send 0', 'prepare 1,2,3']);
+    for (let k = 0; k < 10 && s.sent.length < 8; k++) {
+      s.releaseAll();
+      await settle();
+      expect(s.inFlight()).toBeLessThanOrEqual(1);
+    }
+    await e.flush();
+    expect(s.sent).toEqual([...Array(8).keys()]);
+    expect(s.trace).toEqual(['prepare 0', 'send 0', 'prepare 1,2,3', 'send 1,2,3', 'prepare 4,5,6', 'send 4,5,6', 'prepare 7', 'send 7']);
+    expect(e.stats).toMatchObject({ emitted: 8, shipped: 8, failedSends: 0 });
+  });
+
+  it('after a send that failed part way, throws the prepared batch away and prepares again from what is unsent', async () => {
+    const s = gatedSink({ send: 2, delivered: 2 });
+    const e = new BoundedEmitter(s.sink, quiet({ maxBatch: 3 }));
+    for (let i = 0; i < 8; i++) await e.emit(event(i));
+    for (let k = 0; k < 20 && s.sent.length < 8; k++) {
+      s.releaseAll();
+      await settle();
+    }
+    await e.flush();
+    expect(s.sent).toEqual([...Array(8).keys()]); // each once, in order
+    expect(e.stats.failedSends).toBe(1);
+    // batch 1,2,3 failed after 1,2: 4,5,6 (prepared ahead) is dropped; 3,4,5 is prepared and sent.
+    expect(s.trace.slice(3)).toEqual(['send 1,2,3', 'prepare 4,5,6', 'prepare 3,4,5', 'send 3,4,5', 'prepare 6,7', 'send 6,7']);
+  });
+
+  it('a batch that cannot be prepared ahead is prepared again in turn: nothing is lost or sent twice', async () => {
+    let failures = 1;
+    const s = gatedSink(undefined, (steps) => steps[0] === 1 && failures-- > 0);
+    const e = new BoundedEmitter(s.sink, quiet({ maxBatch: 3 }));
+    for (let i = 0; i < 5; i++) await e.emit(event(i));
+    for (let k = 0; k < 20 && s.sent.length < 5; k++) {
+      s.releaseAll();
+      await settle();
+    }
+    await e.flush();
+    expect(s.sent).toEqual([0, 1, 2, 3, 4]);
+    expect(s.trace).toEqual(['prepare 0', 'send 0', 'prepare 1,2,3', 'send 1,2,3', 'prepare 4', 'send 4']);
+    expect(e.stats.failedSends).toBe(0);
+  });
+});

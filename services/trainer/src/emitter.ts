@@ -10,6 +10,17 @@ import type { AnyEvent } from '@grokstream/schemas';
 
 export type EventSink = (events: AnyEvent[]) => Promise<void>;
 
+/**
+ * A sink in two stages: `prepare` does the CPU work of a batch (encoding it), `send` puts it on
+ * the wire. The emitter prepares the next batch while the one before it is in flight, so the
+ * encoding hides behind the broker's round trip instead of adding to it (one send is still in
+ * flight at a time: order and the idempotent producer's guarantees are kept).
+ */
+export interface StagedSink<P = unknown> {
+  prepare(events: AnyEvent[]): P;
+  send(prepared: P): Promise<void>;
+}
+
 export interface EmitterStats {
   emitted: number;
   shipped: number;
@@ -58,11 +69,10 @@ export class BoundedEmitter {
   private spaceWaiters: Array<() => void> = [];
   private shippedWaiters: Array<{ count: number; done: (err?: Error) => void }> = [];
   private readonly o: Required<Omit<EmitterOptions, 'onAccept'>> & Pick<EmitterOptions, 'onAccept'>;
+  private readonly sink: StagedSink;
 
-  constructor(
-    private readonly sink: EventSink,
-    options: EmitterOptions,
-  ) {
+  constructor(sink: EventSink | StagedSink, options: EmitterOptions) {
+    this.sink = typeof sink === 'function' ? { prepare: (events) => events, send: (events) => sink(events as AnyEvent[]) } : sink;
     const { capacity, outageLimitMs } = options;
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`emit buffer must be a positive integer, got ${capacity}`);
     if (!(outageLimitMs >= 0)) throw new Error(`emit outage limit must be ≥ 0 ms, got ${outageLimitMs}`);
@@ -160,11 +170,23 @@ export class BoundedEmitter {
   private async shipLoop(): Promise<void> {
     let attempt = 0;
     let reported = 0;
+    // The next batch, prepared while the one before it was in flight: the events at the head of
+    // the buffer once that one is shipped (the buffer only grows at its tail meanwhile).
+    let ahead: { events: AnyEvent[]; prepared: unknown } | undefined;
     while (this.buffer.length > 0) {
-      const batch = this.buffer.slice(0, this.o.maxBatch);
+      const batch = ahead?.events ?? this.buffer.slice(0, this.o.maxBatch);
       try {
-        await this.sink(batch);
+        const prepared = ahead ? ahead.prepared : this.sink.prepare(batch);
+        ahead = undefined;
+        const sent = this.sink.send(prepared).then(
+          () => undefined,
+          (err: unknown) => ({ err }),
+        );
+        ahead = await this.prepareAhead(batch.length);
+        const failed = await sent;
+        if (failed) throw failed.err;
       } catch (err) {
+        ahead = undefined; // a failure may shift the buffer's head (a partial send): prepare again
         const error = err instanceof Error ? err : new Error(String(err));
         const now = this.o.now();
         this.stats.failedSends++;
@@ -205,6 +227,22 @@ export class BoundedEmitter {
       this.buffer.splice(0, batch.length);
       this.stats.shipped += batch.length;
       this.wakeAll();
+    }
+  }
+
+  /**
+   * While a send is in flight: once its request is on the wire (after the current macrotask, so
+   * the encoding does not delay it), prepares the batch that follows `inFlight` events, if any.
+   * A batch that fails to prepare is left for the loop, which prepares it again and reports.
+   */
+  private async prepareAhead(inFlight: number): Promise<{ events: AnyEvent[]; prepared: unknown } | undefined> {
+    await new Promise<void>((r) => setImmediate(r));
+    if (this.buffer.length <= inFlight) return undefined;
+    const events = this.buffer.slice(inFlight, inFlight + this.o.maxBatch);
+    try {
+      return { events, prepared: this.sink.prepare(events) };
+    } catch {
+      return undefined;
     }
   }
 

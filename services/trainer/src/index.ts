@@ -3,7 +3,7 @@ export { ConfigError, configJson, loadConfig, resolveConfig, describeConfig, typ
 export { chooseBackend, describeBackend, nativeUnavailableReason, BACKEND_ORDER, tf, type BackendName } from './tf.ts';
 export { trainLoop, type LoopOptions, type LoopResult, type ProbeFields } from './loop.ts';
 export { GROKSTREAM_VERSION } from './version.ts';
-export { BoundedEmitter, BusOutageError, type EmitterOptions } from './emitter.ts';
+export { BoundedEmitter, BusOutageError, type EmitterOptions, type EventSink, type StagedSink } from './emitter.ts';
 export { findSpills, readSpills, removeSpills, writeSpill } from './spill.ts';
 export { latestCheckpoint } from './checkpoint.ts';
 export { graphAddon, GRAPH_ADDON_PATH } from './graph/tf-graph.ts';

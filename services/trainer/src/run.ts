@@ -1,7 +1,7 @@
 // One training run wired to a bus: backend, topics, emission, the control listener, signals.
 import { randomUUID } from 'node:crypto';
 import { EventLogWriter, GENERALIZED_TEST_ACC, MEMORIZED_TRAIN_ACC, TOPICS, grokkedStep, type AnyEvent, type EventCodec, type StepMetrics } from '@grokstream/schemas';
-import { EventPublisher, readRunTail, standardTopics, type Bus } from '@grokstream/bus';
+import { EventPublisher, readRunTail, standardTopics, type Bus, type OutgoingMessage } from '@grokstream/bus';
 import { DEFAULTS } from '@grokstream/shell';
 import { chooseBackend, describeBackend, tf, type BackendName } from './tf.ts';
 import type { RunConfig } from './config/schema.ts';
@@ -178,7 +178,8 @@ export async function runTraining(cfg: RunConfig, o: RunOptions): Promise<RunSum
   const producer = await o.bus.producer();
   const publisher = new EventPublisher(producer, o.codec);
   const eventLog = o.eventsFile ? new EventLogWriter(o.eventsFile, { codec: o.eventsFileCodec ?? 'null' }) : undefined;
-  const emitter = new BoundedEmitter((events) => publisher.publish(TOPICS.events, events), {
+  // Staged: the next batch is encoded while the one before it is on the wire (emitter.ts).
+  const emitter = new BoundedEmitter({ prepare: (events) => publisher.encode(events), send: (messages: OutgoingMessage[]) => publisher.send(TOPICS.events, messages) }, {
     capacity: cfg.emit.buffer,
     outageLimitMs: cfg.emit.outage_limit_s * 1000,
     // Recorded once, when accepted: a batch retried during an outage is not logged twice.
