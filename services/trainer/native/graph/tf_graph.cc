@@ -10,13 +10,16 @@
 //   addGradients(id, ys[], xs[], prefix, dys?[]) -> (string | null)[]   null: no path to x
 //   prepare(id, feeds[], feedShapes[][], feedTypes[], fetches[], intraThreads, interThreads) -> runner
 //   run(id, runner, inputs: TypedArray[], outputs: TypedArray[])   copies in and out, checked
-//   dispose(id)
+//   start(id, runner, inputs: TypedArray[]) -> job   copies in, then runs on a thread of its own
+//   finish(job, outputs: TypedArray[])   waits for that run, copies out (once per job)
+//   dispose(id)   waits for the graph's unfinished jobs first
 #include <node_api.h>
 #include <tensorflow/c/c_api.h>
 
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -28,6 +31,30 @@ struct Runner {
   std::vector<size_t> feedBytes;
 };
 
+struct Status {
+  TF_Status *s = TF_NewStatus();
+  ~Status() { TF_DeleteStatus(s); }
+  bool ok() const { return TF_GetCode(s) == TF_OK; }
+};
+
+// One run's tensors: the inputs, copied in; the outputs TensorFlow made.
+struct Tensors {
+  std::vector<TF_Tensor *> in, out;
+  ~Tensors() {
+    for (auto t : in) if (t) TF_DeleteTensor(t);
+    for (auto t : out) if (t) TF_DeleteTensor(t);
+  }
+};
+
+// A run started on a thread of its own (start); finish() joins it. The thread touches only the
+// session and these tensors, never JavaScript memory.
+struct Job {
+  int32_t graph, runner;
+  Tensors tensors;
+  Status status;
+  std::thread thread;
+};
+
 struct Graph {
   TF_Graph *graph = TF_NewGraph();
   TF_Session *session = nullptr;
@@ -35,12 +62,7 @@ struct Graph {
 };
 
 std::vector<Graph *> graphs;
-
-struct Status {
-  TF_Status *s = TF_NewStatus();
-  ~Status() { TF_DeleteStatus(s); }
-  bool ok() const { return TF_GetCode(s) == TF_OK; }
-};
+std::vector<Job *> jobs;  // by id; null once finished (or its graph disposed)
 
 napi_value fail(napi_env env, const std::string &message) {
   napi_throw_error(env, nullptr, message.c_str());
@@ -309,48 +331,105 @@ bool bytesOf(napi_env env, napi_value array, void **data, size_t *bytes) {
   return true;
 }
 
+// The runner `id` of graph g, or null (an exception pending).
+Runner *runnerOf(napi_env env, Graph *g, napi_value v) {
+  int32_t id = i32(env, v);
+  if (!g->session || id < 0 || id >= (int32_t)g->runners.size()) {
+    fail(env, "tf_graph: no such runner");
+    return nullptr;
+  }
+  return &g->runners[id];
+}
+
+// Copies the typed arrays of `inputs` into new tensors, each checked against its feed.
+bool copyIn(napi_env env, Runner &r, napi_value inputs, Tensors &t) {
+  if (length(env, inputs) != r.feeds.size()) return fail(env, "tf_graph: a run needs one array per feed"), false;
+  t.in.assign(r.feeds.size(), nullptr);
+  t.out.assign(r.fetches.size(), nullptr);
+  for (size_t i = 0; i < t.in.size(); i++) {
+    void *data;
+    size_t bytes;
+    if (!bytesOf(env, at(env, inputs, (uint32_t)i), &data, &bytes)) return false;
+    if (bytes != r.feedBytes[i]) {
+      fail(env, "tf_graph: feed " + nameOf(r.feeds[i]) + " takes " + std::to_string(r.feedBytes[i]) + " bytes, got " + std::to_string(bytes));
+      return false;
+    }
+    t.in[i] = TF_AllocateTensor(r.feedTypes[i], r.feedShapes[i].data(), (int)r.feedShapes[i].size(), bytes);
+    memcpy(TF_TensorData(t.in[i]), data, bytes);
+  }
+  return true;
+}
+
+void sessionRun(Graph *g, Runner &r, Tensors &t, Status &s) {
+  TF_SessionRun(g->session, nullptr, r.feeds.data(), t.in.data(), (int)t.in.size(), r.fetches.data(), t.out.data(), (int)t.out.size(), nullptr, 0, nullptr, s.s);
+}
+
+// After a run: its status, then every fetch copied into its typed array, sizes checked.
+bool copyOut(napi_env env, Runner &r, Tensors &t, Status &s, napi_value outputs) {
+  if (!s.ok()) return fail(env, std::string("tf_graph: TF_SessionRun: ") + TF_Message(s.s)), false;
+  if (length(env, outputs) != r.fetches.size()) return fail(env, "tf_graph: a run needs one array per fetch"), false;
+  for (size_t i = 0; i < t.out.size(); i++) {
+    void *data;
+    size_t bytes;
+    if (!bytesOf(env, at(env, outputs, (uint32_t)i), &data, &bytes)) return false;
+    size_t got = TF_TensorByteSize(t.out[i]);
+    if (got != bytes) {
+      fail(env, "tf_graph: fetch " + nameOf(r.fetches[i]) + " has " + std::to_string(got) + " bytes, its array " + std::to_string(bytes));
+      return false;
+    }
+    memcpy(data, TF_TensorData(t.out[i]), bytes);
+  }
+  return true;
+}
+
 napi_value Run(napi_env env, napi_callback_info info) {
   auto a = argv(env, info, 4);
   Graph *g = graphOf(env, a[0]);
   if (!g) return nullptr;
-  int32_t id = i32(env, a[1]);
-  if (!g->session || id < 0 || id >= (int32_t)g->runners.size()) return fail(env, "tf_graph: no such runner");
-  Runner &r = g->runners[id];
-  if (length(env, a[2]) != r.feeds.size() || length(env, a[3]) != r.fetches.size()) return fail(env, "tf_graph: run needs one array per feed and per fetch");
-  std::vector<TF_Tensor *> in(r.feeds.size(), nullptr), out(r.fetches.size(), nullptr);
-  auto freeAll = [&]() {
-    for (auto t : in) if (t) TF_DeleteTensor(t);
-    for (auto t : out) if (t) TF_DeleteTensor(t);
-  };
-  for (size_t i = 0; i < in.size(); i++) {
-    void *data;
-    size_t bytes;
-    if (!bytesOf(env, at(env, a[2], (uint32_t)i), &data, &bytes)) return freeAll(), nullptr;
-    if (bytes != r.feedBytes[i]) {
-      freeAll();
-      return fail(env, "tf_graph: feed " + nameOf(r.feeds[i]) + " takes " + std::to_string(r.feedBytes[i]) + " bytes, got " + std::to_string(bytes));
-    }
-    in[i] = TF_AllocateTensor(r.feedTypes[i], r.feedShapes[i].data(), (int)r.feedShapes[i].size(), bytes);
-    memcpy(TF_TensorData(in[i]), data, bytes);
-  }
+  Runner *r = runnerOf(env, g, a[1]);
+  if (!r) return nullptr;
+  if (length(env, a[3]) != r->fetches.size()) return fail(env, "tf_graph: a run needs one array per fetch");
+  Tensors t;
+  if (!copyIn(env, *r, a[2], t)) return nullptr;
   Status s;
-  TF_SessionRun(g->session, nullptr, r.feeds.data(), in.data(), (int)in.size(), r.fetches.data(), out.data(), (int)out.size(), nullptr, 0, nullptr, s.s);
-  if (!s.ok()) {
-    freeAll();
-    return fail(env, std::string("tf_graph: TF_SessionRun: ") + TF_Message(s.s));
-  }
-  for (size_t i = 0; i < out.size(); i++) {
-    void *data;
-    size_t bytes;
-    if (!bytesOf(env, at(env, a[3], (uint32_t)i), &data, &bytes)) return freeAll(), nullptr;
-    size_t got = TF_TensorByteSize(out[i]);
-    if (got != bytes) {
-      freeAll();
-      return fail(env, "tf_graph: fetch " + nameOf(r.fetches[i]) + " has " + std::to_string(got) + " bytes, its array " + std::to_string(bytes));
-    }
-    memcpy(data, TF_TensorData(out[i]), bytes);
-  }
-  freeAll();
+  sessionRun(g, *r, t, s);
+  copyOut(env, *r, t, s, a[3]);
+  return nullptr;
+}
+
+void join(Job *j) {
+  if (j->thread.joinable()) j->thread.join();
+}
+
+napi_value Start(napi_env env, napi_callback_info info) {
+  auto a = argv(env, info, 3);
+  Graph *g = graphOf(env, a[0]);
+  if (!g) return nullptr;
+  Runner *r = runnerOf(env, g, a[1]);
+  if (!r) return nullptr;
+  auto *j = new Job();
+  j->graph = i32(env, a[0]);
+  j->runner = i32(env, a[1]);
+  if (!copyIn(env, *r, a[2], j->tensors)) return delete j, nullptr;
+  // Runners live in a vector that prepare() may grow: the thread takes a copy of this one.
+  j->thread = std::thread([g, r = *r, j]() mutable { sessionRun(g, r, j->tensors, j->status); });
+  jobs.push_back(j);
+  napi_value v;
+  napi_create_int32(env, (int32_t)jobs.size() - 1, &v);
+  return v;
+}
+
+napi_value Finish(napi_env env, napi_callback_info info) {
+  auto a = argv(env, info, 2);
+  int32_t id = i32(env, a[0]);
+  if (id < 0 || id >= (int32_t)jobs.size() || !jobs[id]) return fail(env, "tf_graph: no job " + std::to_string(id) + " (finished already, or its graph disposed)");
+  Job *j = jobs[id];
+  jobs[id] = nullptr;
+  join(j);
+  Graph *g = j->graph < (int32_t)graphs.size() ? graphs[j->graph] : nullptr;
+  if (g) copyOut(env, g->runners[j->runner], j->tensors, j->status, a[1]);
+  else fail(env, "tf_graph: the job's graph is gone");
+  delete j;
   return nullptr;
 }
 
@@ -358,6 +437,14 @@ napi_value Dispose(napi_env env, napi_callback_info info) {
   auto a = argv(env, info, 1);
   Graph *g = graphOf(env, a[0]);
   if (!g) return nullptr;
+  int32_t id = i32(env, a[0]);
+  for (auto &j : jobs) {
+    if (j && j->graph == id) {
+      join(j);
+      delete j;
+      j = nullptr;
+    }
+  }
   if (g->session) {
     Status s;
     TF_CloseSession(g->session, s.s);
@@ -376,6 +463,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"addGradients", 0, AddGradients, 0, 0, 0, napi_default, 0},
       {"prepare", 0, Prepare, 0, 0, 0, napi_default, 0},
       {"run", 0, Run, 0, 0, 0, napi_default, 0},
+      {"start", 0, Start, 0, 0, 0, napi_default, 0},
+      {"finish", 0, Finish, 0, 0, 0, napi_default, 0},
       {"dispose", 0, Dispose, 0, 0, 0, napi_default, 0},
   };
   napi_define_properties(env, exports, sizeof(p) / sizeof(p[0]), p);

@@ -1,7 +1,7 @@
 // The probes' backend work as graphs (mlp-probes.ts, mlp-hessian.ts, probe-reader.ts) against the
 // op-by-op route (probes/deltas.ts, gram.ts, fourier.ts, hessian.ts): the same Grams, Fourier
 // energies and Hessian-vector products, and the same ProbeSummary fields from readProbes, for the
-// MLPs a graph step runs.
+// MLPs a graph step runs; and the Grams' spectra solved on a thread of their own (GramSpectra).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf.ts';
 import { useTestBackend } from '../testing-backend.ts';
@@ -13,9 +13,9 @@ import { gramsOfRows } from '../probes/gram-math.ts';
 import { fourierEnergiesOf } from '../probes/fourier.ts';
 import { symmetricEigenvalues } from '../probes/eigen.ts';
 import { createProbeState, readProbes, runProbes, completeProbes } from '../probes/index.ts';
-import { summarizeGrams } from '../probes/summaries.ts';
+import { eigenvaluesOf, summarizeGrams } from '../probes/summaries.ts';
 import { testBatch } from '../probes/testing-models.ts';
-import { MlpProbeGraph, type ProbeGraphReading } from './mlp-probes.ts';
+import { GramSpectra, MlpProbeGraph, type ProbeGraphReading } from './mlp-probes.ts';
 import { MlpGraphStep } from './mlp-step.ts';
 import { graphHvp, graphProbeReader } from './probe-reader.ts';
 import { hessianVectorProduct } from '../probes/hessian.ts';
@@ -55,8 +55,11 @@ describe('the first-order probe reads as one graph', () => {
         read.scopes.forEach((s, i) => expect(maxRel(s.gram, eager.scopes[i]!.gram), s.scope).toBeLessThan(1e-5));
         // The spectra, against the JavaScript solver on the op-by-op Grams.
         const sorted = (e: ArrayLike<number>) => Array.from(e).sort((a, b) => b - a);
-        read.scopes.forEach((s, i) => expect(maxRel(sorted(read.eigenvalues!.scopes[i]!), sorted(symmetricEigenvalues(eager.scopes[i]!.gram, c.B))), `${s.scope} eigenvalues`).toBeLessThan(1e-5));
-        expect(maxRel(sorted(read.eigenvalues!.total), sorted(symmetricEigenvalues(eager.total, c.B))), 'model eigenvalues').toBeLessThan(1e-5);
+        // They are solved on a thread of their own: in flight when read() returns, taken here.
+        expect('inFlight' in read.eigenvalues).toBe(true);
+        const eig = eigenvaluesOf(read.eigenvalues)!;
+        read.scopes.forEach((s, i) => expect(maxRel(sorted(eig.scopes[i]!), sorted(symmetricEigenvalues(eager.scopes[i]!.gram, c.B))), `${s.scope} eigenvalues`).toBeLessThan(1e-5));
+        expect(maxRel(sorted(eig.total), sorted(symmetricEigenvalues(eager.total, c.B))), 'model eigenvalues').toBeLessThan(1e-5);
         expect(maxRel(read.total!, eager.total), 'the model K').toBeLessThan(1e-5);
         if (c.fourier) {
           const energies = fourierEnergiesOf(model.denseLayers[0]!.weight as tf.Variable<tf.Rank.R2>, c.fourier, 0);
@@ -92,7 +95,7 @@ describe('the first-order probe reads as one graph', () => {
       const r = readProbes(model, crossEntropyPerSample, batch, createProbeState(1), { ...options, reader });
       expect(reads).toBe(1);
       expect(r.work!.layers).toEqual([]);
-      expect(r.work!.eigenvalues!.scopes).toHaveLength(4); // embed, hidden1, hidden2, out
+      expect(eigenvaluesOf(r.work!.eigenvalues)!.scopes).toHaveLength(4); // embed, hidden1, hidden2, out
       const fromGraph = completeProbes(r, summarizeGrams(r.work!));
       expect(fromGraph.gop.map((g) => g.scope)).toEqual(opByOp.gop.map((g) => g.scope));
       fromGraph.gop.forEach((g, i) => {
@@ -244,12 +247,11 @@ describe('the first-order probe reads in the step graph', () => {
       const [px, py, x, y] = [probeData.x, probeData.y, stepData.x, stepData.y].map((t) => t.dataSync() as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
       const step = new MlpGraphStep(c.options, opt, { params: model.params.map((p) => p.dataSync() as Float32Array) }, {}, { probe: { x: px, y: py, ...(fourier ? { fourier } : {}) } });
       const alone = new MlpProbeGraph(c.options, c.B, fourier);
-      const copy = (r: ProbeGraphReading) => ({ grams: r.grams.map((g) => Array.from(g)), total: Array.from(r.total), eigenvalues: r.eigenvalues.map((e) => Array.from(e)), fourier: r.fourierParts && Array.from(r.fourierParts) });
+      const copy = (r: ProbeGraphReading) => ({ grams: r.grams.map((g) => Array.from(g)), total: Array.from(r.total), fourier: r.fourierParts && Array.from(r.fourierParts) });
       const expectSame = (r: ProbeGraphReading, at: string) => {
         const want = copy(alone.read(step.params, px, py));
         r.grams.forEach((g, i) => expect(maxRel(g, want.grams[i]!), `${at}: K of layer ${i}`).toBeLessThan(1e-6));
         expect(maxRel(r.total, want.total), `${at}: the model K`).toBeLessThan(1e-6);
-        r.eigenvalues.forEach((e, i) => expect(maxRel(e, want.eigenvalues[i]!), `${at}: eigenvalues ${i}`).toBeLessThan(1e-5));
         if (want.fourier) expect(maxRel(r.fourierParts!, want.fourier), `${at}: Fourier`).toBeLessThan(1e-6);
         else expect(r.fourierParts).toBeUndefined();
       };
@@ -285,4 +287,51 @@ describe('the first-order probe reads in the step graph', () => {
       }
     });
   }
+});
+
+describe('the Grams\' spectra on a thread of their own (GramSpectra)', () => {
+  /** A random PSD n × n matrix of rank r (r < n leaves a null space, as a Gram of B > rank has). */
+  const psd = (n: number, r: number, seed: number) => {
+    let x = seed;
+    const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+    const g = Array.from({ length: n * r }, rnd);
+    const k = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let t = 0; t < r; t++) k[i * n + j]! += g[i * r + t]! * g[j * r + t]!;
+    return k;
+  };
+  const sorted = (e: ArrayLike<number>) => Array.from(e).sort((a, b) => b - a);
+
+  it('give the JavaScript solver\'s eigenvalues, from the Grams as they were at start(), several in flight at once', () => {
+    const n = 64;
+    const spectra = new GramSpectra(2, n);
+    try {
+      const grams = [psd(n, 40, 1), psd(n, 64, 2)];
+      const total = grams[0]!.map((v, i) => v + grams[1]![i]!);
+      const want = [...grams, total].map((k) => sorted(symmetricEigenvalues(k, n)));
+      const first = spectra.start(grams, total);
+      // The inputs were copied: overwriting them (the next step's reading) changes nothing.
+      const later = [psd(n, 10, 3), psd(n, 20, 4)];
+      const laterTotal = later[0]!.map((v, i) => v + later[1]![i]!);
+      const wantLater = [...later, laterTotal].map((k) => sorted(symmetricEigenvalues(k, n)));
+      grams.forEach((g, i) => g.set(later[i]!));
+      total.set(laterTotal);
+      const second = spectra.start(grams, total);
+      const b = second.take();
+      const a = first.take();
+      [...a.scopes, a.total].forEach((e, i) => expect(maxRel(sorted(e), want[i]!), `first, spectrum ${i}`).toBeLessThan(1e-9));
+      [...b.scopes, b.total].forEach((e, i) => expect(maxRel(sorted(e), wantLater[i]!), `second, spectrum ${i}`).toBeLessThan(1e-9));
+      expect(first.take()).toBe(a); // taken once, kept
+      expect(() => spectra.start([grams[0]!], total)).toThrow(/2 Grams expected, got 1/);
+    } finally {
+      spectra.dispose();
+    }
+  });
+
+  it('a graph disposed with a run still in flight waits for it, and says so if it is taken after', () => {
+    const spectra = new GramSpectra(1, 32);
+    const k = psd(32, 8, 5);
+    const inFlight = spectra.start([k], k);
+    spectra.dispose();
+    expect(() => inFlight.take()).toThrow(/finished already, or its graph disposed/);
+  });
 });

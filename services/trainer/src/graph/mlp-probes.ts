@@ -1,12 +1,16 @@
 // The first-order probes' backend half (probes/index.ts, readProbes) for an MLP as one TensorFlow
 // graph (tf-graph.ts): on the fixed probe batch, every dense layer's Gram K_l (probes/gram-math.ts:
 // K_ij = (1/B) Σ over sample i's rows p and sample j's rows q of (a_p·a_q + [bias]) (δ_p·δ_q),
-// with a the layer's inputs and δ = ∂(Σ_i L_i)/∂z its deltas) in float64, their eigenvalues and
-// those of their sum, and the Fourier energies of the embedding rows (probes/fourier.ts), in one
-// TF_SessionRun (~0.4 ms on the reference MLP). Op by op the same reads take ~20 eager ops, and the
-// Grams and their spectra ~2 ms of JavaScript arithmetic a probe step.
+// with a the layer's inputs and δ = ∂(Σ_i L_i)/∂z its deltas) in float64 and their sum, and the
+// Fourier energies of the embedding rows (probes/fourier.ts), in one TF_SessionRun (~0.3 ms on the
+// reference MLP). Their eigenvalues (GramSpectra) are solved by LAPACK's symmetric solver in a
+// graph of their own, on a thread of their own, while the next step trains: in the step's run they
+// were ~0.5 ms of it (three 64 × 64 problems), in the probes' JavaScript worker ~1.4 ms, longer than
+// a step. Op by op the same reads take ~20 eager ops, and the Grams and their spectra ~2 ms of
+// JavaScript arithmetic a probe step.
 import { dftMatrix } from '../probes/fourier.ts';
 import { mlpForwardIn, mlpParamShapes, type DenseUse, type MlpShape } from './mlp-forward.ts';
+import type { EigenvaluesInFlight, GramEigenvalues } from '../probes/summaries.ts';
 import { DT, TfGraph, graphAddon, type Runner } from './tf-graph.ts';
 
 export interface ProbeGraphReading {
@@ -14,8 +18,6 @@ export interface ProbeGraphReading {
   grams: Float64Array[];
   /** Their sum: the model's K. */
   total: Float64Array;
-  /** The eigenvalues of each K, in ascending order, then those of their sum. */
-  eigenvalues: Float64Array[];
   /** fourierEnergiesOf's paired sums (cos rows, then sin rows), when the graph has the Fourier probe. */
   fourierParts?: Float32Array;
 }
@@ -24,7 +26,6 @@ export interface ProbeGraphReading {
 export class ProbeOps {
   private readonly grams: Float64Array[];
   private readonly total: Float64Array;
-  private readonly eigenvalues: Float64Array[];
   private readonly fourierParts?: Float32Array;
 
   constructor(
@@ -36,7 +37,6 @@ export class ProbeOps {
   ) {
     this.grams = Array.from({ length: layers }, () => new Float64Array(batchSize * batchSize));
     this.total = new Float64Array(batchSize * batchSize);
-    this.eigenvalues = Array.from({ length: layers + 1 }, () => new Float64Array(batchSize));
     if (fourierP !== undefined) this.fourierParts = new Float32Array(2 * (Math.floor(fourierP / 2) + 1));
   }
 
@@ -47,12 +47,12 @@ export class ProbeOps {
 
   /** The arrays a run fetches into, in the order of `fetches`. */
   outputs(): Array<Float32Array | Float64Array> {
-    return [...this.grams, this.total, ...this.eigenvalues, ...(this.fourierParts ? [this.fourierParts] : [])];
+    return [...this.grams, this.total, ...(this.fourierParts ? [this.fourierParts] : [])];
   }
 
   /** The last run's reading (the arrays are reused by the next run). */
   reading(): ProbeGraphReading {
-    return { grams: this.grams, total: this.total, eigenvalues: this.eigenvalues, ...(this.fourierParts ? { fourierParts: this.fourierParts } : {}) };
+    return { grams: this.grams, total: this.total, ...(this.fourierParts ? { fourierParts: this.fourierParts } : {}) };
   }
 }
 
@@ -84,10 +84,8 @@ export function probeOpsIn(g: TfGraph, s: MlpShape, x: string, y: string, params
     return g.op('RealDiv', [k2, f64(g.scalar(B))]);
   });
   const layers = fetches.length;
-  // The spectra (probes/spectrum.ts) of every K and of their sum, by LAPACK's symmetric solver.
   const total = layers === 1 ? g.op('Identity', [fetches[0]!]) : g.op('AddN', [fetches], [['N', 'int', layers]]);
-  const spectra = [...fetches, total].map((k) => g.op('SelfAdjointEigV2', [k], [['compute_v', 'bool', false]]));
-  fetches.push(total, ...spectra);
+  fetches.push(total);
   if (fourier) {
     // fourier.ts's fourierEnergiesOf: Σ over columns of (DFT · E)², E the embedding rows.
     const half = Math.floor(fourier.p / 2);
@@ -96,6 +94,55 @@ export function probeOpsIn(g: TfGraph, s: MlpShape, x: string, y: string, params
     fetches.push(g.op('Sum', [g.op('Square', [g.op('MatMul', [w, rows])]), g.ints([1])]));
   }
   return new ProbeOps(fetches, layers, B, fourier?.p);
+}
+
+/**
+ * The spectra (probes/spectrum.ts) of `layers` B × B Grams and of their sum, by LAPACK's symmetric
+ * solver (SelfAdjointEigV2), in a graph run on a thread of its own (tf-graph.ts, Runner.start):
+ * start() copies the Grams in and returns at once; take() waits for the eigenvalues (ascending).
+ */
+export class GramSpectra {
+  private readonly graph: TfGraph;
+  private readonly runner: Runner;
+
+  constructor(
+    private readonly layers: number,
+    private readonly batchSize: number,
+  ) {
+    const addon = graphAddon();
+    if (!addon.addon) throw new Error(`no Gram spectra graph: ${addon.why}`);
+    const g = (this.graph = new TfGraph(addon.addon));
+    const feeds = Array.from({ length: layers + 1 }, (_, i) => g.placeholder(`k${i}`, DT.double, [batchSize, batchSize]));
+    const spectra = feeds.map((k) => g.op('SelfAdjointEigV2', [k], [['compute_v', 'bool', false]]));
+    // One thread, the run's own: its ops run on the thread start() made (inter -1: in the
+    // caller's thread), beside the training step, which has TensorFlow's pool.
+    this.runner = g.runner(
+      feeds.map((name) => ({ name, shape: [batchSize, batchSize], dtype: DT.double })),
+      spectra,
+      { intra: 1, inter: -1 },
+    );
+  }
+
+  start(grams: Float64Array[], total: Float64Array): EigenvaluesInFlight {
+    if (grams.length !== this.layers) throw new Error(`GramSpectra: ${this.layers} Grams expected, got ${grams.length}`);
+    const run = this.runner.start([...grams, total]);
+    let taken: GramEigenvalues | undefined;
+    return {
+      inFlight: true,
+      take: () => {
+        if (!taken) {
+          const out = Array.from({ length: this.layers + 1 }, () => new Float64Array(this.batchSize));
+          run.finish(out);
+          taken = { scopes: out.slice(0, this.layers), total: out[this.layers]! };
+        }
+        return taken;
+      },
+    };
+  }
+
+  dispose(): void {
+    this.graph.dispose();
+  }
 }
 
 export class MlpProbeGraph {

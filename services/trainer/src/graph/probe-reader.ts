@@ -7,7 +7,7 @@ import type { Model } from '../models/model.ts';
 import type { FirstOrderReader, FirstOrderReading } from '../probes/index.ts';
 import type { Hvp, ParamVector } from '../probes/hessian.ts';
 import { energiesOfParts } from '../probes/fourier.ts';
-import { MlpProbeGraph, type ProbeGraphReading } from './mlp-probes.ts';
+import { GramSpectra, MlpProbeGraph, type ProbeGraphReading } from './mlp-probes.ts';
 import { MlpHessianGraph } from './mlp-hessian.ts';
 import type { MlpShape } from './mlp-step.ts';
 
@@ -35,6 +35,7 @@ export function graphProbeReader(
 ): GraphProbeReader {
   const graph = new MlpProbeGraph(shape, batch.x.shape[0], fourier);
   const scopes = model.denseLayers.map((l) => l.name);
+  const spectra = new GramSpectra(scopes.length, batch.x.shape[0]);
   const xs = batch.x.dataSync() as Float32Array;
   const ys = batch.y.dataSync() as Float32Array;
   return {
@@ -46,11 +47,15 @@ export function graphProbeReader(
       return {
         scopes: scopes.map((scope, i) => ({ scope, gram: r.grams[i]! })),
         total: r.total,
-        eigenvalues: { scopes: r.eigenvalues.slice(0, scopes.length), total: r.eigenvalues[scopes.length]! },
+        // Solved on a thread of their own while the next step trains; taken with the summary.
+        eigenvalues: spectra.start(r.grams, r.total),
         ...(r.fourierParts && fourier ? { fourierEnergies: energiesOfParts(r.fourierParts, fourier.p) } : {}),
       };
     },
-    dispose: () => graph.dispose(),
+    dispose: () => {
+      graph.dispose();
+      spectra.dispose();
+    },
   };
 }
 

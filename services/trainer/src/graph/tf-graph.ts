@@ -12,6 +12,7 @@ import { join } from 'node:path';
 export const DT = { float: 1, double: 2, int32: 3, bool: 10 } as const;
 export type DType = (typeof DT)[keyof typeof DT];
 
+type Arrays = Array<Float32Array | Float64Array | Int32Array>;
 type AttrKind = 'type' | 'int' | 'float' | 'bool' | 'shape' | 'f32' | 'i32';
 export type Attr = [name: string, kind: AttrKind, value: unknown];
 
@@ -20,7 +21,9 @@ interface GraphAddon {
   addOp(graph: number, type: string, name: string, inputs: Array<string | string[]>, attrs: Attr[]): string;
   addGradients(graph: number, ys: string[], xs: string[], prefix: string, dys?: string[]): Array<string | null>;
   prepare(graph: number, feeds: string[], shapes: number[][], types: number[], fetches: string[], intraThreads: number, interThreads: number): number;
-  run(graph: number, runner: number, inputs: Array<Float32Array | Int32Array>, outputs: Array<Float32Array | Float64Array | Int32Array>): void;
+  run(graph: number, runner: number, inputs: Arrays, outputs: Arrays): void;
+  start(graph: number, runner: number, inputs: Arrays): number;
+  finish(job: number, outputs: Arrays): void;
   dispose(graph: number): void;
 }
 
@@ -52,7 +55,17 @@ export interface Feed {
 
 /** A prepared run: these feeds in, these fetches out, in the given order. */
 export interface Runner {
-  run(inputs: Array<Float32Array | Int32Array>, outputs: Array<Float32Array | Float64Array | Int32Array>): void;
+  run(inputs: Arrays, outputs: Arrays): void;
+  /**
+   * The same run on a thread of its own: the inputs are copied now (the arrays are free again at
+   * once), and finish() waits for the run and copies the fetches out. Each start is finished once
+   * (disposing the graph waits for the unfinished ones).
+   */
+  start(inputs: Arrays): RunInFlight;
+}
+
+export interface RunInFlight {
+  finish(outputs: Arrays): void;
 }
 
 export class TfGraph {
@@ -107,7 +120,13 @@ export class TfGraph {
       threads.intra ?? 0,
       threads.inter ?? 0,
     );
-    return { run: (inputs, outputs) => this.addon.run(this.id, id, inputs, outputs) };
+    return {
+      run: (inputs, outputs) => this.addon.run(this.id, id, inputs, outputs),
+      start: (inputs) => {
+        const job = this.addon.start(this.id, id, inputs);
+        return { finish: (outputs) => this.addon.finish(job, outputs) };
+      },
+    };
   }
 
   dispose(): void {

@@ -33,7 +33,7 @@ import { traceDeltas, type PerSampleLoss, type ProbeBatch, type TracedDeltas } f
 import { DEFAULT_ENERGY_FRACTION, DEFAULT_FOURIER_TOP_K, fourierEnergiesOf, sparsityOfEnergies } from './fourier.ts';
 import { gramRows } from './gram.ts';
 import type { ScopeGram } from './gram-math.ts';
-import { summarizeGrams, type GramEigenvalues, type GramResults, type GramWork } from './summaries.ts';
+import { summarizeGrams, type EigenvaluesInFlight, type GramEigenvalues, type GramResults, type GramWork } from './summaries.ts';
 import {
   createHutchinsonState,
   createPowerIterationState,
@@ -111,8 +111,8 @@ export interface FirstOrderReading {
   scopes: ScopeGram[];
   /** Their sum: the model's K. */
   total: Float64Array;
-  /** Their eigenvalues and those of their sum. */
-  eigenvalues: GramEigenvalues;
+  /** Their eigenvalues and those of their sum (or those being solved). */
+  eigenvalues: GramEigenvalues | EigenvaluesInFlight;
   fourierEnergies?: Float64Array;
 }
 

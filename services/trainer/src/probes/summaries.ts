@@ -14,8 +14,12 @@ export interface GramWork {
   others: PerSampleRows[];
   /** The Grams themselves, when they were computed where the rows were (graph/mlp-probes.ts): layers and others are then empty. */
   grams?: GopGrams;
-  /** The Grams' eigenvalues, when they were computed with them: the spectra are then not solved again. */
-  eigenvalues?: GramEigenvalues;
+  /**
+   * The Grams' eigenvalues, when they were computed with them (or are being: graph/mlp-probes.ts's
+   * GramSpectra): the spectra are then not solved again. Work with eigenvalues in flight is
+   * summarized where they were started (probe-step.ts), not posted to the worker.
+   */
+  eigenvalues?: GramEigenvalues | EigenvaluesInFlight;
   /** GOP spectra to report; undefined: GOP off. */
   gop?: { topK: number; rankTol: number; perLayer: boolean };
   noise: boolean;
@@ -26,6 +30,14 @@ export interface GramEigenvalues {
   total: Float64Array;
   scopes: Float64Array[];
 }
+
+/** Eigenvalues being solved elsewhere (on a thread of their own); take() waits for them. */
+export interface EigenvaluesInFlight {
+  readonly inFlight: true;
+  take(): GramEigenvalues;
+}
+
+export const eigenvaluesOf = (e: GramEigenvalues | EigenvaluesInFlight | undefined): GramEigenvalues | undefined => (e && 'inFlight' in e ? e.take() : e);
 
 export interface GramResults {
   gop: ProbeSummary['gop'];
@@ -38,7 +50,7 @@ export function summarizeGrams(w: GramWork): GramResults {
   const gop: ProbeSummary['gop'] = [];
   if (w.gop) {
     const spec = { topK: w.gop.topK, rankTol: w.gop.rankTol };
-    const eig = w.eigenvalues;
+    const eig = eigenvaluesOf(w.eigenvalues);
     gop.push({ scope: 'model', ...summarizeGram(grams.total, w.batchSize, spec, eig?.total) });
     if (w.gop.perLayer) grams.scopes.forEach((s, i) => gop.push({ scope: s.scope, ...summarizeGram(s.gram, w.batchSize, spec, eig?.scopes[i]) }));
   }
