@@ -2,7 +2,7 @@
 // it: `grokstream run` with the embedded pipeline (detector with its default policies, chdb store,
 // event log). A one-layer transformer memorizes in ~100 steps and generalizes ~2,000 steps later;
 // the detector must not stop it before it groks. Bounded by the 10 minutes the example promises
-// (about 5 on 2 cores with the probes of the example).
+// (about 2.5 on 2 cores with the probes of the example).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

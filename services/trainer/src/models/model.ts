@@ -23,6 +23,13 @@ export interface DenseLayer {
 export interface ForwardTrace {
   output: tf.Tensor2D;
   dense: Array<{ layer: DenseLayer; input: tf.Tensor2D; z: tf.Tensor2D; positions: number }>;
+  /**
+   * Parameters outside the dense layers that are added, shaped [positions, out], to every sample's
+   * rows of one dense layer's output z (a transformer's positional embedding on its token
+   * embedding): sample i's gradient of such a parameter is that layer's delta rows of sample i,
+   * so the probes take it from the trace instead of a backward pass per sample (probes/deltas.ts).
+   */
+  addedTo?: Array<{ param: tf.Variable; layer: DenseLayer }>;
 }
 
 export interface Model {

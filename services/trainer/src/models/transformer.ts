@@ -72,8 +72,10 @@ export function transformer(o: TransformerOptions): Model {
     const { records, apply } = denseRecorder(dz);
     const n = x.shape[0];
     const tokens = tf.reshape(x, [n * T, o.vocab]) as tf.Tensor2D;
-    // resid: [n*T, d], rows sample-major.
-    let resid = tf.add(apply(embed, tokens, T), tf.tile(pos, [n, 1])) as tf.Tensor2D;
+    // resid: [n*T, d], rows sample-major. The positions are broadcast over the samples: tf.tile's
+    // gradient in tfjs 4.22 is a slice and an add per repetition (2n ops a backward pass, ~40% of a
+    // full-batch step here), a broadcast add's is one sum.
+    let resid = tf.reshape(tf.add(tf.reshape(apply(embed, tokens, T), [n, T, o.dModel]), pos), [n * T, o.dModel]) as tf.Tensor2D;
     const heads = (z: tf.Tensor2D) => tf.transpose(tf.reshape(z, [n, T, o.nHeads, dHead]), [0, 2, 1, 3]);
     for (const b of blocks) {
       const h = norm(resid);
@@ -90,7 +92,7 @@ export function transformer(o: TransformerOptions): Model {
     }
     // Logits at the last ('=') position only.
     const last = tf.reshape(tf.slice(tf.reshape(resid, [n, T, o.dModel]), [0, T - 1, 0], [n, 1, o.dModel]), [n, o.dModel]) as tf.Tensor2D;
-    return { output: apply(unembed, norm(last), 1), dense: records };
+    return { output: apply(unembed, norm(last), 1), dense: records, addedTo: [{ param: pos, layer: embed }] };
   };
 
   const params = [...dense.flatMap((l) => (l.bias ? [l.weight, l.bias] : [l.weight])), pos];

@@ -3,7 +3,7 @@
 // since L = sum_i L_i and sample i's loss depends only on sample i's rows of z, the gradient of
 // the summed loss with respect to z is, row by row, each sample's own delta.
 import { tf } from '../tf.ts';
-import type { DenseLayer, Model } from '../models/model.ts';
+import type { DenseLayer, ForwardTrace, Model } from '../models/model.ts';
 
 /** (output [B, C], targets [B, ...]) => per-sample losses [B]; see index.ts for the contract. */
 export type PerSampleLoss<Y extends tf.Tensor = tf.Tensor> = (output: tf.Tensor2D, y: Y) => tf.Tensor1D;
@@ -32,8 +32,13 @@ export interface TracedDeltas {
   batchSize: number;
   /** Dense layers in order of first use in the trace. */
   layers: LayerDeltas[];
-  /** Parameters that no traced dense layer owns: they need per-sample gradients by loop. */
+  /** Parameters that no traced dense layer owns: their per-sample gradients come from uncoveredGradients. */
   uncovered: tf.Variable[];
+  /**
+   * Those of them the trace gives per-sample gradients of (ForwardTrace.addedTo): the delta rows
+   * of the dense layer they are added to, [B * positions, out] (owned by the trace).
+   */
+  fromDeltas: Map<tf.Variable, tf.Tensor2D>;
   /** Frees the kept inputs and deltas. */
   dispose(): void;
 }
@@ -59,6 +64,7 @@ export function traceDeltas<Y extends tf.Tensor>(model: Model, lossFn: PerSample
   const B = batch.x.shape[0];
   const shapes = zShapes(model, batch.x);
   const records: Array<{ layer: DenseLayer; positions: number; input: tf.Tensor2D }> = [];
+  let addedTo: NonNullable<ForwardTrace['addedTo']> = [];
   // Problems found inside the taped function are thrown after it completes: throwing inside would
   // strand the tape's saved tensors.
   let problem: string | undefined;
@@ -74,6 +80,7 @@ export function traceDeltas<Y extends tf.Tensor>(model: Model, lossFn: PerSample
           // A clone owned by us (the input may be the caller's x): kept past this taped scope.
           records.push({ layer: d.layer, positions: d.positions, input: tf.keep(tf.clone(d.input)) });
         }
+        addedTo = trace.addedTo ?? [];
         const losses = lossFn(trace.output, batch.y);
         if (losses.rank !== 1 || losses.shape[0] !== B) {
           problem = `the loss function must return per-sample losses of shape [${B}], got [${losses.shape}]`;
@@ -103,10 +110,20 @@ export function traceDeltas<Y extends tf.Tensor>(model: Model, lossFn: PerSample
   });
   const layers = [...byLayer.values()];
   const covered = new Set<tf.Variable>(layers.flatMap(({ layer }) => (layer.bias ? [layer.weight, layer.bias] : [layer.weight])));
+  const fromDeltas = new Map<tf.Variable, tf.Tensor2D>();
+  for (const { param, layer } of addedTo) {
+    const uses = byLayer.get(layer)?.uses ?? [];
+    const use = uses[0];
+    if (uses.length !== 1 || !use || use.positions * use.delta.shape[1] !== param.size) {
+      fail(`${param.name} is said to be added to dense layer ${layer.name}'s output, but that layer has ${uses.length} uses of ${use ? `${use.positions} × ${use.delta.shape[1]}` : 'no'} values a sample, the parameter ${param.size}`);
+    }
+    fromDeltas.set(param, use!.delta);
+  }
   return {
     batchSize: B,
     layers,
     uncovered: model.params.filter((p) => !covered.has(p)),
+    fromDeltas,
     dispose: () => tf.dispose([...records.map((r) => r.input), ...deltas]),
   };
 }

@@ -10,7 +10,7 @@
 import { tf } from '../tf.ts';
 import type { Model } from '../models/model.ts';
 import { traceDeltas, type LayerDeltas, type PerSampleLoss, type ProbeBatch, type TracedDeltas } from './deltas.ts';
-import { perSampleGradientsByLoop } from './per-sample-gradients.ts';
+import { uncoveredGradients } from './per-sample-gradients.ts';
 import { gramOfLayerRows, gramOfPerSampleRows, gramsOfRows, type GopGrams, type LayerRows, type PerSampleRows } from './gram-math.ts';
 
 export type { GopGrams, ScopeGram } from './gram-math.ts';
@@ -87,7 +87,7 @@ export function gopGramsFromTrace(model: Model, traced: TracedDeltas, uncoveredG
 export function gopGrams<Y extends tf.Tensor>(model: Model, lossFn: PerSampleLoss<Y>, batch: ProbeBatch<Y>): GopGrams {
   const traced = traceDeltas(model, lossFn, batch);
   try {
-    const fallback = perSampleGradientsByLoop(model, lossFn, batch, traced.uncovered);
+    const fallback = uncoveredGradients(model, lossFn, batch, traced);
     try {
       return gopGramsFromTrace(model, traced, fallback);
     } finally {

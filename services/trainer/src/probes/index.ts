@@ -48,7 +48,7 @@ import {
   type PowerIterationState,
   type TraceHSigmaState,
 } from './hessian.ts';
-import { perSampleGradients, perSampleGradientsByLoop, weightedGradientSum, weightedLossGradient } from './per-sample-gradients.ts';
+import { perSampleGradients, uncoveredGradients, weightedGradientSum, weightedLossGradient } from './per-sample-gradients.ts';
 import { SecondOrderHazardError } from '../second-order-ops.ts';
 import { DEFAULT_RANK_TOL, DEFAULT_TOP_K } from './spectrum.ts';
 
@@ -201,7 +201,7 @@ export function readProbes<Y extends tf.Tensor>(
       };
     } else if (!read && (gopOn || noiseOn || exactTrHSigma)) {
       traced = traceDeltas(model, lossFn, batch);
-      fallback = perSampleGradientsByLoop(model, lossFn, batch, traced.uncovered);
+      fallback = uncoveredGradients(model, lossFn, batch, traced);
       owned.push(...fallback);
       if (gopOn || noiseOn) {
         work = {
@@ -274,7 +274,7 @@ export type { HutchinsonState, ParamVector, PowerIterationState } from './hessia
 export { gopGrams, gopGramsFromTrace, type GopGrams, type ScopeGram } from './gram.ts';
 export { summarizeGrams, type GramResults, type GramWork } from './summaries.ts';
 export { traceDeltas, type TracedDeltas } from './deltas.ts';
-export { perSampleGradients, perSampleGradientsByLoop } from './per-sample-gradients.ts';
+export { perSampleGradients, perSampleGradientsByLoop, uncoveredGradients } from './per-sample-gradients.ts';
 export { gradientNoise, type GradientNoise } from './noise.ts';
 export { summarizeGram, summarizeSpectrum, DEFAULT_RANK_TOL, DEFAULT_TOP_K, type SpectrumSummary } from './spectrum.ts';
 export { fourierEnergies, fourierEnergiesOf, fourierSparsity, sparsityOfEnergies, type FourierSparsity } from './fourier.ts';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../tf.ts';
 import { useTestBackend } from '../testing-backend.ts';
 import { traceDeltas } from './deltas.ts';
-import { perSampleGradients, perSampleGradientsByLoop } from './per-sample-gradients.ts';
+import { perSampleGradients, perSampleGradientsByLoop, uncoveredGradients } from './per-sample-gradients.ts';
+import { transformer } from '../models/transformer.ts';
 import { explicitPerSampleGradients, maxRelativeError, paramRanges } from './testing-brute-force.ts';
 import { testBatch, testLoss, testMlp, type TestLossKind, type TestMlpOptions } from './testing-models.ts';
 
@@ -62,4 +63,40 @@ describe('perSampleGradientsByLoop', () => {
     tf.dispose([x, y]);
     model.dispose();
   });
+});
+
+describe("a transformer's positional embedding: per-sample gradients from the trace (ForwardTrace.addedTo)", () => {
+  for (const layerNorm of [false, true]) {
+    it(`equal the per-sample loop's and the explicit ones, no pass per sample (layer norm ${layerNorm ? 'on' : 'off'})`, () => {
+      const model = transformer({ vocab: 6, seqLen: 3, outputDim: 5, nLayers: 2, dModel: 8, nHeads: 2, dMlp: 16, activation: 'gelu', layerNorm, initScale: 1, seed: 7 });
+      const B = 4;
+      const { x, y } = testBatch(B, 18, 5, 'cross-entropy', 11);
+      const lossFn = testLoss['cross-entropy'];
+      const traced = traceDeltas(model, lossFn, { x, y });
+      try {
+        const pos = model.params[model.paramNames.indexOf('pos')]!;
+        expect(traced.uncovered).toEqual([pos]);
+        expect([...traced.fromDeltas.keys()]).toEqual([pos]);
+        const [fromTrace] = uncoveredGradients(model, lossFn, { x, y }, traced);
+        const [byLoop] = perSampleGradientsByLoop(model, lossFn, { x, y }, [pos]);
+        expect(fromTrace!.shape).toEqual([B, ...pos.shape]);
+        expect(maxRelativeError(fromTrace!.dataSync(), byLoop!.dataSync())).toBeLessThan(1e-5);
+        // Every parameter, the positional embedding included, against the explicit gradients.
+        const want = explicitPerSampleGradients(model, lossFn, x, y);
+        const got = perSampleGradients(model, lossFn, { x, y }, traced, [fromTrace!]);
+        const ranges = paramRanges(model);
+        got.forEach((g, k) => {
+          const flat = g.dataSync();
+          const [from, to] = ranges[k]!;
+          const n = to - from;
+          for (let i = 0; i < B; i++) expect(maxRelativeError(flat.subarray(i * n, (i + 1) * n), want[i]!.subarray(from, to)), model.paramNames[k]).toBeLessThan(1e-4);
+        });
+        tf.dispose([...got.filter((g) => g !== fromTrace), fromTrace!, byLoop!]);
+      } finally {
+        traced.dispose();
+        tf.dispose([x, y]);
+        model.dispose();
+      }
+    });
+  }
 });

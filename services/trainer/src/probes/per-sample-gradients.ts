@@ -33,8 +33,23 @@ export function perSampleGradientsByLoop<Y extends tf.Tensor>(
 }
 
 /**
+ * Per-sample gradients of traced.uncovered, each [B, ...param shape], in that order: from the
+ * trace's deltas where it gives them (TracedDeltas.fromDeltas: no pass per sample), by the loop
+ * above for the rest. The caller owns (and disposes) every tensor returned.
+ */
+export function uncoveredGradients<Y extends tf.Tensor>(model: Model, lossFn: PerSampleLoss<Y>, batch: ProbeBatch<Y>, traced: TracedDeltas): tf.Tensor[] {
+  const B = traced.batchSize;
+  const byLoop = traced.uncovered.filter((v) => !traced.fromDeltas.has(v));
+  const looped = perSampleGradientsByLoop(model, lossFn, batch, byLoop);
+  return traced.uncovered.map((v) => {
+    const delta = traced.fromDeltas.get(v);
+    return delta ? tf.reshape(delta, [B, ...v.shape]) : looped[byLoop.indexOf(v)]!;
+  });
+}
+
+/**
  * Per-sample gradients of every parameter, in model.params order, each [B, ...shape]. Pass
- * `uncoveredGrads` (perSampleGradientsByLoop of traced.uncovered) when already computed; they are
+ * `uncoveredGrads` (uncoveredGradients of traced) when already computed; they are
  * then returned in place, not copied.
  */
 export function perSampleGradients<Y extends tf.Tensor>(
@@ -65,7 +80,7 @@ export function perSampleGradients<Y extends tf.Tensor>(
       if (layer.bias) byParam.set(layer.bias, tf.keep(gb!));
     }
   });
-  const fallback = uncoveredGrads ?? perSampleGradientsByLoop(model, lossFn, batch, traced.uncovered);
+  const fallback = uncoveredGrads ?? uncoveredGradients(model, lossFn, batch, traced);
   traced.uncovered.forEach((v, k) => byParam.set(v, fallback[k]!));
   return model.params.map((p) => byParam.get(p)!);
 }
