@@ -2,25 +2,17 @@
 // results come back at finish(); work whose eigenvalues are in flight on a thread of their own
 // (graph/mlp-probes.ts, GramSpectra) is kept here and summarized at finish(), when they are taken.
 import { describe, expect, it } from 'vitest';
+import { exampleProbeSummary } from '@grokstream/schemas';
 import { ProbePipeline } from './probe-step.ts';
-import type { ProbeFields, ProbeReading } from './probes/index.ts';
+import type { ProbeReading } from './probes/index.ts';
 import type { GramSummarizer } from './probes/summarizer.ts';
 import { InlineSummarizer } from './probes/summarizer.ts';
 import type { EigenvaluesInFlight, GramEigenvalues, GramWork } from './probes/summaries.ts';
 import { RunCursor } from './run-cursor.ts';
 
 const B = 3;
-const fields: ProbeFields = {
-  probe_batch_size: B,
-  grad_noise_trace: null,
-  grad_snr: null,
-  tr_h_sigma: null,
-  hessian_trace: null,
-  hessian_trace_avg: null,
-  hessian_top_eig: null,
-  gop: [],
-  extra: {},
-};
+// Every probe absent: the fields of the schemas' example summary, without its envelope and step.
+const { event_id: _id, run_id: _run, seq: _seq, ts: _ts, step: _step, elapsed_ms: _ms, ...fields } = exampleProbeSummary({ run_id: 'r', step: 0, probe_batch_size: B });
 // K = diag(3, 2, 1): its eigenvalues, ascending as LAPACK gives them.
 const k = Float64Array.from([3, 0, 0, 0, 2, 0, 0, 0, 1]);
 const eig: GramEigenvalues = { total: Float64Array.from([1, 2, 3]), scopes: [Float64Array.from([1, 2, 3])] };
