@@ -56,10 +56,12 @@ describe('the first-order probe reads as one graph', () => {
         // The spectra, against the JavaScript solver on the op-by-op Grams.
         const sorted = (e: ArrayLike<number>) => Array.from(e).sort((a, b) => b - a);
         // They are solved on a thread of their own: in flight when read() returns, taken here.
-        expect('inFlight' in read.eigenvalues).toBe(true);
+        expect('inFlight' in read.eigenvalues!).toBe(true);
         const eig = eigenvaluesOf(read.eigenvalues)!;
         read.scopes.forEach((s, i) => expect(maxRel(sorted(eig.scopes[i]!), sorted(symmetricEigenvalues(eager.scopes[i]!.gram, c.B))), `${s.scope} eigenvalues`).toBeLessThan(1e-5));
         expect(maxRel(sorted(eig.total), sorted(symmetricEigenvalues(eager.total, c.B))), 'model eigenvalues').toBeLessThan(1e-5);
+        // Not asked for (GOP off): none are solved.
+        expect(reader.read({ spectra: false }).eigenvalues).toBeUndefined();
         expect(maxRel(read.total!, eager.total), 'the model K').toBeLessThan(1e-5);
         if (c.fourier) {
           const energies = fourierEnergiesOf(model.denseLayers[0]!.weight as tf.Variable<tf.Rank.R2>, c.fourier, 0);
@@ -88,7 +90,7 @@ describe('the first-order probe reads as one graph', () => {
     const batch = { x: data.x, y: data.y };
     let reads = 0;
     const graph = graphProbeReader(model, c.options, batch, { p: c.fourier!, rowOffset: 0 });
-    const reader = { read: () => (reads++, graph.read()) };
+    const reader = { read: (asks?: { spectra?: boolean }) => (reads++, graph.read(asks)) };
     try {
       const options = { fourier: { p: c.fourier! } };
       const opByOp = runProbes(model, crossEntropyPerSample, batch, createProbeState(1), options);
@@ -120,6 +122,11 @@ describe('the first-order probe reads as one graph', () => {
       expect(reads).toBe(2);
       expect(exact.work!.layers.length).toBeGreaterThan(0);
       expect(exact.fields.tr_h_sigma).not.toBeNull();
+      // GOP off, noise on: the reader serves the noise and solves no spectra.
+      const noGop = readProbes(model, crossEntropyPerSample, batch, createProbeState(1), { ...options, gop: { enabled: false }, reader });
+      expect(reads).toBe(3);
+      expect(noGop.work!.eigenvalues).toBeUndefined();
+      expect(completeProbes(noGop, summarizeGrams(noGop.work!)).grad_noise_trace! / opByOp.grad_noise_trace! - 1).toBeLessThan(1e-5);
     } finally {
       graph.dispose();
       model.dispose();

@@ -39,7 +39,7 @@ export function graphProbeReader(
   const xs = batch.x.dataSync() as Float32Array;
   const ys = batch.y.dataSync() as Float32Array;
   return {
-    read(): FirstOrderReading {
+    read(asks = {}): FirstOrderReading {
       const r = fromStep?.() ?? graph.read(weights(), xs, ys);
       if (r.grams.length !== scopes.length) throw new Error(`the probe graph has ${r.grams.length} dense applications, the model ${scopes.length} dense layers`);
       // The graph's own arrays, valid until the next read: the probe pipeline summarizes (or hands
@@ -48,7 +48,7 @@ export function graphProbeReader(
         scopes: scopes.map((scope, i) => ({ scope, gram: r.grams[i]! })),
         total: r.total,
         // Solved on a thread of their own while the next step trains; taken with the summary.
-        eigenvalues: spectra.start(r.grams, r.total),
+        ...(asks.spectra === false ? {} : { eigenvalues: spectra.start(r.grams, r.total) }),
         ...(r.fourierParts && fourier ? { fourierEnergies: energiesOfParts(r.fourierParts, fourier.p) } : {}),
       };
     },

@@ -111,14 +111,17 @@ export interface FirstOrderReading {
   scopes: ScopeGram[];
   /** Their sum: the model's K. */
   total: Float64Array;
-  /** Their eigenvalues and those of their sum (or those being solved). */
-  eigenvalues: GramEigenvalues | EigenvaluesInFlight;
+  /** Their eigenvalues and those of their sum (or those being solved); none when not asked for. */
+  eigenvalues?: GramEigenvalues | EigenvaluesInFlight;
   fourierEnergies?: Float64Array;
 }
 
 export interface FirstOrderReader {
-  /** The reading; its arrays may be reused by the next read (the probe pipeline is done with them by then). */
-  read(): FirstOrderReading;
+  /**
+   * The reading; its arrays may be reused by the next read (the probe pipeline is done with them by
+   * then). `spectra: false`: the eigenvalues are not wanted (GOP off), so none are solved.
+   */
+  read(asks?: { spectra?: boolean }): FirstOrderReading;
 }
 
 /**
@@ -188,7 +191,7 @@ export function readProbes<Y extends tf.Tensor>(
     // Exact Tr(HΣ) takes the per-sample gradients themselves (traced deltas); the sampled one
     // needs only a weighted gradient (weightedLossGradient), so the reader serves beside it.
     const exactTrHSigma = h.trHSigma === true && h.trHSigmaSamples === 'exact';
-    const read = options.reader && !exactTrHSigma && (gopOn || noiseOn || options.fourier) ? options.reader.read() : undefined;
+    const read = options.reader && !exactTrHSigma && (gopOn || noiseOn || options.fourier) ? options.reader.read({ spectra: gopOn }) : undefined;
     if (read && (gopOn || noiseOn)) {
       work = {
         batchSize: B,

@@ -48,9 +48,10 @@ export interface GramResults {
 export function summarizeGrams(w: GramWork): GramResults {
   const grams = w.grams ?? gramsOfRows(w.batchSize, w.layers, w.others);
   const gop: ProbeSummary['gop'] = [];
+  // Taken even if unused: eigenvalues in flight hold a thread until they are.
+  const eig = eigenvaluesOf(w.eigenvalues);
   if (w.gop) {
     const spec = { topK: w.gop.topK, rankTol: w.gop.rankTol };
-    const eig = eigenvaluesOf(w.eigenvalues);
     gop.push({ scope: 'model', ...summarizeGram(grams.total, w.batchSize, spec, eig?.total) });
     if (w.gop.perLayer) grams.scopes.forEach((s, i) => gop.push({ scope: s.scope, ...summarizeGram(s.gram, w.batchSize, spec, eig?.scopes[i]) }));
   }
