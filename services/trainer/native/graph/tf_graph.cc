@@ -382,12 +382,18 @@ bool copyOut(napi_env env, Runner &r, Tensors &t, Status &s, napi_value outputs)
   return true;
 }
 
+// The graph and runner a run names (arguments 0 and 1), or false (an exception pending).
+bool graphAndRunner(napi_env env, const std::vector<napi_value> &a, Graph **g, Runner **r) {
+  *g = graphOf(env, a[0]);
+  *r = *g ? runnerOf(env, *g, a[1]) : nullptr;
+  return *r != nullptr;
+}
+
 napi_value Run(napi_env env, napi_callback_info info) {
   auto a = argv(env, info, 4);
-  Graph *g = graphOf(env, a[0]);
-  if (!g) return nullptr;
-  Runner *r = runnerOf(env, g, a[1]);
-  if (!r) return nullptr;
+  Graph *g;
+  Runner *r;
+  if (!graphAndRunner(env, a, &g, &r)) return nullptr;
   if (length(env, a[3]) != r->fetches.size()) return fail(env, "tf_graph: a run needs one array per fetch");
   Tensors t;
   if (!copyIn(env, *r, a[2], t)) return nullptr;
@@ -403,10 +409,9 @@ void join(Job *j) {
 
 napi_value Start(napi_env env, napi_callback_info info) {
   auto a = argv(env, info, 3);
-  Graph *g = graphOf(env, a[0]);
-  if (!g) return nullptr;
-  Runner *r = runnerOf(env, g, a[1]);
-  if (!r) return nullptr;
+  Graph *g;
+  Runner *r;
+  if (!graphAndRunner(env, a, &g, &r)) return nullptr;
   auto *j = new Job();
   j->graph = i32(env, a[0]);
   j->runner = i32(env, a[1]);
