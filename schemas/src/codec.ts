@@ -34,6 +34,11 @@ interface Reader {
   writer: string;
 }
 
+/** A reader of values written with `writerType` (fingerprint `fp`), read as `type`. */
+function reader(name: EventName, fp: bigint, type: Type, writerType: Type, resolver: unknown): Reader {
+  return { name, type, resolver, writerType, fffd: replacementCheck(type), writer: fingerprintHex(fp) };
+}
+
 export function fingerprintHex(fp: bigint): string {
   return fp.toString(16).padStart(16, '0');
 }
@@ -49,38 +54,24 @@ export class EventCodec {
       const { fingerprint, bytes } = schemaFingerprint(schema);
       const header = Buffer.concat([Buffer.from([MAGIC_0, MAGIC_1]), Buffer.from(bytes)]);
       this.writers.set(name as EventName, { type, header, fp: fingerprint });
-      this.readers.set(fingerprint, {
-        name: name as EventName,
-        type,
-        resolver: undefined,
-        writerType: type,
-        fffd: replacementCheck(type),
-        writer: fingerprintHex(fingerprint),
-      });
+      this.readers.set(fingerprint, reader(name as EventName, fingerprint, type, type, undefined));
     }
     for (const { name, file, schema } of history) {
       const { fingerprint } = schemaFingerprint(schema);
       if (this.readers.has(fingerprint)) continue;
-      const reader = this.writers.get(name as EventName);
-      if (!reader) throw new Error(`${file}: no current schema named ${name} to read it with`);
+      const current = this.writers.get(name as EventName);
+      if (!current) throw new Error(`${file}: no current schema named ${name} to read it with`);
       const writerType = avro.Type.forSchema(schema as avro.Schema);
       let resolver: unknown;
       try {
-        resolver = reader.type.createResolver(writerType);
+        resolver = current.type.createResolver(writerType);
       } catch (err) {
         throw new Error(
           `${file}: the current ${name} schema cannot read this released version (${(err as Error).message}); ` +
             'make the change compatible (add fields with defaults, never change a type) or publish a new event name',
         );
       }
-      this.readers.set(fingerprint, {
-        name: name as EventName,
-        type: reader.type,
-        resolver,
-        writerType,
-        fffd: replacementCheck(reader.type),
-        writer: fingerprintHex(fingerprint),
-      });
+      this.readers.set(fingerprint, reader(name as EventName, fingerprint, current.type, writerType, resolver));
     }
   }
 

@@ -70,8 +70,11 @@ export class BoundedEmitter {
   private shippedWaiters: Array<{ count: number; done: (err?: Error) => void }> = [];
   private readonly o: Required<Omit<EmitterOptions, 'onAccept'>> & Pick<EmitterOptions, 'onAccept'>;
   private readonly sink: StagedSink;
+  /** A plain function sink has nothing to prepare: no batch is looked ahead at for it. */
+  private readonly staged: boolean;
 
   constructor(sink: EventSink | StagedSink, options: EmitterOptions) {
+    this.staged = typeof sink !== 'function';
     this.sink = typeof sink === 'function' ? { prepare: (events) => events, send: (events) => sink(events as AnyEvent[]) } : sink;
     const { capacity, outageLimitMs } = options;
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`emit buffer must be a positive integer, got ${capacity}`);
@@ -182,7 +185,7 @@ export class BoundedEmitter {
           () => undefined,
           (err: unknown) => ({ err }),
         );
-        ahead = await this.prepareAhead(batch.length);
+        if (this.staged) ahead = await this.prepareAhead(batch.length);
         const failed = await sent;
         if (failed) throw failed.err;
       } catch (err) {
