@@ -46,5 +46,11 @@ describe('encodeRows', () => {
     expect(() => encodeRows('probes', [{ ...sampleRows('probes', 1)[0]!, probe_batch_size: -1 }])).toThrow(
       /probes row 0 column probe_batch_size: UInt32 expects an integer/,
     );
+    // Past the first row and column: the error names the cell being written, not the first.
+    const three = sampleRows('steps', 3);
+    expect(() => encodeRows('steps', [three[0]!, three[1]!, { ...three[2]!, layer_norms: [1, 2, 'x'] }])).toThrow(
+      'steps row 2 column layer_norms[2]: Float64 expects a number, got string "x"',
+    );
+    expect(() => encodeRows('steps', [three[0]!, { ...three[1]!, update_norm: 'x' }])).toThrow('steps row 1 column update_norm: Float64 expects');
   });
 });

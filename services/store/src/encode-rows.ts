@@ -33,15 +33,21 @@ export function encodeRows(table: TableName, rows: StoreRow[]): { columns: strin
   const { columns, known, cells } = tableEncoder(table);
   // Steps rows are ~200 bytes; a close first guess saves most regrowth copies.
   const out = new ByteWriter(rows.length * 256);
-  for (let i = 0; i < rows.length; i++) {
+  // One closure for the whole call, reading the cell being written: a closure per cell was a
+  // tenth of the encoding, and it is only ever called to word an error.
+  let i = 0;
+  let c = 0;
+  const where = () => `${table} row ${i} column ${cells[c]!.name}`;
+  for (; i < rows.length; i++) {
     const row = rows[i]!;
     let defined = 0;
-    for (const cell of cells) {
+    for (c = 0; c < cells.length; c++) {
+      const cell = cells[c]!;
       const v = row[cell.name];
       if (v === undefined) {
         if (!cell.nullable) throw new Error(`${table} row ${i}: missing value for column ${cell.name} (${cell.type})`);
       } else defined++;
-      cell.write(out, v, () => `${table} row ${i} column ${cell.name}`);
+      cell.write(out, v, where);
     }
     // A column the table does not have: the row has more keys than the columns it filled. Counted
     // with for-in, which allocates nothing (Object.keys per row was a third of the encoding).

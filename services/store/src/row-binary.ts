@@ -267,7 +267,16 @@ export function valueWriter(type: ColumnType): ValueWriter {
       return (out, v, where) => {
         if (!Array.isArray(v)) throw new Error(`${where()}: ${type.name} expects an array, got ${describeValue(v)}`);
         out.varUInt(v.length);
-        for (let i = 0; i < v.length; i++) inner(out, v[i], () => `${where()}[${i}]`);
+        let i = 0;
+        try {
+          for (; i < v.length; i++) inner(out, v[i], where);
+        } catch {
+          // Written again to word the error with the element's index: a closure per element
+          // only for that was a tenth of the encoding. A writer is a function of its value, so
+          // the same element fails the same way.
+          inner(new ByteWriter(16), v[i], () => `${where()}[${i}]`);
+          throw new Error(`${where()}[${i}]: failed to encode`);
+        }
       };
     }
   }
