@@ -95,6 +95,25 @@ describe('EventCodec', () => {
     expect(codec.decode(codec.encode('StepMetrics', empty)).value).toEqual(empty);
   });
 
+  it('keeps every message intact while later ones share its slab, including one larger than a slab and after a failed encode', () => {
+    const c = EventCodec.load();
+    const values = Array.from({ length: 2000 }, (_, i) => ({
+      ...step,
+      step: i,
+      run_id: `run-${i % 7}`,
+      // Every 500th event far larger than a 64 KiB slab; the rest a few hundred bytes.
+      extra: i % 500 === 499 ? Object.fromEntries(Array.from({ length: 6000 }, (_, k) => [`key_${k}`, k + i])) : { i },
+    }));
+    const encoded = values.map((v, i) => {
+      if (i % 300 === 0) expect(() => c.encode('StepMetrics', { ...v, step: 'x' } as unknown as StepMetrics)).toThrow(EncodeError);
+      return c.encode('StepMetrics', v);
+    });
+    // Decoded only after all were encoded: a later message written over an earlier one shows here.
+    encoded.forEach((bytes, i) => expect(c.decode(bytes).value).toEqual(values[i]));
+    expect(encoded[499]!.length).toBeGreaterThan(64 * 1024);
+    expect(new Set(encoded.slice(0, 100).map((b) => b.buffer)).size).toBeLessThan(10);
+  });
+
   it('names the field when a value does not fit its schema', () => {
     const bad = { ...step, step: 'eleven' } as unknown as StepMetrics;
     expect(() => codec.encode('StepMetrics', bad)).toThrow(EncodeError);

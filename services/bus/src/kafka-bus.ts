@@ -13,6 +13,7 @@ import {
 import type { Batch, Bus, Consumer, ConsumerOptions, OutgoingMessage, Producer, ProducerOptions, TopicSpec } from './bus.ts';
 import { explainKafkaError, isUnreachable, kafkaError, kafkaErrorType, type KafkaErrorContext } from './kafka-errors.ts';
 import { kafkaLogCreator, stderrLog, type KafkaLog } from './kafka-log.ts';
+import { MessageKeys } from './message-keys.ts';
 import {
   KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
   RecordTooLargeError,
@@ -95,6 +96,8 @@ export class KafkaBus implements Bus {
   private readonly log: KafkaLog;
   /** Topic -> max.message.bytes, as described by the broker; forgotten when ensureTopics touches the topic. */
   private readonly limits = new Map<string, number>();
+  /** Message keys as bytes, made once per key (message-keys.ts). */
+  private readonly keys = new MessageKeys();
 
   constructor(private readonly options: KafkaBusOptions) {
     if (options.brokers.length === 0) throw new Error('no Kafka brokers given: expected host:port[,host:port...]');
@@ -205,7 +208,7 @@ export class KafkaBus implements Bus {
         // One request at a time, in order: each key keeps its order, and none is over the limits.
         for (const chunk of splitBySize(messages, Math.min(this.maxRequestBytes, limit))) {
           try {
-            await producer.send({ topic, acks: -1, messages: chunk.map((m) => ({ key: m.key, value: m.value })) });
+            await producer.send({ topic, acks: -1, messages: chunk.map((m) => ({ key: m.key === null ? null : this.keys.bytes(m.key), value: m.value })) });
           } catch (err) {
             if (PRODUCER_STATE_LOST.has(kafkaErrorType(err) ?? '')) {
               // A new producer for the next attempt (the caller retries the send); this one's
