@@ -15,9 +15,9 @@
 //
 // Seeding: the data is generated inside the engine (INSERT ... SELECT FROM numbers(N)) after
 // store.migrate(), in chunks of about 1M step rows, so the rollup views aggregate one bounded
-// block at a time; two inserts at a time (seed(): 148 -> 78 s for 300 runs on the server). One SQL text for ClickHouse 18.16 and chdb 26.x: no window functions, no
-// toStartOfInterval, no rand() (every value is a function of the run and the step, so both
-// stores hold the same data). A seeded database is reused when its seed_info row matches the
+// block at a time, two inserts at a time (seed(): 148 -> 78 s for 300 runs on the server). One
+// SQL text for ClickHouse 18.16 and chdb 26.x: no window functions, no toStartOfInterval, no
+// rand() (every value is a function of the run and the step, so both stores hold the same data). A seeded database is reused when its seed_info row matches the
 // size and the generator's version.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

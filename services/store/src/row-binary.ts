@@ -270,12 +270,12 @@ export function valueWriter(type: ColumnType): ValueWriter {
         let i = 0;
         try {
           for (; i < v.length; i++) inner(out, v[i], where);
-        } catch {
+        } catch (err) {
           // Written again to word the error with the element's index: a closure per element
           // only for that was a tenth of the encoding. A writer is a function of its value, so
-          // the same element fails the same way.
+          // the same element fails the same way; should it not, the first error stands.
           inner(new ByteWriter(16), v[i], () => `${where()}[${i}]`);
-          throw new Error(`${where()}[${i}]: failed to encode`);
+          throw err;
         }
       };
     }
