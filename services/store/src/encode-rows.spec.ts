@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { encodeRows } from './encode-rows.ts';
-import { insertColumns, TABLES, TABLE_NAMES } from './tables.ts';
+import { insertColumns, TABLES, TABLE_NAMES, type TableName } from './tables.ts';
 import { sampleRows } from './store.contract.ts';
+import { ByteWriter, parseColumnType, valueWriter } from './row-binary.ts';
+import type { StoreRow } from './store.ts';
+
+/** The body the general writers alone write: each cell through its column's ValueWriter. */
+function reference(table: TableName, rows: StoreRow[]): string {
+  const out = new ByteWriter();
+  const cells = insertColumns(table).map((name) => ({ name, write: valueWriter(parseColumnType(TABLES[table].columns.find((c) => c.name === name)!.type)) }));
+  for (const row of rows) for (const { name, write } of cells) write(out, row[name], () => name);
+  return out.toBuffer().toString('hex');
+}
 
 const checkpoint = { event_id: 'e', run_id: 'r', seq: 1, ts_ms: 2, step: 3, uri: 'u', bytes: 4 };
 
@@ -26,6 +36,26 @@ describe('encodeRows', () => {
       expect(columns).toEqual(TABLES[table].columns.filter((c) => c.default === undefined).map((c) => c.name));
       expect(body.length).toBeGreaterThan(0);
     }
+  });
+
+  it('writes what the general writers write, for the values it inlines and for those it leaves to them', () => {
+    for (const table of TABLE_NAMES) {
+      const rows = sampleRows(table, 4);
+      expect(encodeRows(table, rows).body.toString('hex'), table).toBe(reference(table, rows));
+    }
+    // Values off the inlined forms: a bigint Int64, bytes for a String, a boolean, Nullable left
+    // out or null, an array with a bigint in it, and the same row with its keys in another order.
+    const [row] = sampleRows('steps', 1) as [StoreRow];
+    const { train_acc: _, ...noAcc } = row;
+    const odd: StoreRow[] = [
+      { ...row, step: 12345678901234567n, event_id: Buffer.from('bytes'), grad_norm_sq: null },
+      { ...noAcc, seq: 2n ** 63n + 5n, test_acc: 0.5 },
+      Object.fromEntries(Object.entries(row).reverse()),
+    ];
+    expect(encodeRows('steps', odd).body.toString('hex')).toBe(reference('steps', odd));
+    const [probe] = sampleRows('probes', 1) as [StoreRow];
+    const probes = [{ ...probe, probe_batch_size: true }, { ...probe, gop_numerical_rank: [1n, 2] }];
+    expect(encodeRows('probes', probes).body.toString('hex')).toBe(reference('probes', probes));
   });
 
   it('returns an empty body for no rows', () => {

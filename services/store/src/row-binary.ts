@@ -156,6 +156,11 @@ export class ByteWriter {
   toBuffer(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));
   }
+
+  /** The bytes written so far, without a copy: for a writer that is done with. */
+  written(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
 }
 
 /** Writes one value of a type; `where` names the cell in errors. */
