@@ -3,7 +3,7 @@
 // (Debian's headless Chromium). Then the same data live in `grokstream ui`, and a run watched
 // live with `grokstream run --ui` while it trains. Screenshots go to bench-results/.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -170,9 +170,15 @@ describe("the README's first command", () => {
 
   it('grokstream run --ui shows a run live while it trains: the curves grow between refreshes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'grokstream-live-'));
+    // Still training when the page first draws: the native backend trains ~90-140 steps/s here,
+    // so the 400 steps this ran once were over in ~3-5 s, and a page whose first ask found no rows
+    // yet (it asks again 5 s later) could first draw a finished run. 3,000 steps with no stop
+    // policy (the example's own stops it at ~717, converged) train for ~20-35 s.
+    const detector = join(dir, 'no-stops.yaml');
+    writeFileSync(detector, 'detector: {name: e2e-live}\npolicies: []\n');
     const run = start(
       process.execPath,
-      [join(ROOT, 'services/cli/bin/grokstream.js'), 'run', 'examples/modular-addition-grokking.yaml', 'run.steps=400', '--ui', '--port', '0'],
+      [join(ROOT, 'services/cli/bin/grokstream.js'), 'run', 'examples/modular-addition-grokking.yaml', 'run.steps=3000', '--detector', detector, '--ui', '--port', '0'],
       newcomerEnv(dir),
     );
     try {
