@@ -2,9 +2,9 @@
 // the table, row and column. Both stores send this body (see row-binary.ts for why binary).
 //
 // Each table's encoder is compiled once into a function that reads the row's columns by name
-// (`row.step`, not `row[name]` with the name from a list): V8 then loads each property from a
-// known offset, where a loop over the column names made every read a dictionary-style lookup
-// (half the encoding). The compiled code writes the common case of each column inline (a string,
+// (`row.step`, not `row[name]` with the name from a list): for rows of one shape (ingest's
+// projection.ts makes them so) V8 loads each column from a known offset, where `row[name]` over
+// a list of names was a generic lookup per cell (half the encoding). The compiled code writes the common case of each column inline (a string,
 // a number, null); anything else goes to the column's ValueWriter (row-binary.ts), which writes
 // the rarer forms and words every error, so both paths take the same values and fail the same way.
 import { TABLES, insertColumns, type TableName } from './tables.ts';
@@ -22,23 +22,19 @@ interface Cell {
 type SlowPath = (out: ByteWriter, v: unknown, row: number, cell: number) => void;
 type Compiled = (
   rows: StoreRow[],
-  from: number,
-  to: number,
   out: ByteWriter,
   slow: SlowPath,
   missing: (row: number, cell: number) => never,
-  unknown: (row: number) => void,
+  unknown: (row: StoreRow, index: number) => void,
 ) => void;
 
-/** A table's compiled row encoder. */
-export interface RowEncoder {
+interface TableEncoder {
   /** The insert's columns, in the order the rows are written. */
   columns: string[];
-  /** Appends rows[from, to) to `out`; errors name the row by its index in `rows`. */
-  encode(rows: StoreRow[], out: ByteWriter, from?: number, to?: number): void;
+  encode(rows: StoreRow[], out: ByteWriter): void;
 }
 
-const encoders = new Map<TableName, RowEncoder>();
+const encoders = new Map<TableName, TableEncoder>();
 
 /**
  * A JS condition under which `x` is written inline, and the statement that writes it; undefined
@@ -86,7 +82,7 @@ function cellSource(t: ColumnType, c: number): string {
 
 function compile(cells: Cell[], types: ColumnType[]): Compiled {
   const body = [
-    'for (let i = from; i < to; i++) {',
+    'for (let i = 0; i < rows.length; i++) {',
     '  const row = rows[i];',
     '  let v;',
     '  let defined = 0;',
@@ -101,15 +97,14 @@ function compile(cells: Cell[], types: ColumnType[]): Compiled {
     // with for-in, which allocates nothing (Object.keys per row was a third of the encoding).
     '  let keys = 0;',
     '  for (const _ in row) keys++;',
-    '  if (keys !== defined) unknown(i);',
+    '  if (keys !== defined) unknown(row, i);',
     '}',
   ].join('\n');
   // The source is built from the table specs in tables.ts (names JSON-quoted), never from input.
-  return new Function('rows', 'from', 'to', 'out', 'slow', 'missing', 'unknown', body) as Compiled;
+  return new Function('rows', 'out', 'slow', 'missing', 'unknown', body) as Compiled;
 }
 
-/** The table's encoder, compiled on first use. */
-export function rowEncoder(table: TableName): RowEncoder {
+function tableEncoder(table: TableName): TableEncoder {
   const cached = encoders.get(table);
   if (cached) return cached;
   const spec = TABLES[table];
@@ -124,25 +119,21 @@ export function rowEncoder(table: TableName): RowEncoder {
     write: valueWriter(types[c]!),
   }));
   const compiled = compile(cells, types);
-  const encode = (rows: StoreRow[], out: ByteWriter, from = 0, to = rows.length) => {
-    // The rows being encoded, for the error wording below (set per call, read only on an error).
-    const slow: SlowPath = (o, v, i, c) => cells[c]!.write(o, v as never, () => `${table} row ${i} column ${cells[c]!.name}`);
-    const missing = (i: number, c: number): never => {
-      throw new Error(`${table} row ${i}: missing value for column ${cells[c]!.name} (${cells[c]!.type})`);
-    };
-    const unknown = (i: number) => {
-      for (const k of Object.keys(rows[i]!)) if (!known.has(k)) throw new Error(`${table} row ${i}: unknown column ${k}`);
-    };
-    compiled(rows, from, Math.min(to, rows.length), out, slow, missing, unknown);
+  const slow: SlowPath = (out, v, i, c) => cells[c]!.write(out, v as never, () => `${table} row ${i} column ${cells[c]!.name}`);
+  const missing = (i: number, c: number): never => {
+    throw new Error(`${table} row ${i}: missing value for column ${cells[c]!.name} (${cells[c]!.type})`);
   };
-  const encoder = { columns, encode };
+  const unknown = (row: StoreRow, i: number) => {
+    for (const k of Object.keys(row)) if (!known.has(k)) throw new Error(`${table} row ${i}: unknown column ${k}`);
+  };
+  const encoder: TableEncoder = { columns, encode: (rows, out) => compiled(rows, out, slow, missing, unknown) };
   encoders.set(table, encoder);
   return encoder;
 }
 
 /** The column list and RowBinary body for `INSERT INTO t (columns) FORMAT RowBinary`. */
 export function encodeRows(table: TableName, rows: StoreRow[]): { columns: string[]; body: Buffer } {
-  const { columns, encode } = rowEncoder(table);
+  const { columns, encode } = tableEncoder(table);
   // Steps rows are ~200 bytes; a close first guess saves most regrowth copies.
   const out = new ByteWriter(rows.length * 256);
   encode(rows, out);
