@@ -17,7 +17,6 @@ function split<T extends string | number>(prefix: string, map: Record<string, T>
   return { [`${prefix}_keys`]: keys, [`${prefix}_values`]: keys.map((k) => map[k]!) };
 }
 
-
 function evidence(e: Evidence): StoreRow {
   return {
     window_start: e.window_start,
