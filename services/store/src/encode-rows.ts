@@ -4,11 +4,12 @@
 // Each table's encoder is compiled once into a function that reads the row's columns by name
 // (`row.step`, not `row[name]` with the name from a list): for rows of one shape (ingest's
 // projection.ts makes them so) V8 loads each column from a known offset, where `row[name]` over
-// a list of names was a generic lookup per cell (half the encoding). The compiled code writes the common case of each column inline (a string,
-// a number, null); anything else goes to the column's ValueWriter (row-binary.ts), which writes
-// the rarer forms and words every error, so both paths take the same values and fail the same way.
+// a list of names was a generic lookup per cell (half the encoding). The compiled code writes the
+// common case of each column inline (a string, a number, null); anything else goes to the
+// column's ValueWriter (row-binary.ts), which writes the rarer forms and words every error, so
+// both paths take the same values and fail the same way.
 import { TABLES, insertColumns, type TableName } from './tables.ts';
-import { ByteWriter, parseColumnType, valueWriter, type ColumnType, type ValueWriter } from './row-binary.ts';
+import { ByteWriter, intRange, parseColumnType, valueWriter, type ColumnType, type ValueWriter } from './row-binary.ts';
 import type { StoreRow } from './store.ts';
 
 interface Cell {
@@ -49,8 +50,7 @@ function inline(t: ColumnType, x: string): { when: string; write: string } | und
       return { when: `typeof ${x} === 'number'`, write: t.bytes === 8 ? `out.f64(${x});` : `out.f32(${x});` };
     case 'int': {
       // Within the type's range and exact as a double: the same values intWriter takes as numbers.
-      const lo = t.signed ? -(2 ** (t.bytes * 8 - 1)) : 0;
-      const hi = t.signed ? 2 ** (t.bytes * 8 - 1) - 1 : 2 ** (t.bytes * 8) - 1;
+      const [lo, hi] = intRange(t.bytes, t.signed);
       const range = t.bytes === 8 ? `Number.isSafeInteger(${x})${t.signed ? '' : ` && ${x} >= 0`}` : `Number.isInteger(${x}) && ${x} >= ${lo} && ${x} <= ${hi}`;
       return { when: `typeof ${x} === 'number' && ${range}`, write: `out.int(${x}, ${t.bytes}, ${t.signed});` };
     }

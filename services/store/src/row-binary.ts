@@ -175,7 +175,8 @@ function describeValue(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-function intRange(bytes: number, signed: boolean): [bigint, bigint] {
+/** The smallest and largest value of an integer type. */
+export function intRange(bytes: number, signed: boolean): [bigint, bigint] {
   const bits = BigInt(bytes * 8);
   return signed ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n];
 }
