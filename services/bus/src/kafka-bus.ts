@@ -14,6 +14,7 @@ import type { Batch, Bus, Consumer, ConsumerOptions, OutgoingMessage, Producer, 
 import { explainKafkaError, isUnreachable, kafkaError, kafkaErrorType, type KafkaErrorContext } from './kafka-errors.ts';
 import { kafkaLogCreator, stderrLog, type KafkaLog } from './kafka-log.ts';
 import { MessageKeys } from './message-keys.ts';
+import { GroupMembership } from './group-membership.ts';
 import {
   KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
   RecordTooLargeError,
@@ -375,7 +376,8 @@ class KafkaGroupConsumer implements Consumer {
   private started = false;
   private stopped = false;
   private running = false;
-  private assigned: Array<{ topic: string; partition: number }> = [];
+  /** What this member holds, from kafkajs's join, rebalance and heartbeat events (group-membership.ts). */
+  private readonly membership = new GroupMembership();
   /** Set by each group join; the hook runs before the next batch (see ConsumerOptions.onAssignment). */
   private assignmentChanged = false;
   /** Topics paused by the user (pause()), apart from partitions held back after a failure. */
@@ -399,16 +401,14 @@ class KafkaGroupConsumer implements Consumer {
       allowAutoTopicCreation: false,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.assigned = Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) =>
-        partitions.map((partition) => ({ topic, partition })),
-      );
+      this.membership.join(payload.memberId, payload.memberAssignment);
       this.assignmentChanged = true;
     });
-    this.consumer.on(this.consumer.events.REBALANCING, () => {
-      this.assigned = [];
-    });
-    // kafkajs restarts a crashed consumer on retriable errors; either way, say so.
+    this.consumer.on(this.consumer.events.REBALANCING, () => this.membership.rebalancing());
+    this.consumer.on(this.consumer.events.HEARTBEAT, ({ payload }) => this.membership.heartbeat(payload.memberId, payload.groupGenerationId));
+    // kafkajs restarts a crashed consumer on retriable errors (as a new member); either way, say so.
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.membership.reset();
       if (options.onCrash) options.onCrash(payload.error, payload.restart);
       else {
         const why = context.error(payload.error, `consuming as group ${options.groupId}`).message;
@@ -418,7 +418,7 @@ class KafkaGroupConsumer implements Consumer {
   }
 
   assignment() {
-    return this.stopped ? [] : this.assigned.map((a) => ({ ...a }));
+    return this.stopped ? [] : this.membership.assignment();
   }
 
   async start(): Promise<void> {

@@ -144,6 +144,31 @@ describe('DetectorService under rebalances', () => {
     expect(faulty.injected.batches).toBeGreaterThan(0);
     expect(byRun(await onTopics(memory), [runId])).toEqual(byRun(expected, [runId]));
   });
+
+  it('holds its outputs back while its hold on the partitions is unconfirmed, and publishes them once confirmed, with no new event', async () => {
+    // Kafka after a coordinator move: batches keep coming, the member claims no partition until
+    // a heartbeat confirms its generation (bus/group-membership.ts). CI run 14 lost every
+    // verdict of a sweep this way, when the service returned quietly instead of retrying.
+    const memory = new MemoryBus();
+    const faulty = new FaultyBus(memory, {});
+    await memory.ensureTopics(standardTopics(2));
+    const producer = await memory.producer();
+    const a = new DetectorService({ ...issue7, bus: faulty, codec });
+    await a.start();
+    faulty.unconfirmed = true;
+    await new EventPublisher(producer, codec).publish(TOPICS.events, run);
+    const expected = await replayEvents(run, issue7);
+    expect(expected.length).toBeGreaterThan(0);
+    // Every event read, and nothing published: the outputs wait in the outbox, counted as lag.
+    await waitUntil(() => a.stats.events >= run.length, 'the detector to read the run');
+    expect(await outputCount(memory)).toBe(0);
+    expect(await a.lag()).toBeGreaterThan(0);
+    faulty.unconfirmed = false;
+    await waitUntil(async () => (await outputCount(memory)) >= expected.length, 'the held outputs, once confirmed');
+    expect(await a.lag()).toBe(0);
+    await stopQuickly(memory, producer, a);
+    expect(byRun(await onTopics(memory), [runId])).toEqual(byRun(expected, [runId]));
+  });
 });
 
 describe('DetectorService and a trainer stop gate', () => {

@@ -222,7 +222,13 @@ export class DetectorService {
     await this.published.ready();
     // No await from here to the sends: every output another member published for this partition
     // is known now, and none can be published by anyone else while this member holds it.
-    if (!this.consumer?.assignment().some((a) => a.topic === h.topic && a.partition === h.partition)) return;
+    // Not confirmed as this member's (a rebalance, or a coordinator that moved): publish nothing,
+    // and have the batch come again, so the outbox goes out once the partition is confirmed (or
+    // is dropped by the next assignment). Returning quietly here held a detector's verdicts back
+    // for good when kafkajs never rejoined (bus/group-membership.ts).
+    if (!this.consumer?.assignment().some((a) => a.topic === h.topic && a.partition === h.partition)) {
+      throw new Error(`${h.outbox.length} outputs of ${h.topic}/${h.partition} held back: this member's hold on the partition is not confirmed (the group is rebalancing, or its coordinator moved); the batch comes again`);
+    }
     const fresh = h.outbox.filter((out) => !this.published!.has(out.value.event_id));
     this.stats.suppressed += h.outbox.length - fresh.length;
     h.outbox = fresh;

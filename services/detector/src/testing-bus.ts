@@ -2,7 +2,8 @@
 // of a producer it made fails (before the messages land, or after: the ack is lost), and every
 // n-th batch handed to a consumer it made fails (before the handler runs, or after it ran), so
 // the batch is delivered again. Counts are per producer and per consumer, so every retry of a
-// failed send or batch gets through: failures slow a service down, never stop it.
+// failed send or batch gets through: failures slow a service down, never stop it. And, while
+// `unconfirmed` is set, its consumers claim no partitions while their batches keep coming.
 import type { Batch, Bus, Consumer, ConsumerOptions, OutgoingMessage, Producer, ProducerOptions, TopicSpec } from '@grokstream/bus';
 
 export interface Fault {
@@ -59,7 +60,26 @@ export class FaultyBus implements Bus {
     };
   }
 
+  /**
+   * While true, the consumers this bus made report no partitions while their batches keep coming:
+   * what a Kafka member sees between a coordinator move and the heartbeat that confirms its
+   * generation (bus/group-membership.ts).
+   */
+  unconfirmed = false;
+
   consumer(options: ConsumerOptions): Consumer {
+    const consumer = this.faultyConsumer(options);
+    return {
+      start: () => consumer.start(),
+      pause: (topics) => consumer.pause(topics),
+      resume: (topics) => consumer.resume(topics),
+      seek: (topic, partition, offset) => consumer.seek(topic, partition, offset),
+      assignment: () => (this.unconfirmed ? [] : consumer.assignment()),
+      stop: () => consumer.stop(),
+    };
+  }
+
+  private faultyConsumer(options: ConsumerOptions): Consumer {
     const fault = this.faults.batch;
     if (fault == null) return this.inner.consumer(options);
     let n = 0;
