@@ -14,6 +14,9 @@
 // STEPS timed), so a busy spell on this shared machine hits all of them alike; the ratio to the
 // fastest peer is the median of the rounds' own ratios (run one after another, 5 rounds each, it
 // read 1.21x and 1.55x in two runs here within minutes).
+// Besides, not as peers: the step's five matrix products alone in TensorFlow's and PyTorch's
+// kernels (reference_step.py --matmuls), so a gap on the step can be told from a gap in the
+// matmuls it is made of.
 // The Python peers run from a virtual environment under ~/.cache/grokstream/peers-venv
 // (GROKSTREAM_PEERS_VENV), created on first use with torch and tensorflow-cpu from PyPI (~1.5 GB;
 // PyPI's torch wheel is the CUDA build, it runs on the CPU as well).
@@ -118,14 +121,15 @@ function venv(): string {
   return python;
 }
 
-function peer(python: string, framework: 'torch' | 'tf', threads?: number): Once {
+function peer(python: string, framework: 'torch' | 'tf', threads?: number, matmuls = false): Once {
   const label = framework === 'torch' ? `PyTorch CPU, ${threads} thread${threads === 1 ? '' : 's'}` : 'TensorFlow tf.function';
   const args = [join(ROOT, 'tests', 'bench', 'peers', 'reference_step.py'), '--framework', framework, '--steps', String(STEPS), '--rounds', '1'];
   if (threads) args.push('--threads', String(threads));
+  if (matmuls) args.push('--matmuls');
   const r = spawnSync(python, args, { encoding: 'utf8', timeout: 10 * 60_000, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } });
-  if (r.status !== 0) return `${label} failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' / ')}`;
-  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { ms_per_step: number; version: string };
-  return { ms: out.ms_per_step, version: `${framework} ${out.version}` };
+  if (r.status !== 0) return `${label}${matmuls ? ' (matmuls)' : ''} failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' / ')}`;
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { ms_per_step?: number; ms_per_call?: number; version?: string };
+  return { ms: (matmuls ? out.ms_per_call : out.ms_per_step)!, version: matmuls ? `${framework}: the step's five matrix products alone, one call` : `${framework} ${out.version}` };
 }
 
 const python = venv();
@@ -136,6 +140,10 @@ const contenders: Array<{ who: string; once: () => Once }> = [
   { who: 'PyTorch CPU, 1 thread', once: () => peer(python, 'torch', 1) },
   { who: 'PyTorch CPU, 2 threads', once: () => peer(python, 'torch', 2) },
   { who: 'TensorFlow tf.function', once: () => peer(python, 'tf') },
+  // Not peers: the step's five matrix products alone in each framework's kernels, to tell a gap
+  // in the step from a gap in the matmuls it is made of.
+  { who: 'kernels: TensorFlow, the five matmuls', once: () => peer(python, 'tf', undefined, true) },
+  { who: 'kernels: PyTorch 2 threads, the five matmuls', once: () => peer(python, 'torch', 2, true) },
 ];
 const failures: string[] = [];
 const runs = new Map<string, Timing>();
@@ -157,7 +165,7 @@ for (let round = 0; round < ROUNDS; round++) {
 for (const f of failures) progress(f);
 const timings = [...runs.values()];
 const figures: Figure[] = timings.map((t) => ({ name: `${t.who}: ms per step`, value: t.ms, unit: 'ms', note: `median of ${t.rounds.length} rounds x ${STEPS}; ${t.version}` }));
-const peers = timings.filter((t) => !t.who.startsWith('grokstream'));
+const peers = timings.filter((t) => !t.who.startsWith('grokstream') && !t.who.startsWith('kernels:'));
 const native = timings.find((t) => t.who === 'grokstream native');
 if (peers.length > 0) {
   const fastest = peers.reduce((a, b) => (a.ms <= b.ms ? a : b));
@@ -172,6 +180,19 @@ if (peers.length > 0) {
       ...(t === native ? { goal: { atMost: 1.5 }, before: { value: 9 / 3.9, source: 'issue 10: ~9 ms native vs tf.function ~3.9 ms' } } : {}),
     });
   }
+}
+// Where the gap is: each round's own ratios, medians over rounds.
+const roundRatio = (a: Timing | undefined, b: Timing | undefined) =>
+  a && b ? median(a.rounds.map((ms, r) => ms / (b.rounds[r] ?? NaN)).filter((x) => Number.isFinite(x))) : undefined;
+const tfMatmuls = runs.get('kernels: TensorFlow, the five matmuls');
+const torchMatmuls = runs.get('kernels: PyTorch 2 threads, the five matmuls');
+const kernelRatio = roundRatio(tfMatmuls, torchMatmuls);
+if (kernelRatio !== undefined) {
+  figures.push({ name: 'TensorFlow / PyTorch 2 threads, the five matmuls alone', value: kernelRatio, unit: 'x', note: "the step's matrix products in each framework's own kernels, median of the rounds' ratios" });
+}
+const overMatmuls = roundRatio(native, tfMatmuls);
+if (overMatmuls !== undefined) {
+  figures.push({ name: "grokstream native step / TensorFlow's five matmuls alone", value: overMatmuls, unit: 'x', note: 'what the whole step costs over its matrix products on the same kernels' });
 }
 report('bench-results/peers.json', 'grokstream vs peers: the reference MLP training step', figures, { steps: STEPS, rounds: ROUNDS, failures, timings });
 if (failures.length > 0) process.exit(1);

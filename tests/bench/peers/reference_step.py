@@ -10,6 +10,7 @@ Prints one JSON line: {"framework", "threads", "ms_per_step" (median of the roun
 
   python reference_step.py --framework torch --threads 1
   python reference_step.py --framework tf
+  python reference_step.py --framework tf --matmuls   (the step's five matrix products alone)
 """
 import argparse
 import json
@@ -99,14 +100,59 @@ def tf_step(threads):
     return step, tf.__version__
 
 
+def matmuls(framework, threads, steps):
+    """The step's five matrix products alone (forward x@w1 and h@w2; backward dz@w2^T, h^T@dz and
+    x^T@dh), all five in one call as in a step, reading one number back: ms per call, in the
+    framework's own kernels, so that a gap on the whole step can be told apart from a gap in the
+    matmuls."""
+    import numpy as np
+
+    x, _, w1, w2 = dataset()
+    rng = np.random.default_rng(1)
+    h = rng.standard_normal((len(x), HIDDEN)).astype(np.float32)
+    dz = rng.standard_normal((len(x), P)).astype(np.float32)
+    if framework == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+        X, W1, W2, H, DZ = (torch.from_numpy(a) for a in (x, w1, w2, h, dz))
+
+        def call():
+            outs = (X @ W1, H @ W2, DZ @ W2.T, H.T @ DZ, X.T @ H)
+            return sum(o[0, 0] for o in outs).item()
+    else:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import tensorflow as tf
+
+        if threads:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        X, W1, W2, H, DZ = (tf.constant(a) for a in (x, w1, w2, h, dz))
+
+        @tf.function
+        def five():
+            outs = (tf.matmul(X, W1), tf.matmul(H, W2), tf.matmul(DZ, W2, transpose_b=True), tf.matmul(H, DZ, transpose_a=True), tf.matmul(X, H, transpose_a=True))
+            return tf.add_n([o[0, 0] for o in outs])
+
+        def call():
+            return float(five().numpy())
+
+    return statistics.median(timed(call, warmup=20, steps=steps, rounds=3))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--framework", choices=["torch", "tf"], required=True)
     ap.add_argument("--threads", type=int, default=0, help="intra-op threads (torch: default 1)")
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--matmuls", action="store_true", help="time the step's five matrix products alone")
     args = ap.parse_args()
     threads = args.threads or (1 if args.framework == "torch" else 0)
+    if args.matmuls:
+        ms = matmuls(args.framework, threads, args.steps)
+        print(json.dumps({"framework": args.framework, "threads": threads or None, "ms_per_call": ms}))
+        return 0
     make = torch_step if args.framework == "torch" else tf_step
     step, version = make(threads)
     rounds = timed(step, warmup=20, steps=args.steps, rounds=args.rounds)
