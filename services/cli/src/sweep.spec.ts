@@ -1,6 +1,6 @@
 // grokstream sweep as a user runs it, embedded (the in-process bus and chdb; no servers).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,7 +74,12 @@ describe('grokstream sweep', () => {
     // A policy that always fires: test accuracy must improve by 1 within 3 steps.
     const detector = join(dir, 'impatient.yaml');
     writeFileSync(detector, 'detector: {name: impatient, version: "1"}\npolicies:\n  - {kind: patience, monitor: test_acc, patience: 3, min_delta: 1}\n');
-    const r = cli(['sweep', config, 'task.train_fraction=0.3,0.4,0.6', '--workers', '2', '--detector', detector, '--no-report']);
+    // Gated (run.stop_gate): a 30-step point on native trains at ~140 steps/s, faster than a stop
+    // comes back from the parent's detector (CI run 16 saw point 1 complete before its stop).
+    mkdirSync(join(dir, 'gated'), { recursive: true });
+    const gated = join(dir, 'gated', 'tiny.yaml');
+    writeFileSync(gated, readFileSync(config, 'utf8').replace('run: {steps: 30,', 'run: {stop_gate: {lag: 1}, steps: 30,'));
+    const r = cli(['sweep', gated, 'task.train_fraction=0.3,0.4,0.6', '--workers', '2', '--detector', detector, '--no-report']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/starting 2 trainer processes/);
     // The two first points train at once: the second starts before the first ends.
@@ -82,7 +87,8 @@ describe('grokstream sweep', () => {
     const ended0 = r.stderr.search(/point 0 \(task\.train_fraction=0\.3\) stopped early/);
     expect(started1).toBeGreaterThan(-1);
     expect(ended0).toBeGreaterThan(started1);
-    for (const [i, f] of [[0, '0.3'], [1, '0.4'], [2, '0.6']]) expect(r.stderr).toMatch(new RegExp(`point ${i} \\(task\\.train_fraction=${f}\\) stopped early at step \\d+ by patience`));
+    // The policy fires at step 4 (no step can improve test accuracy by 1); the gate lets one more through.
+    for (const [i, f] of [[0, '0.3'], [1, '0.4'], [2, '0.6']]) expect(r.stderr).toMatch(new RegExp(`point ${i} \\(task\\.train_fraction=${f}\\) stopped early at step [45] by patience`));
     // Each run's rows came through the parent's store: the table has their final accuracies.
     const rows = r.stdout.split('\n').filter((l) => / tiny-\d{8}T\d{6}-[0-9a-f]{6}$/.test(l));
     expect(rows).toHaveLength(3);
