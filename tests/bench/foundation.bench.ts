@@ -29,7 +29,7 @@ const codec = EventCodec.load();
 const KAFKA_BATCH = 1000;
 
 // Child role: the producer of the two-process measurement below, on a trainer's path: the
-// bounded emitter (trainer's default batch of 500) shipping through the event publisher, staged
+// bounded emitter (the trainer's default batch, emitter.ts maxBatch) shipping through the event publisher, staged
 // (the next batch encoded while one is in flight: emitter.ts) or, for the comparison, not.
 if (process.env.BENCH_ROLE === 'producer') {
   const bus = new KafkaBus({ brokers: BROKERS, logLevel: 'error', clientId: 'bench-producer' });

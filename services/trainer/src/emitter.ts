@@ -37,6 +37,12 @@ export interface EmitterOptions {
   capacity: number;
   /** How long a bus that refuses every batch is retried before the emitter gives up. */
   outageLimitMs: number;
+  /**
+   * Most events a send carries (default 2,500, ~400 KB of step metrics: a deep buffer goes out in
+   * few requests, each split by the bus under its request budget). Measured with
+   * `pnpm bench:foundation`, interleaved on 2026-12-02: the producer and consumer processes
+   * reached 91k and 95k events/s with 2,500 against 68k and 70k with the old 500.
+   */
   maxBatch?: number;
   /** Backoff between attempts while the bus refuses: doubles from initial up to max. */
   retryInitialMs?: number;
@@ -80,7 +86,7 @@ export class BoundedEmitter {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`emit buffer must be a positive integer, got ${capacity}`);
     if (!(outageLimitMs >= 0)) throw new Error(`emit outage limit must be ≥ 0 ms, got ${outageLimitMs}`);
     this.o = {
-      maxBatch: 500,
+      maxBatch: 2_500,
       retryInitialMs: 200,
       retryMaxMs: 5_000,
       reportEveryMs: 15_000,
