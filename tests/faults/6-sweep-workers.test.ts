@@ -156,7 +156,10 @@ describe('fault: a sweep on two workers, one SIGKILLed mid-point', () => {
         stored += counts.distinct;
         r.check(`${f.run_id}: steps 1..${f.step} in ClickHouse, once each`, gaps.length === 0 && repeats.length === 0 && counts.final === f.step, `gaps ${ranges(gaps)}; ${JSON.stringify(counts)}`);
       }
-      const ends = await store.query<{ run_id: string; n: number }>(`SELECT run_id, count() AS n FROM ${database}.run_ends FINAL WHERE run_id IN (${runIds.map((x) => `'${x}'`).join(', ')}) GROUP BY run_id`);
+      // A run's RunFinished may reach ClickHouse in a later insert than its last step.
+      const endsSql = `SELECT run_id, count() AS n FROM ${database}.run_ends FINAL WHERE run_id IN (${runIds.map((x) => `'${x}'`).join(', ')}) GROUP BY run_id`;
+      await within(60_000, async () => (await store.query(endsSql)).length >= runIds.length);
+      const ends = await store.query<{ run_id: string; n: number }>(endsSql);
       r.check('one run end per point in ClickHouse', ends.length === 6 && ends.every((e) => Number(e.n) === 1), ends);
       r.set({ events_sent: finished.reduce((n, f) => n + f.step, 0), events_stored: stored, lost, duplicate_rows: duplicates, dead_letters: null });
       // The malformed point: one dead letter from the workers' group, naming the problem.

@@ -147,6 +147,16 @@ export async function storedSteps(store: ClickHouseStore, runId: string): Promis
   return rows.map((r) => Number(r.step));
 }
 
+/** Rows of a run in ClickHouse (FINAL) across the tables a trainer's events land in: steps, runs,
+ * run_ends and checkpoints. A run's last events (RunFinished, a checkpoint) may reach ClickHouse in
+ * a later insert than its last step, so wait on this, not on the steps alone, before counting. */
+export async function storedRunRows(store: ClickHouseStore, runId: string): Promise<number> {
+  const tables = ['steps', 'runs', 'run_ends', 'checkpoints'];
+  const sql = tables.map((t) => `SELECT count() AS n FROM ${store.database}.${t} FINAL WHERE run_id = '${runId}'`).join(' UNION ALL ');
+  const rows = await store.query<{ n: number | string }>(sql);
+  return rows.reduce((n, r) => n + Number(r.n), 0);
+}
+
 /** Largest step of a run in ClickHouse, or 0 (also while the table does not exist yet). */
 export async function maxStoredStep(store: ClickHouseStore, runId: string): Promise<number> {
   try {
