@@ -2,7 +2,7 @@
 //   pnpm bench                      (needs `pnpm stack:up`)
 //   BENCH_SCALE=0.2 pnpm bench      (smaller, quicker)
 // Writes bench-results/foundation.json.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -28,6 +28,28 @@ const OUT = process.env.BENCH_OUT ?? 'bench-results/foundation.json';
 const codec = EventCodec.load();
 const KAFKA_BATCH = 1000;
 
+/** CPU time of this process (user + system), µs. */
+function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+/**
+ * CPU time of the local stack's broker (user + system, µs) from /proc, when the broker is the one
+ * `pnpm stack:up` started here (its pid file); undefined otherwise (another broker, not Linux).
+ */
+function brokerCpuMicros(): number | undefined {
+  try {
+    const dir = process.env.GROKSTREAM_STACK_DIR ?? join(process.cwd(), '.grokstream', 'stack');
+    const pid = Number(readFileSync(join(dir, 'kafka', 'kafka.pid'), 'utf8').trim());
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+/** Linux's USER_HZ: /proc's CPU times count in 1/100 s. */
+const CLOCK_TICKS = 100;
+
 // Child role: the producer of the two-process measurement below, on a trainer's path: the
 // bounded emitter (the trainer's default batch, emitter.ts maxBatch) shipping through the event publisher, staged
 // (the next batch encoded while one is in flight: emitter.ts) or, for the comparison, not.
@@ -43,10 +65,11 @@ if (process.env.BENCH_ROLE === 'producer') {
   const emitter = new BoundedEmitter(sink, { capacity: 20_000, outageLimitMs: 60_000, log: () => {} });
   const n = Number(process.env.BENCH_EVENTS);
   const events: AnyEvent[] = Array.from({ length: 1000 }, (_, i) => ({ name: 'StepMetrics', value: step(i % 10, i) }));
+  const c0 = cpuMicros();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) await emitter.emit(events[i % 1000]!);
   await emitter.flush();
-  console.log(JSON.stringify({ producerEventsPerSecond: (n * 1000) / (performance.now() - t0) }));
+  console.log(JSON.stringify({ producerEventsPerSecond: (n * 1000) / (performance.now() - t0), producerCpuMicrosPerEvent: (cpuMicros() - c0) / n }));
   await bus.close();
   process.exit(0);
 }
@@ -193,7 +216,13 @@ figures.push({
 // --- Kafka end to end as deployed: the producer (a trainer) and the consumer (ingest, the
 // detector) are separate processes; in one process they take turns on one thread and the figure
 // above is about half of either's rate. Goal (issue 10): >= 100k events/s on loopback, 2 cores.
-async function acrossProcesses(topic: string, staged: boolean): Promise<{ eventsPerSecond: number; producer: number }> {
+/** One two-process round: events/s end to end, the producer's own rate, and CPU µs per event of each process. */
+interface AcrossProcesses {
+  eventsPerSecond: number;
+  producer: number;
+  cpuMicrosPerEvent: { producer: number; consumer: number; broker: number | null };
+}
+async function acrossProcesses(topic: string, staged: boolean): Promise<AcrossProcesses> {
   const n = N_KAFKA * 4;
   const bus = new KafkaBus({ brokers: BROKERS, logLevel: 'error', clientId: 'bench-consumer' });
   await bus.ensureTopics([{ topic, partitions: 4 }, { topic: `${topic}.dlt`, partitions: 1 }]);
@@ -213,6 +242,8 @@ async function acrossProcesses(topic: string, staged: boolean): Promise<{ events
     },
   });
   await consumer.start();
+  const consumerCpu0 = cpuMicros();
+  const brokerCpu0 = brokerCpuMicros();
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
     env: { ...process.env, BENCH_ROLE: 'producer', BENCH_TOPIC: topic, BENCH_EVENTS: String(n), BENCH_STAGED: staged ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -222,19 +253,27 @@ async function acrossProcesses(topic: string, staged: boolean): Promise<{ events
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   await waitUntil(() => seen >= n, 'the two-process consumer', 300_000);
   const ms = performance.now() - first;
+  const consumerCpu = (cpuMicros() - consumerCpu0) / n;
+  const brokerCpu1 = brokerCpuMicros();
+  const brokerCpu = brokerCpu0 === undefined || brokerCpu1 === undefined ? null : (brokerCpu1 - brokerCpu0) / n;
   if ((await exited) !== 0) throw new Error(`the producer process failed: ${out}`);
   await consumer.stop();
   await deadLetters.close();
   await bus.close();
-  return { eventsPerSecond: perSec(n, ms), producer: (JSON.parse(out.trim().split('\n').at(-1)!) as { producerEventsPerSecond: number }).producerEventsPerSecond };
+  const produced = JSON.parse(out.trim().split('\n').at(-1)!) as { producerEventsPerSecond: number; producerCpuMicrosPerEvent: number };
+  return {
+    eventsPerSecond: perSec(n, ms),
+    producer: produced.producerEventsPerSecond,
+    cpuMicrosPerEvent: { producer: produced.producerCpuMicrosPerEvent, consumer: consumerCpu, broker: brokerCpu },
+  };
 }
 // Interleaved: staged (the trainer's path) and unstaged rounds, on fresh topics each. The figure
 // is the capacity: the best round, since a neighbour on these shared machines only ever takes
 // from it (CI runs saw the same code at 91k and 138k); the median is in the note, every round in
 // the JSON.
 const TWO_PROCESS_ROUNDS = 5;
-const twoProcess: Array<{ eventsPerSecond: number; producer: number }> = [];
-const unstaged: Array<{ eventsPerSecond: number; producer: number }> = [];
+const twoProcess: AcrossProcesses[] = [];
+const unstaged: AcrossProcesses[] = [];
 for (let round = 0; round < TWO_PROCESS_ROUNDS; round++) {
   progress(`kafka across processes, round ${round + 1}/${TWO_PROCESS_ROUNDS}: ${N_KAFKA * 4} events, producer process -> consumer here, staged then not`);
   twoProcess.push(await acrossProcesses(`bench.twoproc.${id}.${round}`, true));
@@ -242,7 +281,7 @@ for (let round = 0; round < TWO_PROCESS_ROUNDS; round++) {
 }
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 const best = (xs: number[]) => Math.max(...xs);
-const across = (rs: Array<{ eventsPerSecond: number; producer: number }>) =>
+const across = (rs: AcrossProcesses[]) =>
   `best of ${TWO_PROCESS_ROUNDS} (median ${fmt(median(rs.map((r) => r.eventsPerSecond)))}), first event to last; producer alone ${fmt(best(rs.map((r) => r.producer)))}/s`;
 figures.push({
   name: 'kafka bus + avro, producer and consumer processes',
@@ -264,6 +303,25 @@ figures.push({
   unit: 'ratio',
   note: 'median of per-round ratios; > 1: encoding ahead pays',
 });
+// Where the CPU goes (staged rounds, medians): the producer process, the consumer process and the
+// broker share the 2 cores, so their CPU per event bounds the rate: 2 s of CPU a second over the
+// sum. End to end near that bound: the bus is CPU-bound, and only less CPU per event makes it faster.
+const cpuOf = (part: 'producer' | 'consumer' | 'broker') => twoProcess.map((r) => r.cpuMicrosPerEvent[part]).filter((x): x is number => x !== null);
+for (const part of ['producer', 'consumer', 'broker'] as const) {
+  const xs = cpuOf(part);
+  if (xs.length === 0) continue;
+  figures.push({ name: `CPU per event, ${part} ${part === 'broker' ? '(the local stack\'s Kafka)' : 'process'}`, value: median(xs), unit: 'µs', note: `median of ${xs.length} staged rounds` });
+}
+const cpuTotals = twoProcess.flatMap((r) => (r.cpuMicrosPerEvent.broker === null ? [] : [r.cpuMicrosPerEvent.producer + r.cpuMicrosPerEvent.consumer + r.cpuMicrosPerEvent.broker]));
+if (cpuTotals.length > 0) {
+  const cores = (await import('node:os')).availableParallelism();
+  figures.push({
+    name: 'end to end / what the cores carry at that CPU per event',
+    value: median(twoProcess.flatMap((r) => (r.cpuMicrosPerEvent.broker === null ? [] : [r.eventsPerSecond / ((cores * 1e6) / (r.cpuMicrosPerEvent.producer + r.cpuMicrosPerEvent.consumer + r.cpuMicrosPerEvent.broker))]))),
+    unit: 'ratio',
+    note: `median of per-round ratios; ${cores} cores, ${median(cpuTotals).toFixed(1)} µs of CPU an event (median): near 1, CPU-bound`,
+  });
+}
 
 // --- Stores: insert rows/s ---
 const rows = Array.from({ length: N_STORE }, (_, i) => project({ name: 'StepMetrics', value: step(i % 100, i) }).row);
