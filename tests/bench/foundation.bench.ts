@@ -306,20 +306,22 @@ figures.push({
 // Where the CPU goes (staged rounds, medians): the producer process, the consumer process and the
 // broker share the 2 cores, so their CPU per event bounds the rate: 2 s of CPU a second over the
 // sum. End to end near that bound: the bus is CPU-bound, and only less CPU per event makes it faster.
-const cpuOf = (part: 'producer' | 'consumer' | 'broker') => twoProcess.map((r) => r.cpuMicrosPerEvent[part]).filter((x): x is number => x !== null);
 for (const part of ['producer', 'consumer', 'broker'] as const) {
-  const xs = cpuOf(part);
+  const xs = twoProcess.map((r) => r.cpuMicrosPerEvent[part]).filter((x): x is number => x !== null);
   if (xs.length === 0) continue;
   figures.push({ name: `CPU per event, ${part} ${part === 'broker' ? '(the local stack\'s Kafka)' : 'process'}`, value: median(xs), unit: 'µs', note: `median of ${xs.length} staged rounds` });
 }
-const cpuTotals = twoProcess.flatMap((r) => (r.cpuMicrosPerEvent.broker === null ? [] : [r.cpuMicrosPerEvent.producer + r.cpuMicrosPerEvent.consumer + r.cpuMicrosPerEvent.broker]));
-if (cpuTotals.length > 0) {
-  const cores = (await import('node:os')).availableParallelism();
+// Per round: CPU µs an event of all three, and the rate 2 s of CPU a second carries at that cost.
+const cores = (await import('node:os')).availableParallelism();
+const cpuRounds = twoProcess.flatMap(({ eventsPerSecond, cpuMicrosPerEvent: { producer, consumer, broker } }) =>
+  broker === null ? [] : [{ total: producer + consumer + broker, ratio: eventsPerSecond / ((cores * 1e6) / (producer + consumer + broker)) }],
+);
+if (cpuRounds.length > 0) {
   figures.push({
     name: 'end to end / what the cores carry at that CPU per event',
-    value: median(twoProcess.flatMap((r) => (r.cpuMicrosPerEvent.broker === null ? [] : [r.eventsPerSecond / ((cores * 1e6) / (r.cpuMicrosPerEvent.producer + r.cpuMicrosPerEvent.consumer + r.cpuMicrosPerEvent.broker))]))),
+    value: median(cpuRounds.map((r) => r.ratio)),
     unit: 'ratio',
-    note: `median of per-round ratios; ${cores} cores, ${median(cpuTotals).toFixed(1)} µs of CPU an event (median): near 1, CPU-bound`,
+    note: `median of per-round ratios; ${cores} cores, ${median(cpuRounds.map((r) => r.total)).toFixed(1)} µs of CPU an event (median): near 1, CPU-bound`,
   });
 }
 
