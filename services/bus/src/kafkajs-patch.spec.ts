@@ -1,8 +1,11 @@
 // grokstream patches kafkajs 2.2.4 (patches/kafkajs@2.2.4.patch) on its producer's hot path: the
-// murmur2 partitioner in 32-bit arithmetic, varints written in place, pooled encoder buffers.
+// murmur2 partitioner in 32-bit arithmetic, varints written in place, pooled encoder buffers, and
+// a produce request's uncompressed record batches written record by record into one buffer of
+// their size (each value copied once, not four times), with the request framed in place.
 // The patched code must still speak the protocol byte for byte and hash keys as the Java client
 // does (a key's partition is part of its order), so: the Java client's hash (partitioner.ts, held
-// to the Java vectors) on random keys, and hand-encoded varints and records from the protocol guide.
+// to the Java vectors) on random keys, hand-encoded varints, records and a batch from the protocol
+// guide, and whole produce requests against kafkajs's own batch encoder (kept for compression).
 // The record batch's CRC-32C comes from @node-rs/crc32: held to RFC 3720's vectors and to kafkajs's
 // own byte-wise table. On the consumer's side, a record's offset and timestamp are computed in
 // numbers where exact: held to 64-bit BigInt arithmetic, at and past the edges where Longs take over.
@@ -150,5 +153,142 @@ describe('patched kafkajs: record decoder offsets and timestamps', () => {
   it('reads the whole record, and leaves a log-append-time batch its broker timestamp', () => {
     const r = decode(record(5n, 3), 10n, 1000n, { maxTimestamp: '2000', timestampType: 1 });
     expect(r).toMatchObject({ offset: '13', timestamp: '2000' });
+  });
+});
+
+describe('patched kafkajs: produce requests, uncompressed batches written in place', () => {
+  type Msg = { key: Buffer | string | null; value: Buffer | null; timestamp?: number; headers?: Record<string, string | string[]> };
+  type Part = { partition: number; firstSequence: number; messages: Msg[] };
+  type Encoded = { buffer: Buffer; size(): number };
+  const Long = require('kafkajs/src/utils/long.js') as { fromInt(v: number): unknown };
+  const produceV3 = require('kafkajs/src/protocol/requests/produce/v3/request.js') as (r: {
+    acks: number;
+    timeout: number;
+    transactionalId?: string | null;
+    producerId: unknown;
+    producerEpoch: number;
+    compression?: number;
+    topicData: { topic: string; partitions: Part[] }[];
+  }) => { encode(): Promise<Encoded> };
+  const frame = require('kafkajs/src/protocol/request.js') as (r: { correlationId: number; clientId: string | null; request: { apiKey: number; apiVersion: number; encode(): Promise<Encoded> } }) => Promise<Encoded>;
+  const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch(b: Record<string, unknown>): Promise<Encoded & { buf: Buffer }> };
+  const RecordBatchDecoder = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (d: unknown) => Promise<{ records: { key: Buffer | null; value: Buffer | null; offset: string; timestamp: string; headers: Record<string, Buffer | Buffer[]> }[]; firstSequence: number; producerId: string; inTransaction: boolean }>;
+  const Decoder = require('kafkajs/src/protocol/decoder.js') as { new (b: Buffer): { readInt32(): number; readInt16(): number; readString(): string; offset: number } };
+  const tableCrc32C = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js') as (b: Buffer) => number;
+  const T0 = 1_764_680_000_000;
+
+  /** Messages of every shape: null keys and values, string keys, missing timestamps, headers (one repeated). */
+  const messages = (n: number, salt: number): Msg[] =>
+    Array.from({ length: n }, (_, i) => ({
+      key: i % 7 === 0 ? null : i % 5 === 0 ? `run-${salt}-${i % 4}` : Buffer.from(`grok-${salt}-${i % 9}`),
+      value: i % 31 === 30 ? null : Buffer.alloc(20 + ((i * 37 + salt) % 300), (i + salt) & 0xff),
+      ...(i % 4 === 0 ? {} : { timestamp: T0 + i * 3 }),
+      ...(i % 11 === 0 ? { headers: { h: 'x', multi: ['a', 'bé'] } } : {}),
+    }));
+  const partitions = (salt: number): Part[] => [0, 1, 2].map((p) => ({ partition: p, firstSequence: 1000 * p + salt, messages: messages(40 + 17 * p, salt + p) }));
+
+  /** A partition's entry as kafkajs writes it with its own batch encoder: a record encoder each, copied in. */
+  const expectedEntry = async ({ partition, firstSequence, messages: ms }: Part, transactional: boolean, now: number) => {
+    const stamps = ms.map((m) => m.timestamp).filter((t): t is number => t != null).sort();
+    const first = stamps[0] ?? now;
+    const records = ms.map((m, i) => Record({ key: m.key, value: m.value, headers: m.headers, offsetDelta: i, timestampDelta: (m.timestamp || now) - first } as never));
+    const batch = await RecordBatch({ compression: 0, records, firstTimestamp: first, maxTimestamp: stamps.at(-1) ?? now, producerId: Long.fromInt(12), producerEpoch: 3, firstSequence, transactional, lastOffsetDelta: ms.length - 1 });
+    return Buffer.concat([Buffer.from([partition >>> 24, partition >>> 16, partition >>> 8, partition].map((b) => b & 0xff)), int32(batch.size()), batch.buffer]);
+  };
+  const int32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(v);
+    return b;
+  };
+  const str = (s: string | null) => {
+    if (s === null) return Buffer.from([0xff, 0xff]);
+    const b = Buffer.from(s);
+    const len = Buffer.alloc(2);
+    len.writeInt16BE(b.length);
+    return Buffer.concat([len, b]);
+  };
+
+  it('writes whole requests byte for byte as kafkajs with its own batch encoder, transactional or not', async () => {
+    const realNow = Date.now;
+    Date.now = () => T0 + 99; // messages without a timestamp take the request's now
+    try {
+      for (const transactionalId of [null, 'txn-é']) {
+        const topicData = [
+          { topic: 'grokstream.events', partitions: partitions(1) },
+          { topic: 'other', partitions: partitions(2).slice(0, 1) },
+        ];
+        const got = (await produceV3({ acks: -1, timeout: 30_000, transactionalId, producerId: Long.fromInt(12), producerEpoch: 3, topicData }).encode()).buffer;
+        const topics = [];
+        for (const { topic, partitions: ps } of topicData) {
+          const entries = [];
+          for (const p of ps) entries.push(await expectedEntry(p, transactionalId !== null, T0 + 99));
+          topics.push(Buffer.concat([str(topic), int32(entries.length), ...entries]));
+        }
+        const want = Buffer.concat([str(transactionalId), Buffer.from([0xff, 0xff]), int32(30_000), int32(topics.length), ...topics]);
+        expect(got.equals(want), `transactionalId ${transactionalId}`).toBe(true);
+      }
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  it('writes a one-record batch as the protocol guide lays it out, its CRC-32C over attributes onward', async () => {
+    const got = (await produceV3({ acks: 1, timeout: 5, producerId: Long.fromInt(7), producerEpoch: 2, topicData: [{ topic: 't', partitions: [{ partition: 5, firstSequence: 9, messages: [{ key: 'k', value: Buffer.from([1, 2, 3]), timestamp: T0 }] }] }] }).encode()).buffer;
+    const record = [0x14, 0x00, 0x00, 0x00, 0x02, 0x6b, 0x06, 1, 2, 3, 0x00]; // length 10, attributes, deltas 0, key 'k', value, no headers
+    const body = Buffer.concat([
+      Buffer.from([0, 0]), // attributes: no compression, create time, not transactional
+      int32(0), // lastOffsetDelta
+      Buffer.from([0, 0, 0x01, 0x9a, 0xdf, 0x1f, 0xe2, 0x00]), // firstTimestamp T0
+      Buffer.from([0, 0, 0x01, 0x9a, 0xdf, 0x1f, 0xe2, 0x00]), // maxTimestamp T0
+      Buffer.from([0, 0, 0, 0, 0, 0, 0, 7]), // producerId
+      Buffer.from([0, 2]), // producerEpoch
+      int32(9), // firstSequence
+      int32(1), // one record
+      Buffer.from(record),
+    ]);
+    expect(body.readBigInt64BE(6)).toBe(BigInt(T0));
+    const batch = Buffer.concat([int32(0), Buffer.from([2]), int32(0), body]); // leader epoch, magic 2, CRC below
+    batch.writeUInt32BE(tableCrc32C(body), 5);
+    const entry = Buffer.concat([Buffer.alloc(8), int32(batch.length), batch]); // firstOffset 0
+    const want = Buffer.concat([Buffer.from([0xff, 0xff]), Buffer.from([0, 1]), int32(5), int32(1), str('t'), int32(1), int32(5), int32(entry.length), entry]);
+    expect([...got]).toEqual([...want]);
+  });
+
+  it("decodes back with kafkajs's consumer-side batch decoder: keys, values, headers, offsets, timestamps", async () => {
+    const part = partitions(3)[2]!;
+    const got = (await produceV3({ acks: -1, timeout: 1, producerId: Long.fromInt(12), producerEpoch: 0, topicData: [{ topic: 't', partitions: [part] }] }).encode()).buffer;
+    const d = new Decoder(got);
+    d.readInt16(); // transactional id (null)
+    d.readInt16();
+    d.readInt32();
+    d.readInt32(); // one topic
+    expect(d.readString()).toBe('t');
+    d.readInt32(); // one partition
+    expect(d.readInt32()).toBe(part.partition);
+    const size = d.readInt32();
+    expect(got.length - d.offset).toBe(size);
+    const batch = await RecordBatchDecoder(new Decoder(got.subarray(d.offset)));
+    expect(batch.firstSequence).toBe(part.firstSequence);
+    expect(batch.records).toHaveLength(part.messages.length);
+    const first = Math.min(...part.messages.map((m) => m.timestamp ?? Infinity));
+    batch.records.forEach((r, i) => {
+      const m = part.messages[i]!;
+      expect(r.offset).toBe(String(i));
+      expect(r.key === null ? null : r.key.toString()).toBe(m.key === null ? null : m.key.toString());
+      expect(r.value === null ? null : [...r.value]).toEqual(m.value === null ? null : [...m.value]);
+      if (m.timestamp !== undefined) expect(r.timestamp).toBe(String(m.timestamp));
+      else expect(Number(r.timestamp)).toBeGreaterThanOrEqual(first);
+      if (m.headers) expect(r.headers.multi).toHaveLength(2);
+    });
+  });
+
+  it('frames a request in place: its length in front, then key, version, correlation id and client id', async () => {
+    const Writer = Encoder as unknown as { new (): { writeBuffer(b: Buffer): Encoded } };
+    const payload = { encode: async () => new Writer().writeBuffer(Buffer.from([9, 8, 7])) };
+    for (const clientId of ['grokstream-é', null]) {
+      const got = (await frame({ correlationId: 42, clientId, request: { apiKey: 0, apiVersion: 3, ...payload } })).buffer;
+      const rest = Buffer.concat([Buffer.from([0, 0, 0, 3]), int32(42), str(clientId), Buffer.from([9, 8, 7])]);
+      expect([...got]).toEqual([...int32(rest.length), ...rest]);
+    }
   });
 });
