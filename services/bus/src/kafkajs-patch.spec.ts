@@ -171,7 +171,7 @@ describe('patched kafkajs: produce requests, uncompressed batches written in pla
     topicData: { topic: string; partitions: Part[] }[];
   }) => { encode(): Promise<Encoded> };
   const frame = require('kafkajs/src/protocol/request.js') as (r: { correlationId: number; clientId: string | null; request: { apiKey: number; apiVersion: number; encode(): Promise<Encoded> } }) => Promise<Encoded>;
-  const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch(b: Record<string, unknown>): Promise<Encoded & { buf: Buffer }> };
+  const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch(b: Record<string, unknown>): Promise<Encoded> };
   const RecordBatchDecoder = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (d: unknown) => Promise<{ records: { key: Buffer | null; value: Buffer | null; offset: string; timestamp: string; headers: Record<string, Buffer | Buffer[]> }[]; firstSequence: number; producerId: string; inTransaction: boolean }>;
   const Decoder = require('kafkajs/src/protocol/decoder.js') as { new (b: Buffer): { readInt32(): number; readInt16(): number; readString(): string; offset: number } };
   const tableCrc32C = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js') as (b: Buffer) => number;
@@ -193,7 +193,7 @@ describe('patched kafkajs: produce requests, uncompressed batches written in pla
     const first = stamps[0] ?? now;
     const records = ms.map((m, i) => Record({ key: m.key, value: m.value, headers: m.headers, offsetDelta: i, timestampDelta: (m.timestamp || now) - first } as never));
     const batch = await RecordBatch({ compression: 0, records, firstTimestamp: first, maxTimestamp: stamps.at(-1) ?? now, producerId: Long.fromInt(12), producerEpoch: 3, firstSequence, transactional, lastOffsetDelta: ms.length - 1 });
-    return Buffer.concat([Buffer.from([partition >>> 24, partition >>> 16, partition >>> 8, partition].map((b) => b & 0xff)), int32(batch.size()), batch.buffer]);
+    return Buffer.concat([int32(partition), int32(batch.size()), batch.buffer]);
   };
   const int32 = (v: number) => {
     const b = Buffer.alloc(4);
