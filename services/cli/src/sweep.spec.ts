@@ -68,7 +68,7 @@ describe('grokstream sweep', () => {
     expect(rerun.stderr).toMatch(/1 to run, 1 already finished/);
     expect(rerun.stderr).toMatch(/point 1 \(task\.train_fraction=0\.7\) completed/);
     expect(rerun.stderr).not.toMatch(/point 0 \(task\.train_fraction=0\.5\) completed/);
-  });
+  }, 120_000); // several CLI processes that train: past the unit default of 20 s on a loaded machine (CI run 22)
 
   it('--workers 2 trains the points in two trainer processes: every run stored, and the detector here stops runs there', () => {
     // A policy that always fires: test accuracy must improve by 1 within 3 steps.
@@ -94,7 +94,7 @@ describe('grokstream sweep', () => {
     expect(rows).toHaveLength(3);
     for (const row of rows) expect(row).toMatch(/^ {2}0\.[346] +\S+ +\S+ +\S+ +[\d.]+ +[\d.]+ +patience +tiny-/);
     expect(r.stdout).toMatch(/early stops: 3 of 3 runs, \d+ of 90 planned steps saved/);
-  });
+  }, 120_000); // several CLI processes that train: past the unit default of 20 s on a loaded machine (CI run 22)
 
   it('--workers with --kafka is refused: on Kafka, workers are grokstream worker processes', () => {
     const r = spawnSync(process.execPath, [BIN, 'sweep', config, 'task.train_fraction=0.4,0.5', '--workers', '2', '--kafka', '127.0.0.1:1'], { encoding: 'utf8', env, timeout: 60_000 });
